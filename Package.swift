@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "AgentSandbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "agent-sandbox", targets: ["AgentSandboxCLI"]),
+        .executable(name: "agent-sandbox-exec", targets: ["SandboxExec"]),
+        .library(name: "AgentSandbox", targets: ["AgentSandbox"]),
+        .library(name: "Tools", targets: ["Tools"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range) and SHA-256.
+        .target(name: "CSandbox"),
+        // The exec helper: posix_spawn'ed by the server, it joins the cgroup, sets rlimits, closes fds,
+        // drops groups/gid/uid, sets no_new_privs and execs the agent's command. No Swift runs after fork.
+        .executableTarget(name: "SandboxExec"),
+        .target(
+            name: "AgentSandbox",
+            dependencies: [
+                "CSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "Tools", dependencies: ["AgentSandbox", "CSandbox"]),
+        .executableTarget(
+            name: "AgentSandboxCLI",
+            dependencies: [
+                "AgentSandbox", "Tools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "AgentSandboxTests",
+            dependencies: ["AgentSandbox", "Tools", "CSandbox"]
+        ),
+    ]
+)

@@ -1,0 +1,28 @@
+import Foundation
+
+/// A live agent as the rest of the server sees it: id, identity, state and workspace directory.
+public struct Agent: Sendable, Equatable {
+    public let id: AgentID
+    public let identity: Identity
+    public var state: AgentRecord.State
+    public let createdAt: Date
+    public var lastUsedAt: Date?
+    /// Absolute path of the workspace directory on the host.
+    public let workspacePath: String
+
+    /// The JSON served by the agents API.
+    public func json(diskUsage: Int64? = nil) -> JSONValue {
+        let formatter = ISO8601DateFormatter()
+        var fields: [String: JSONValue] = [
+            "agent_id": .string(id.rawValue),
+            "uid": .number(Double(identity.uid)),
+            "gid": .number(Double(identity.gid)),
+            "state": .string(state.rawValue),
+            "workspace": .string(workspacePath),
+            "created_at": .string(formatter.string(from: createdAt)),
+            "last_used_at": lastUsedAt.map { .string(formatter.string(from: $0)) } ?? .null,
+        ]
+        if let diskUsage { fields["disk_usage_bytes"] = .number(Double(diskUsage)) }
+        return .object(fields)
+    }
+}

@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+import Synchronization
+
+/// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
+/// and their cgroups. Keeps live agents in memory so a tool call costs no database read.
+public final class AgentRegistry: Sendable {
+    private let store: Store
+    private let configuration: ServerConfiguration
+    private let cgroups: CgroupController?
+    private let cache = Mutex<[AgentID: Agent]>([:])
+    private let callsInFlight = Mutex<[AgentID: Int]>([:])
+
+    public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
+        self.store = store
+        self.configuration = configuration
+        self.cgroups = cgroups
+    }
+
+    private var uidRange: ClosedRange<Int64> {
+        Int64(configuration.uidBase)...Int64(configuration.uidBase) + Int64(configuration.uidCount) - 1
+    }
+
+    /// Creates an agent (a random id when nil). Returns the agent and whether it is new.
+    public func create(_ requested: AgentID? = nil) async throws -> (Agent, created: Bool) {
+        let id = requested ?? AgentID.random()
+        let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange)
+        let agent = try makeAgent(record)
+        try prepareWorkspace(agent, fresh: created)
+        cgroups?.prepareAgent(id.rawValue, limits: configuration.limits)
+        cache.withLock { $0[id] = agent }
+        return (agent, created)
+    }
+
+    /// The agent, or 404 / 410.
+    public func agent(_ id: AgentID) async throws -> Agent {
+        if let cached = cache.withLock({ $0[id] }) { return cached }
+        guard let record = try await store.agent(id: id.rawValue) else {
+            throw ToolError(.agentNotFound, "No agent \(id). Create it with POST /v1/agents or call a tool for it.")
+        }
+        if record.state == .deleted { throw Self.deletedError(id) }
+        let agent = try makeAgent(record)
+        cache.withLock { $0[id] = agent }
+        return agent
+    }
+
+    /// The agent a tool call runs for: created on first use when implicit creation is on;
+    /// 409 when suspended, 410 when deleted.
+    public func agentForToolCall(_ id: AgentID) async throws -> Agent {
+        let agent: Agent
+        do {
+            agent = try await self.agent(id)
+        } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
+            agent = try await create(id).0
+        }
+        if agent.state == .suspended {
+            throw ToolError(.agentSuspended, "Agent \(id) is suspended. Resume it with POST /v1/agents/\(id)/resume.")
+        }
+        return agent
+    }
+
+    public func list() async throws -> [Agent] {
+        try await store.liveAgents().map(makeAgent)
+    }
+
+    /// Kills the agent's processes, removes its workspace and cgroups, frees its uid.
+    public func delete(_ id: AgentID) async throws {
+        let agent = try await self.agent(id)
+        cache.withLock { $0[id] = nil }
+        try await store.setState(.deleted, of: id.rawValue)
+        cgroups?.removeAgent(id.rawValue)
+        if configuration.launchIdentity(for: agent.identity) != nil {
+            killProcesses(of: agent.identity.uid)
+        }
+        if csandbox_remove_tree(agent.workspacePath) != 0 {
+            throw ToolError(.internalError, "Agent \(id) was deleted but its workspace could not be fully removed: \(String(cString: strerror(errno))).")
+        }
+    }
+
+    public func setState(_ state: AgentRecord.State, of id: AgentID) async throws -> Agent {
+        var agent = try await self.agent(id)
+        try await store.setState(state, of: id.rawValue)
+        agent.state = state
+        let updated = agent
+        cache.withLock { $0[id] = updated }
+        return updated
+    }
+
+    /// Counts a call against the agent's concurrency limit (429 past it); `finish` releases it.
+    public func beginCall(_ id: AgentID) throws(ToolError) {
+        let limit = configuration.limits.concurrentCallsPerAgent
+        let admitted = callsInFlight.withLock { calls in
+            let current = calls[id, default: 0]
+            guard current < limit else { return false }
+            calls[id] = current + 1
+            return true
+        }
+        if !admitted {
+            throw ToolError(.tooManyRequests, "Agent \(id) already has \(limit) calls running; wait for one to finish and retry.")
+        }
+    }
+
+    public func finishCall(_ id: AgentID) {
+        callsInFlight.withLock { calls in
+            let remaining = calls[id, default: 1] - 1
+            calls[id] = remaining > 0 ? remaining : nil
+        }
+    }
+
+    // MARK: Internals
+
+    private func makeAgent(_ record: AgentRecord) throws -> Agent {
+        guard let uid = record.uid else { throw Self.deletedError(try AgentID(record.id)) }
+        return Agent(
+            id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
+            createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
+            workspacePath: configuration.dataRoot.appendingPathComponent(record.id).path)
+    }
+
+    private static func deletedError(_ id: AgentID) -> ToolError {
+        ToolError(.agentDeleted, "Agent \(id) was deleted. Create it again with POST /v1/agents {\"agent_id\": \"\(id)\"}.")
+    }
+
+    /// `DATA/<id>/`, mode 0700, owned by the agent (or the server in shared-uid mode).
+    private func prepareWorkspace(_ agent: Agent, fresh: Bool) throws {
+        let path = agent.workspacePath
+        let owner = configuration.launchIdentity(for: agent.identity) ?? Identity(uid: getuid(), gid: getgid())
+        if fresh {
+            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this agent's.
+            _ = csandbox_remove_tree(path)
+        }
+        if mkdir(path, 0o700) != 0, errno != EEXIST {
+            throw ToolError(.internalError, "Cannot create the workspace \(path): \(String(cString: strerror(errno))).")
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ToolError(.internalError, "The workspace \(path) is not a directory.")
+        }
+        if info.st_uid != owner.uid || info.st_gid != owner.gid { _ = chown(path, owner.uid, owner.gid) }
+        if info.st_mode & 0o7777 != 0o700 { _ = chmod(path, 0o700) }
+    }
+
+    /// Without a cgroup (or as a backstop), every process of a dedicated uid belongs to the agent.
+    private func killProcesses(of uid: UInt32) {
+        guard uid != 0, uid != getuid() else { return }
+        for _ in 0..<50 {
+            let pids = ProcessTable.pids(ownedBy: uid)
+            if pids.isEmpty { return }
+            for pid in pids { kill(pid, SIGKILL) }
+            usleep(2000)
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// The identity to launch as, or nil in shared-uid mode.
+    public func launchIdentity(for identity: Identity) -> Identity? {
+        allowSharedUID ? nil : identity
+    }
+}

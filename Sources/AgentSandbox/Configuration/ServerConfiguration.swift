@@ -1,0 +1,68 @@
+import Foundation
+
+/// Everything `agent-sandbox serve` is configured with; built by the CLI from flags and env vars.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The data root: one workspace directory per agent, plus the server's own `.agentsandbox/` state.
+    public var dataRoot: URL
+    /// The JSON Schemas directory (`schemas/` in the repository).
+    public var schemaDirectory: URL
+    public var uidBase: UInt32 = 200_000
+    public var uidCount: UInt32 = 100_000
+    /// Base for share URLs; defaults to `http://HOST:PORT`.
+    public var publicURL: String?
+    /// The admin key from `AGENT_SANDBOX_API_KEY`, if set.
+    public var adminKey: String?
+    /// Run every command as the server's own uid (development only; no isolation between agents).
+    public var allowSharedUID = false
+    /// Create an agent on its first tool call.
+    public var implicitAgentCreation = true
+    /// The `agent-sandbox-exec` helper binary.
+    public var execHelper: URL
+    public var limits = ResourceLimits()
+
+    public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
+        self.dataRoot = dataRoot
+        self.schemaDirectory = schemaDirectory
+        self.execHelper = execHelper
+    }
+
+    /// The server's own state directory inside the data root (root-only, 0700).
+    public var stateDirectory: URL { dataRoot.appendingPathComponent(".agentsandbox", isDirectory: true) }
+    public var databasePath: String { stateDirectory.appendingPathComponent("agentsandbox.sqlite").path }
+
+    /// The base URL that share links are built from.
+    public var effectivePublicURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        return "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+}
+
+/// Per-call and per-agent resource limits.
+public struct ResourceLimits: Sendable {
+    /// Bytes kept per output stream of a command (head + tail).
+    public var outputBytes = 1 << 20
+    /// Largest accepted request body.
+    public var requestBodyBytes = 10 << 20
+    /// Default and largest bash timeout, seconds.
+    public var defaultTimeout = 300
+    /// Tasks per agent (cgroup `pids.max`; also `RLIMIT_NPROC` per uid).
+    public var pidsPerAgent = 256
+    /// Memory per agent (cgroup), bytes.
+    public var memoryPerAgent: Int64 = 1 << 30
+    /// Open files per process.
+    public var openFiles = 4096
+    /// Largest file a process may write, bytes.
+    public var fileSizeBytes: Int64 = 8 << 30
+    /// Concurrent tool calls per agent before 429.
+    public var concurrentCallsPerAgent = 16
+
+    public init() {}
+}
+
+/// A configuration problem found at start-up, with a sentence that says how to fix it.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

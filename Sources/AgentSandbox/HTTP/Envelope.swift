@@ -1,0 +1,64 @@
+/// The generic tool response: `{status, stdout, stderr, exit_code, content, path, matches, url, error}`.
+///
+/// The nine core keys are always present (unused ones as `null`); additive keys such as `error_code`,
+/// `truncated` or `total_lines` go in `extras` and appear only when set.
+///
+/// ```swift
+/// var envelope = Envelope(stdout: "hi\n", stderr: "", exitCode: 0)
+/// envelope.extras["duration_ms"] = 3
+/// ```
+public struct Envelope: Sendable, Equatable, Encodable {
+    public enum Status: String, Sendable, Encodable { case ok, error }
+
+    public var status: Status = .ok
+    public var stdout: String?
+    public var stderr: String?
+    public var exitCode: Int32?
+    public var content: String?
+    public var path: String?
+    public var matches: [JSONValue]?
+    public var url: String?
+    public var error: String?
+    public var extras: [String: JSONValue] = [:]
+
+    public init(
+        stdout: String? = nil, stderr: String? = nil, exitCode: Int32? = nil, content: String? = nil,
+        path: String? = nil, matches: [JSONValue]? = nil, url: String? = nil, extras: [String: JSONValue] = [:]
+    ) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exitCode = exitCode
+        self.content = content
+        self.path = path
+        self.matches = matches
+        self.url = url
+        self.extras = extras
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The core keys, in wire order.
+    public static let coreKeys = ["status", "stdout", "stderr", "exit_code", "content", "path", "matches", "url", "error"]
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(status, forKey: Key("status"))
+        try container.encode(stdout, forKey: Key("stdout"))
+        try container.encode(stderr, forKey: Key("stderr"))
+        try container.encode(exitCode, forKey: Key("exit_code"))
+        try container.encode(content, forKey: Key("content"))
+        try container.encode(path, forKey: Key("path"))
+        try container.encode(matches, forKey: Key("matches"))
+        try container.encode(url, forKey: Key("url"))
+        try container.encode(error, forKey: Key("error"))
+        for (key, value) in extras where !Self.coreKeys.contains(key) {
+            try container.encode(value, forKey: Key(key))
+        }
+    }
+}

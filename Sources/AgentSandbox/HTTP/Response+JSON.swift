@@ -1,0 +1,45 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension Response {
+    /// A JSON response from any `Encodable` (snake_case keys through the shared encoder).
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        let data = (try? JSONCoding.makeEncoder().encode(value)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The envelope of an error, with its HTTP status.
+    static func error(_ error: ToolError) -> Response {
+        json(error.asEnvelope, status: error.httpStatus)
+    }
+}
+
+extension Request {
+    /// Collects the body up to `limit` bytes; 413 past it (checked on Content-Length first).
+    func collectBody(limit: Int) async throws -> Data {
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw Self.tooLarge(limit)
+        }
+        do {
+            let buffer = try await body.collect(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(limit)
+        }
+    }
+
+    /// Collects and parses a JSON body; an empty body is `{}` when `emptyIsObject`.
+    func jsonBody(limit: Int, emptyIsObject: Bool = false) async throws -> JSONValue {
+        let data = try await collectBody(limit: limit)
+        if data.isEmpty, emptyIsObject { return .object([:]) }
+        return try JSONCoding.parseBody(data)
+    }
+
+    private static func tooLarge(_ limit: Int) -> ToolError {
+        ToolError(.payloadTooLarge, "The request body is larger than \(limit) bytes. Send large files in parts (file_write with mode \"a\") or import an archive.")
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost responder: authenticates `/v1` routes, then turns *every* error — ours, Hummingbird's,
+/// or an unexpected one — into the envelope with the right status. Nothing leaves as an empty 500.
+struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == BasicRequestContext {
+    typealias Context = BasicRequestContext
+    let inner: Inner
+    let keys: APIKeyAuthority
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        do {
+            if request.uri.path.hasPrefix("/v1") { try authenticate(request) }
+            return try await inner.respond(to: request, context: context)
+        } catch let error as ToolError {
+            return .error(error)
+        } catch let error as HTTPError {
+            return .error(Self.map(error))
+        } catch let error as any HTTPResponseError {
+            let code: ToolError.Code = error.status == .contentTooLarge ? .payloadTooLarge : .invalidRequest
+            return .error(ToolError(code, "The request was refused: \(error.status.reasonPhrase)."))
+        } catch let error as DecodingError {
+            return .error(ToolError(.invalidRequest, "The request body does not have the expected shape: \(error)"))
+        } catch {
+            logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")
+            return .error(ToolError(.internalError, "Internal error: \(error). The server keeps running; retry or report this."))
+        }
+    }
+
+    private func authenticate(_ request: Request) throws(ToolError) {
+        var presented = request.headers[HTTPField.Name("x-api-key")!]
+        if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
+            presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        guard let presented, !presented.isEmpty else {
+            throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
+        }
+        guard keys.isValid(presented) else {
+            throw ToolError(.unauthorized, "The API key is not valid. Use the key printed when the server first started, or set AGENT_SANDBOX_API_KEY.")
+        }
+    }
+
+    private static func map(_ error: HTTPError) -> ToolError {
+        switch error.status {
+        case .notFound:
+            ToolError(.notFound, "No such route. The API is described in schemas/openapi.json; tool calls go to POST /v1/agents/{agent_id}/sandbox/{tool}.")
+        case .methodNotAllowed:
+            ToolError(.methodNotAllowed, "This route does not accept that HTTP method.")
+        case .contentTooLarge:
+            ToolError(.payloadTooLarge, error.body ?? "The request body is too large.")
+        case .unauthorized:
+            ToolError(.unauthorized, error.body ?? "Unauthorized.")
+        default:
+            ToolError(error.status.code >= 500 ? .internalError : .invalidRequest, error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

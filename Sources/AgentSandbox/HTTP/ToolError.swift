@@ -1,0 +1,89 @@
+import HTTPTypes
+
+/// Every failure the API reports: a stable `error_code`, a sentence that tells the caller what to do,
+/// and — decided here, in one `switch` — the HTTP status it travels with.
+///
+/// Tool-level failures (the tool ran and could not do what was asked) are HTTP 200 with
+/// `status: "error"`; request-level failures carry their HTTP error status. Both use the envelope.
+public struct ToolError: Error, Sendable, Equatable {
+    public enum Code: String, Sendable {
+        // Request-level.
+        case invalidRequest = "INVALID_REQUEST"
+        case unauthorized = "UNAUTHORIZED"
+        case notFound = "NOT_FOUND"
+        case toolNotFound = "TOOL_NOT_FOUND"
+        case agentNotFound = "AGENT_NOT_FOUND"
+        case methodNotAllowed = "METHOD_NOT_ALLOWED"
+        case agentSuspended = "AGENT_SUSPENDED"
+        case agentExists = "AGENT_EXISTS"
+        case agentDeleted = "AGENT_DELETED"
+        case payloadTooLarge = "PAYLOAD_TOO_LARGE"
+        case tooManyRequests = "TOO_MANY_REQUESTS"
+        case uidRangeExhausted = "UID_RANGE_EXHAUSTED"
+        case internalError = "INTERNAL_ERROR"
+        // Tool-level.
+        case fileNotFound = "FILE_NOT_FOUND"
+        case isADirectory = "IS_A_DIRECTORY"
+        case notADirectory = "NOT_A_DIRECTORY"
+        case notARegularFile = "NOT_A_REGULAR_FILE"
+        case pathOutsideWorkspace = "PATH_OUTSIDE_WORKSPACE"
+        case permissionDenied = "PERMISSION_DENIED"
+        case binaryFile = "BINARY_FILE"
+        case lineOutOfRange = "LINE_OUT_OF_RANGE"
+        case editNotFound = "EDIT_NOT_FOUND"
+        case editNotUnique = "EDIT_NOT_UNIQUE"
+        case editNoChange = "EDIT_NO_CHANGE"
+        case fileTooLarge = "FILE_TOO_LARGE"
+        case invalidPattern = "INVALID_PATTERN"
+        case invalidContent = "INVALID_CONTENT"
+        case timeout = "TIMEOUT"
+        case execFailed = "EXEC_FAILED"
+        case noSpace = "NO_SPACE"
+        case ioError = "IO_ERROR"
+    }
+
+    public var code: Code
+    public var message: String
+    /// Additive envelope keys that travel with the error (e.g. partial `stdout` of a timed-out command).
+    public var envelope: Envelope?
+
+    public init(_ code: Code, _ message: String, envelope: Envelope? = nil) {
+        self.code = code
+        self.message = message
+        self.envelope = envelope
+    }
+
+    /// The HTTP status for this error: the only place that decides it.
+    public var httpStatus: HTTPResponse.Status {
+        switch code {
+        case .invalidRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .notFound, .toolNotFound, .agentNotFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .agentSuspended, .agentExists: .conflict
+        case .agentDeleted: .gone
+        case .payloadTooLarge: .contentTooLarge
+        case .tooManyRequests: .tooManyRequests
+        case .uidRangeExhausted: .serviceUnavailable
+        case .internalError: .internalServerError
+        case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
+            .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
+            .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:
+            .ok
+        }
+    }
+
+    /// The error as an envelope: `status: "error"`, `error`, `error_code`, plus any partial results.
+    public var asEnvelope: Envelope {
+        var result = envelope ?? Envelope()
+        result.status = .error
+        result.error = message
+        result.extras["error_code"] = .string(code.rawValue)
+        return result
+    }
+
+    /// A 400 that names the offending field.
+    public static func invalidField(_ field: String, _ problem: String) -> ToolError {
+        ToolError(.invalidRequest, "Field `\(field)` \(problem)")
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The one JSON encoder/decoder pair of the project: snake_case on the wire, camelCase in Swift.
+public enum JSONCoding {
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    /// Decodes a request body into a `JSONValue`, mapping syntax errors to a 400 the caller can act on.
+    public static func parseBody(_ data: Data) throws(ToolError) -> JSONValue {
+        if data.isEmpty { throw ToolError(.invalidRequest, "The request body is empty; send a JSON object.") }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw ToolError(.invalidRequest, "The request body is not valid JSON (\(describe(error))). Send a JSON object.")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// The pipes between the server and one child: stdin (optional), stdout, stderr, and the helper's
+/// error pipe (fd 3 in the child; EOF without data means the exec succeeded). All are `O_CLOEXEC`.
+final class PipeSet {
+    private(set) var stdinRead: Int32?
+    private(set) var stdinWrite: Int32?
+    let stdoutRead: Int32, stdoutWrite: Int32
+    let stderrRead: Int32, stderrWrite: Int32
+    let errorRead: Int32, errorWrite: Int32
+    private var closed: Set<Int32> = []
+
+    init(withStdin: Bool) throws {
+        func makePipe() throws -> (Int32, Int32) {
+            var fds: [Int32] = [0, 0]
+            try syscallRetrying("pipe2") { csandbox_pipe_cloexec(&fds) }
+            return (fds[0], fds[1])
+        }
+        (stdoutRead, stdoutWrite) = try makePipe()
+        (stderrRead, stderrWrite) = try makePipe()
+        (errorRead, errorWrite) = try makePipe()
+        if withStdin { (stdinRead, stdinWrite) = try makePipe() }
+    }
+
+    func close(_ fd: Int32?) {
+        guard let fd, !closed.contains(fd) else { return }
+        closed.insert(fd)
+        _ = Glibc.close(fd)
+    }
+
+    func closeChildEnds() {
+        close(stdinRead)
+        close(stdoutWrite)
+        close(stderrWrite)
+        close(errorWrite)
+    }
+
+    func closeAll() {
+        for fd in [stdinRead, stdinWrite, stdoutRead, stdoutWrite, stderrRead, stderrWrite, errorRead, errorWrite] { close(fd) }
+    }
+
+    /// Blocks until the helper execs (EOF) or reports a failed step; returns that report.
+    func readHelperFailure() -> String {
+        var report: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(errorRead, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            report += buffer[..<count]
+        }
+        close(errorRead)
+        return String(decoding: report, as: UTF8.self)
+    }
+}

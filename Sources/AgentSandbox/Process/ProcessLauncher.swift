@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+
+/// Starts agent processes safely from a multi-threaded Swift server.
+///
+/// The server never forks: it `posix_spawn`s the small C helper `agent-sandbox-exec`, which joins the
+/// call's cgroup, sets rlimits, closes inherited fds, starts a new session, drops groups/gid/uid, sets
+/// `no_new_privs` and execs. Output is read on a dedicated thread with `poll`, capped per stream. When
+/// the main process exits or the timeout fires, the call's cgroup is killed: nothing it started outlives it.
+public final class ProcessLauncher: Sendable {
+    public let helperPath: String
+    public let cgroups: CgroupController?
+    public let limits: ResourceLimits
+
+    public init(helperPath: String, cgroups: CgroupController?, limits: ResourceLimits) {
+        self.helperPath = helperPath
+        self.cgroups = cgroups
+        self.limits = limits
+        ChildReaper.shared.start()
+    }
+
+    /// Runs the request to completion (or timeout) without blocking Swift's cooperative threads.
+    public func run(_ request: LaunchRequest) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { [self] in
+                continuation.resume(with: Result { try self.runBlocking(request) })
+            }
+        }
+    }
+
+    /// The helper's argv: options, `--`, then the program and its arguments.
+    func helperArguments(_ request: LaunchRequest, group: CallGroup?) -> [String] {
+        var arguments = [helperPath]
+        if let identity = request.identity {
+            arguments += ["--uid", String(identity.uid), "--gid", String(identity.gid)]
+            arguments += ["--rlimit", "nproc=\(limits.pidsPerAgent)"]
+        }
+        for path in group?.joinPaths ?? [] { arguments += ["--cgroup", path] }
+        arguments += ["--rlimit", "core=0", "--rlimit", "nofile=\(limits.openFiles)", "--rlimit", "fsize=\(limits.fileSizeBytes)"]
+        arguments += ["--cwd", request.workingDirectory, "--", request.executable]
+        return arguments + request.arguments
+    }
+
+    func runBlocking(_ request: LaunchRequest) throws -> ProcessResult {
+        let group = cgroups?.makeCallGroup(agent: request.agent, limits: limits)
+        defer { group?.remove() }
+        let started = Date()
+        let output = try PipeSet(withStdin: request.stdin != nil)
+        defer { output.closeAll() }
+
+        let pid = try spawn(arguments: helperArguments(request, group: group), environment: request.environment, pipes: output)
+        output.closeChildEnds()
+        let failure = output.readHelperFailure()
+        if !failure.isEmpty {
+            _ = ChildReaper.shared.status(of: pid, timeout: 5)
+            throw LaunchError(description: failure)
+        }
+        var loop = OutputLoop(pid: pid, pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit)
+        let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) {
+            // The main process is gone (or timed out): take everything it started down with it.
+            group?.kill()
+            Glibc.kill(-pid, SIGKILL)
+        }
+        let exitCode: Int32 = ending.timedOut ? 124 : ending.exitCode
+        return ProcessResult(
+            exitCode: exitCode, terminationSignal: ending.signal, stdout: loop.stdout, stderr: loop.stderr,
+            timedOut: ending.timedOut, duration: Date().timeIntervalSince(started))
+    }
+
+    private func spawn(arguments: [String], environment: [String: String], pipes: PipeSet) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let stdinRead = pipes.stdinRead {
+            posix_spawn_file_actions_adddup2(&actions, stdinRead, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, pipes.stdoutWrite, 1)
+        posix_spawn_file_actions_adddup2(&actions, pipes.stderrWrite, 2)
+        posix_spawn_file_actions_adddup2(&actions, pipes.errorWrite, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, helperPath, &actions, &attributes, argv, envp)
+        ChildReaper.shared.noteSpawn()
+        guard rc == 0 else { throw LaunchError(description: "posix_spawn \(helperPath): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+}

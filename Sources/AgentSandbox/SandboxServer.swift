@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Hummingbird
+import Logging
+
+/// Builds and runs the server: one builder serves `agent-sandbox serve` and the tests.
+public enum SandboxServer {
+    /// Checks the environment, opens the store, and wires every service. Returns the services and the
+    /// API key generated on first start (to be printed once), if any.
+    public static func prepare(configuration: ServerConfiguration, tools: ToolRegistry, logger: Logger) async throws -> (SandboxServices, generatedKey: String?) {
+        if !configuration.allowSharedUID, geteuid() != 0 {
+            throw ConfigurationError("agent-sandbox must run as root: it gives every agent its own uid. Run it with sudo, or pass --allow-shared-uid for a development server without isolation between agents.")
+        }
+        guard access(configuration.execHelper.path, X_OK) == 0 else {
+            throw ConfigurationError("the exec helper \(configuration.execHelper.path) is missing; build the package (swift build) so agent-sandbox-exec sits next to agent-sandbox.")
+        }
+        try DataRoot.prepare(configuration)
+        let store = try Store(path: configuration.databasePath)
+        let schemas = try SchemaCatalog(directory: configuration.schemaDirectory)
+        for name in tools.names where schemas.validator(for: name) == nil {
+            throw ConfigurationError("tool \(name) has no schema in \(configuration.schemaDirectory.path)/tools/\(name).json")
+        }
+        let cgroups = CgroupController.detect()
+        if let cgroups {
+            cgroups.sweepStaleCalls()
+            logger.info("cgroups: \(cgroups.summary)")
+        } else {
+            logger.warning("no writable cgroup hierarchy: timeouts fall back to killing the process group; setsid daemons may escape until the agent is deleted")
+        }
+        if configuration.allowSharedUID {
+            logger.warning("⚠️  --allow-shared-uid: EVERY agent command runs as the server's own uid \(getuid()). Agents are NOT isolated from each other or from the server. Never use this in production.")
+        }
+        let (keys, generated) = try await APIKeyAuthority.bootstrap(store: store, adminKey: configuration.adminKey)
+        let launcher = ProcessLauncher(helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits)
+        let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        let services = SandboxServices(
+            configuration: configuration, store: store, agents: agents, tools: tools, schemas: schemas, launcher: launcher,
+            keys: keys, audit: AuditLog(store: store, logger: logger), metrics: Metrics(), logger: logger)
+        return (services, generated)
+    }
+
+    /// The HTTP application over `services`.
+    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        ToolDispatcher(services: services).addRoutes(to: router)
+        AgentRoutes(services: services).addRoutes(to: router)
+        MetaRoutes(services: services).addRoutes(to: router)
+        let responder = SandboxResponder(inner: router.buildResponder(), keys: services.keys, logger: services.logger)
+        return Application(
+            responder: responder,
+            configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? services.configuration.port) },
+            logger: services.logger)
+    }
+
+    /// Runs until SIGINT/SIGTERM; flushes the audit log on the way out.
+    public static func run(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let flusher = Task { await services.audit.runFlushLoop() }
+        defer { flusher.cancel() }
+        try await buildApplication(services: services, onRunning: onRunning).runService()
+        await services.audit.flush()
+    }
+}
+
+/// The data root: root-owned 0711 (agents can reach their own workspace, list nothing), with the
+/// server's state in a root-only 0700 `.agentsandbox/`.
+enum DataRoot {
+    static func prepare(_ configuration: ServerConfiguration) throws {
+        let root = configuration.dataRoot.path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        if !configuration.allowSharedUID {
+            _ = chown(root, 0, 0)
+            _ = chmod(root, 0o711)
+            try checkTraversable(root)
+        }
+        let state = configuration.stateDirectory.path
+        if mkdir(state, 0o700) != 0, errno != EEXIST {
+            throw ConfigurationError("cannot create \(state): \(String(cString: strerror(errno)))")
+        }
+        _ = chmod(state, 0o700)
+    }
+
+    /// Agents reach `DATA/<id>/` only if every ancestor is searchable by "others".
+    private static func checkTraversable(_ path: String) throws {
+        var current = URL(fileURLWithPath: path).standardizedFileURL
+        while current.path != "/" {
+            current.deleteLastPathComponent()
+            var info = stat()
+            if stat(current.path, &info) == 0, info.st_mode & 0o001 == 0 {
+                throw ConfigurationError("agents cannot reach workspaces under \(path): \(current.path) is not searchable by other users (mode \(String(info.st_mode & 0o777, radix: 8))). Choose another --data directory or run chmod o+x \(current.path).")
+            }
+        }
+    }
+}

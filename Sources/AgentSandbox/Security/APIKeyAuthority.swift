@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+
+/// Checks API keys: SHA-256 hashes kept in the store, compared in constant time.
+///
+/// Keys are 256-bit random strings, so a fast hash is enough (there is nothing to brute-force).
+public final class APIKeyAuthority: Sendable {
+    private let hashes: Mutex<[[UInt8]]>
+
+    init(hashes: [String]) {
+        self.hashes = Mutex(hashes.map { Array($0.utf8) })
+    }
+
+    /// Loads the stored key hashes; registers `adminKey` (from the environment) when given, otherwise
+    /// generates a key on first start. Returns the generated key, to be printed once.
+    public static func bootstrap(store: Store, adminKey: String?) async throws -> (APIKeyAuthority, generatedKey: String?) {
+        var generated: String?
+        if let adminKey, !adminKey.isEmpty {
+            try await store.insertAPIKey(hash: SHA256Hasher.hex(adminKey), name: "admin (AGENT_SANDBOX_API_KEY)")
+        } else if try await store.apiKeyHashes().isEmpty {
+            let key = generateKey()
+            try await store.insertAPIKey(hash: SHA256Hasher.hex(key), name: "admin (generated)")
+            generated = key
+        }
+        return (APIKeyAuthority(hashes: try await store.apiKeyHashes()), generated)
+    }
+
+    /// A new key: `ask_` + 64 hex characters (256 random bits).
+    public static func generateKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "ask_" + (0..<32).map { _ in
+            let byte = UInt8.random(in: .min ... .max, using: &generator)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
+    }
+
+    /// Adds a key created at runtime (e.g. by `key create`).
+    public func add(hash: String) {
+        hashes.withLock { $0.append(Array(hash.utf8)) }
+    }
+
+    public func isValid(_ presented: String) -> Bool {
+        let candidate = Array(SHA256Hasher.hex(presented).utf8)
+        return hashes.withLock { known in
+            var matched = false
+            for hash in known where Self.constantTimeEqual(hash, candidate) { matched = true }
+            return matched
+        }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+
+/// The SQLite façade (GRDB, WAL): owns the database, runs migrations in `init`, and exposes
+/// intention-named operations. Invariants (one uid per live agent) live in the schema.
+public final class Store: Sendable {
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path`, mode 0600, and migrates it.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            chmod(path + suffix, 0o600)
+        }
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: agents, api_keys, audit_log") { db in
+            try db.create(table: "agents") { table in
+                table.primaryKey("id", .text)
+                table.column("uid", .integer).unique()
+                table.column("state", .text).notNull()
+                table.column("created_at", .datetime).notNull()
+                table.column("last_used_at", .datetime)
+            }
+            try db.create(table: "api_keys") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("key_hash", .text).notNull().unique()
+                table.column("name", .text).notNull()
+                table.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "audit_log") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("agent_id", .text).notNull().indexed()
+                table.column("tool", .text).notNull()
+                table.column("started_at", .datetime).notNull()
+                table.column("duration_ms", .double).notNull()
+                table.column("status", .text).notNull()
+                table.column("bytes", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Agents
+
+    public func agent(id: String) async throws -> AgentRecord? {
+        try await pool.read { db in try AgentRecord.fetchOne(db, key: id) }
+    }
+
+    /// Live agents (not deleted), oldest first.
+    public func liveAgents() async throws -> [AgentRecord] {
+        try await pool.read { db in
+            try AgentRecord.filter(Column("state") != AgentRecord.State.deleted.rawValue).order(Column("created_at")).fetchAll(db)
+        }
+    }
+
+    /// Creates the agent (or revives a deleted one) with the lowest free uid in `uids`.
+    /// Returns the record and whether it was created by this call.
+    public func provisionAgent(id: String, uids: ClosedRange<Int64>) async throws -> (AgentRecord, created: Bool) {
+        try await pool.write { db in
+            if let existing = try AgentRecord.fetchOne(db, key: id), existing.state != .deleted {
+                return (existing, false)
+            }
+            let taken = try Int64.fetchAll(db, sql: "SELECT uid FROM agents WHERE uid IS NOT NULL ORDER BY uid")
+            var candidate = uids.lowerBound
+            for uid in taken where uid >= candidate {
+                if uid > candidate { break }
+                candidate = uid + 1
+            }
+            guard uids.contains(candidate) else { throw ToolError(.uidRangeExhausted, "Every uid in \(uids) is taken; delete unused agents or widen --uid-count.") }
+            let record = AgentRecord(id: id, uid: candidate, state: .active, createdAt: Date(), lastUsedAt: nil)
+            try record.save(db)
+            return (record, true)
+        }
+    }
+
+    public func setState(_ state: AgentRecord.State, of id: String) async throws {
+        try await pool.write { db in
+            if state == .deleted {
+                try db.execute(sql: "UPDATE agents SET state = ?, uid = NULL WHERE id = ?", arguments: [state.rawValue, id])
+            } else {
+                try db.execute(sql: "UPDATE agents SET state = ? WHERE id = ?", arguments: [state.rawValue, id])
+            }
+        }
+    }
+
+    // MARK: API keys
+
+    public func apiKeyHashes() async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT key_hash FROM api_keys") }
+    }
+
+    public func insertAPIKey(hash: String, name: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO api_keys (key_hash, name, created_at) VALUES (?, ?, ?)",
+                           arguments: [hash, name, Date()])
+        }
+    }
+
+    // MARK: Audit
+
+    /// Appends a batch of audit entries and bumps each agent's `last_used_at`, in one transaction.
+    public func recordAudit(_ entries: [AuditEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        try await pool.write { db in
+            var lastUse: [String: Date] = [:]
+            for var entry in entries {
+                try entry.insert(db)
+                lastUse[entry.agentId] = max(lastUse[entry.agentId] ?? entry.startedAt, entry.startedAt)
+            }
+            for (agent, date) in lastUse {
+                try db.execute(sql: "UPDATE agents SET last_used_at = ? WHERE id = ?", arguments: [date, agent])
+            }
+        }
+    }
+
+    public func auditEntries(agent: String) async throws -> [AuditEntry] {
+        try await pool.read { db in try AuditEntry.filter(Column("agent_id") == agent).order(Column("id")).fetchAll(db) }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// One agent's directory and identity: the only door tools use to the file system and to processes.
+public struct Workspace: Sendable {
+    public let agent: Agent
+    /// Absolute host path of the workspace root.
+    public var root: String { agent.workspacePath }
+    /// Who the agent's processes run as; nil in shared-uid mode (the server's own uid).
+    public let launchIdentity: Identity?
+    public let launcher: ProcessLauncher
+    public let paths: PathResolver
+
+    public init(agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher) {
+        self.agent = agent
+        self.launchIdentity = launchIdentity
+        self.launcher = launcher
+        paths = PathResolver(root: agent.workspacePath)
+    }
+
+    /// The clean environment every agent process starts from: nothing of the server's own.
+    public var baseEnvironment: [String: String] {
+        [
+            "HOME": root,
+            "USER": "agent",
+            "LOGNAME": "agent",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TERM": "dumb",
+            "SHELL": "/bin/bash",
+            "PWD": root,
+        ]
+    }
+
+    /// Runs `executable` as the agent inside its workspace and waits for the whole tree to end.
+    public func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        workingDirectory: String? = nil, stdin: [UInt8]? = nil, timeout: Double, outputLimit: Int? = nil
+    ) async throws -> ProcessResult {
+        var env = environment ?? baseEnvironment
+        env["PWD"] = workingDirectory ?? root
+        let request = LaunchRequest(
+            executable: executable, arguments: arguments, environment: env,
+            workingDirectory: workingDirectory ?? root, identity: launchIdentity, agent: agent.id.rawValue,
+            stdin: stdin, timeout: timeout, outputLimit: outputLimit ?? launcher.limits.outputBytes)
+        return try await launcher.run(request)
+    }
+}

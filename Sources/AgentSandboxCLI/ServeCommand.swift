@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AgentSandbox
+import ArgumentParser
+import Foundation
+import Logging
+import Tools
+
+/// `agent-sandbox serve`: runs the HTTP server.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server.")
+
+    @Option(help: "Address to listen on (env AGENT_SANDBOX_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["AGENT_SANDBOX_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one (env AGENT_SANDBOX_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["AGENT_SANDBOX_PORT"] ?? "") ?? 8080
+
+    @Option(name: .customLong("data"), help: "Data root: workspaces and server state (env AGENT_SANDBOX_DATA; default: the repository's workspaces/).")
+    var dataRoot: String?
+
+    @Option(help: "First uid (and gid) given to agents.")
+    var uidBase: UInt32 = 200_000
+
+    @Option(help: "How many uids agents may use.")
+    var uidCount: UInt32 = 100_000
+
+    @Option(help: "Base URL for share links (env AGENT_SANDBOX_PUBLIC_URL; default http://HOST:PORT).")
+    var publicURL: String?
+
+    @Option(help: "Directory of the JSON Schemas (default: the repository's schemas/).")
+    var schemas: String?
+
+    @Option(help: "Bytes kept per output stream of a command.")
+    var outputLimit: Int = 1 << 20
+
+    @Option(help: "Concurrent tool calls per agent before 429.")
+    var maxConcurrentCalls: Int = 16
+
+    @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
+    var allowSharedUID = false
+
+    @Flag(inversion: .prefixedEnableDisable, help: "Create agents on their first tool call.")
+    var implicitAgents = true
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let dataRoot = self.dataRoot ?? environment["AGENT_SANDBOX_DATA"]
+        let publicURL = self.publicURL ?? environment["AGENT_SANDBOX_PUBLIC_URL"]
+        let locations = Locations.discover()
+        var configuration = ServerConfiguration(
+            dataRoot: URL(fileURLWithPath: dataRoot ?? locations.repository.appendingPathComponent("workspaces").path).standardizedFileURL,
+            schemaDirectory: schemas.map { URL(fileURLWithPath: $0) } ?? locations.repository.appendingPathComponent("schemas"),
+            execHelper: locations.executableDirectory.appendingPathComponent("agent-sandbox-exec"))
+        configuration.host = host
+        configuration.port = port
+        configuration.uidBase = uidBase
+        configuration.uidCount = uidCount
+        configuration.publicURL = publicURL
+        configuration.allowSharedUID = allowSharedUID
+        configuration.implicitAgentCreation = implicitAgents
+        configuration.limits.outputBytes = outputLimit
+        configuration.limits.concurrentCallsPerAgent = maxConcurrentCalls
+        configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
+        // The key and our own settings stay in this process: children get an explicit environment anyway.
+        for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }
+
+        var logger = Logger(label: "agent-sandbox")
+        logger.logLevel = .info
+        let services: SandboxServices
+        let generatedKey: String?
+        do {
+            (services, generatedKey) = try await SandboxServer.prepare(configuration: configuration, tools: StandardTools.registry(), logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("agent-sandbox: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let generatedKey {
+            print("""
+                ================================================================
+                Generated admin API key (shown once, stored hashed):
+                  \(generatedKey)
+                Send it as the x-api-key header. Set AGENT_SANDBOX_API_KEY to choose your own.
+                ================================================================
+                """)
+        }
+        logger.info("data root \(configuration.dataRoot.path)")
+        let host = configuration.host
+        try await SandboxServer.run(services: services) { port in
+            print("agent-sandbox listening on http://\(host):\(port)")
+            fflush(nil)
+        }
+    }
+}
+
+/// Where the binary and the repository are: defaults for `--data` and `--schemas`.
+struct Locations {
+    let executableDirectory: URL
+    let repository: URL
+
+    static func discover() -> Locations {
+        let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let directory = executable.deletingLastPathComponent()
+        var candidate = directory
+        while candidate.path != "/" {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("Package.swift").path),
+                FileManager.default.fileExists(atPath: candidate.appendingPathComponent("schemas").path)
+            {
+                return Locations(executableDirectory: directory, repository: candidate)
+            }
+            candidate.deleteLastPathComponent()
+        }
+        return Locations(executableDirectory: directory, repository: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    }
+}

@@ -1,0 +1,46 @@
+#ifndef CSANDBOX_H
+#define CSANDBOX_H
+// C entry points Swift cannot reach on its own: variadic syscall(2) wrappers and a SHA-256.
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (| RESOLVE_NO_SYMLINKS when `no_symlinks`).
+/// Returns an fd or -1 with errno set (ENOSYS on kernels before 5.6).
+int csandbox_open_beneath(int dirfd, const char *path, int flags, mode_t mode, int no_symlinks);
+
+/// pidfd_open(2): an fd that becomes readable when `pid` exits. -1 with errno on failure.
+int csandbox_pidfd_open(pid_t pid);
+
+/// Removes `path` and everything below it without following symlinks or crossing mount points.
+/// Returns 0, or -1 with errno of the first failure (it keeps going past failures).
+int csandbox_remove_tree(const char *path);
+
+/// chown every entry below and including `path` (no symlink following) to uid:gid.
+int csandbox_chown_tree(const char *path, uid_t uid, gid_t gid);
+
+/// pipe2(fds, O_CLOEXEC).
+int csandbox_pipe_cloexec(int fds[2]);
+
+/// O_PATH and O_TMPFILE, which need _GNU_SOURCE and so are not visible to Swift's Glibc module.
+extern const int csandbox_O_PATH;
+extern const int csandbox_O_TMPFILE;
+
+/// renameat2(2) with flags (RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2).
+int csandbox_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our children are re-parented to us, not to PID 1.
+int csandbox_set_child_subreaper(void);
+
+/// Incremental SHA-256.
+typedef struct {
+    uint32_t state[8];
+    uint64_t length;
+    uint8_t buffer[64];
+    size_t buffered;
+} csandbox_sha256;
+void csandbox_sha256_init(csandbox_sha256 *ctx);
+void csandbox_sha256_update(csandbox_sha256 *ctx, const void *data, size_t count);
+void csandbox_sha256_final(csandbox_sha256 *ctx, uint8_t digest[32]);
+
+#endif

@@ -1,0 +1,10 @@
+import AgentSandbox
+
+/// The tools every server offers.
+public enum StandardTools {
+    public static func registry() -> ToolRegistry {
+        var registry = ToolRegistry()
+        registry.register(BashTool())
+        return registry
+    }
+}
