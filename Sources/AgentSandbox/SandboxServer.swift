@@ -22,7 +22,7 @@ public enum SandboxServer {
         for name in tools.names where schemas.validator(for: name) == nil {
             throw ConfigurationError("tool \(name) has no schema in \(configuration.schemaDirectory.path)/tools/\(name).json")
         }
-        let cgroups = CgroupController.detect()
+        let cgroups = CgroupController.detect(groupName: CgroupController.groupName(forDataRoot: configuration.dataRoot.path))
         if let cgroups {
             cgroups.sweepStaleCalls()
             logger.info("cgroups: \(cgroups.summary)")

@@ -14,7 +14,12 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
             if request.uri.path.hasPrefix("/v1") { try authenticate(request) }
-            return try await inner.respond(to: request, context: context)
+            let response = try await inner.respond(to: request, context: context)
+            // The router answers unmatched routes (and its own HTTP errors) with an empty body.
+            if response.status.code >= 400, response.headers[.contentType] == nil {
+                return .error(Self.map(HTTPError(response.status)))
+            }
+            return response
         } catch let error as ToolError {
             return .error(error)
         } catch let error as HTTPError {

@@ -18,16 +18,20 @@ public final class CgroupController: Sendable {
     let legacyRoots: [String: String]
     private let callCounter = Atomic<UInt64>(0)
 
-    static let groupName = "agent-sandbox"
-
-    init(unifiedMount: String?, unifiedHasControllers: Bool, legacyMounts: [String: String]) {
-        unifiedRoot = unifiedMount.map { "\($0)/\(Self.groupName)" }
+    init(groupName: String, unifiedMount: String?, unifiedHasControllers: Bool, legacyMounts: [String: String]) {
+        unifiedRoot = unifiedMount.map { "\($0)/\(groupName)" }
         self.unifiedHasControllers = unifiedHasControllers
-        legacyRoots = legacyMounts.mapValues { "\($0)/\(Self.groupName)" }
+        legacyRoots = legacyMounts.mapValues { "\($0)/\(groupName)" }
+    }
+
+    /// The group name for a server: one per data root, so that several servers (tests, staging) never
+    /// sweep or kill each other's groups, and a restarted server finds its predecessor's.
+    public static func groupName(forDataRoot path: String) -> String {
+        "agent-sandbox-" + SHA256Hasher.hex(path).prefix(12)
     }
 
     /// Reads the layout from `/proc/self/mountinfo`; nil when no usable hierarchy is mounted or writable.
-    public static func detect() -> CgroupController? {
+    public static func detect(groupName: String) -> CgroupController? {
         guard let mountinfo = readSmallFile("/proc/self/mountinfo") else { return nil }
         var unified: String?
         var legacy: [String: String] = [:]
@@ -47,7 +51,7 @@ public final class CgroupController: Sendable {
         }
         let controllers = unified.flatMap { readSmallFile("\($0)/cgroup.controllers") } ?? ""
         let hasControllers = controllers.contains("pids") && controllers.contains("memory")
-        let controller = CgroupController(unifiedMount: unified, unifiedHasControllers: hasControllers, legacyMounts: legacy)
+        let controller = CgroupController(groupName: groupName, unifiedMount: unified, unifiedHasControllers: hasControllers, legacyMounts: legacy)
         return controller.prepareRoots() ? controller : nil
     }
 

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// `/v1/agents`: explicit and implicit creation, listing, deletion.
+@Suite(.enabled(if: isRoot, "needs root to switch uids"))
+struct AgentLifecycleTests {
+    @Test func explicitCreationThenIdempotentRepeat() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent().uppercased()
+        let created = try await server.post("/v1/agents", json: ["agent_id": agent])
+        #expect(created.status == 201)
+        #expect(created.string("agent_id") == agent.lowercased(), "ids are stored lower-case")
+        let again = try await server.post("/v1/agents", json: ["agent_id": agent])
+        #expect(again.status == 200)
+        #expect(again.int("uid") == created.int("uid"))
+
+        var info = stat()
+        let workspace = server.workspace(of: agent.lowercased()).path
+        #expect(stat(workspace, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o700)
+        #expect(Int(info.st_uid) == created.int("uid"))
+        #expect(stat(server.dataRoot.path, &info) == 0)
+        #expect(info.st_uid == 0 && info.st_mode & 0o777 == 0o711, "data root is root-owned 0711")
+        #expect(stat(server.dataRoot.appendingPathComponent(".agentsandbox/agentsandbox.sqlite").path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600, "the database is 0600")
+    }
+
+    @Test func createWithoutIdGeneratesOne() async throws {
+        let server = try await TestServer.shared.get()
+        let reply = try await server.request("POST", "/v1/agents")
+        #expect(reply.status == 201)
+        #expect(UUID(uuidString: reply.string("agent_id") ?? "") != nil)
+    }
+
+    @Test func firstToolCallCreatesTheAgentAndListShowsIt() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        #expect(try await server.agentInfo(agent).status == 404)
+        _ = try await server.bash(agent, "true")
+        let info = try await server.agentInfo(agent)
+        #expect(info.status == 200)
+        #expect(info.string("state") == "active")
+        let list = try await server.request("GET", "/v1/agents")
+        let ids = (list.json["agents"] as? [[String: Any]])?.compactMap { $0["agent_id"] as? String } ?? []
+        #expect(ids.contains(agent))
+    }
+
+    @Test func deleteKillsProcessesRemovesWorkspaceAndFreesTheUid() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "echo x > file")
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        async let running = server.bash(agent, "sleep 20")
+        #expect(await eventually(within: 5) { !processes(ownedBy: uid).isEmpty })
+        let deleted = try await server.request("DELETE", "/v1/agents/\(agent)")
+        #expect(deleted.status == 200)
+        _ = try? await running
+        #expect(await eventually(within: 2) { processes(ownedBy: uid).isEmpty })
+        #expect(!FileManager.default.fileExists(atPath: server.workspace(of: agent).path))
+        let after = try await server.bash(agent, "true")
+        #expect(after.status == 410)
+        #expect(after.string("error_code") == "AGENT_DELETED")
+    }
+
+    @Test func suspendedAgentGets409UntilResumed() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "true")
+        #expect(try await server.request("POST", "/v1/agents/\(agent)/suspend").status == 200)
+        let refused = try await server.bash(agent, "true")
+        #expect(refused.status == 409)
+        #expect(refused.string("error_code") == "AGENT_SUSPENDED")
+        #expect(try await server.request("POST", "/v1/agents/\(agent)/resume").status == 200)
+        #expect(try await server.bash(agent, "echo back").string("stdout") == "back\n")
+    }
+}

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+import Testing
+
+/// A real `agent-sandbox serve` process on a loopback port, with its own data root and uid range,
+/// driven over HTTP. Tests never mock the server: they start this one.
+final class TestServer: @unchecked Sendable {
+    let dataRoot: URL
+    let apiKey: String
+    let uidBase: Int
+    private(set) var port = 0
+    private(set) var process: Process?
+    private let extraArguments: [String]
+    private static let counter = Atomic<Int>(0)
+
+    /// One server shared by the tests that need nothing special (each test uses its own agents).
+    static let shared = SharedServer()
+
+    init(dataRoot: URL? = nil, extraArguments: [String] = []) {
+        let serial = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
+        self.dataRoot = dataRoot ?? Self.makeDataRoot()
+        apiKey = "test-key-\(UUID().uuidString)"
+        // A distinct uid range per server (and per test process) so parallel servers never share uids.
+        uidBase = 400_000 + Int(getpid() % 500) * 1_000 + serial * 20
+        self.extraArguments = extraArguments
+    }
+
+    static var buildDirectory: URL {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent()
+    }
+
+    static var repositoryRoot: URL {
+        var candidate = URL(fileURLWithPath: #filePath)
+        while candidate.path != "/" {
+            candidate.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("Package.swift").path) { return candidate }
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+
+    /// A fresh root-owned, 0711 directory under /tmp (reachable by agent uids).
+    static func makeDataRoot() -> URL {
+        var template = Array("/tmp/agent-sandbox-test.XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        chmod(path, 0o711)
+        return URL(fileURLWithPath: path).appendingPathComponent("data")
+    }
+
+    var logPath: String { dataRoot.deletingLastPathComponent().appendingPathComponent("server-\(uidBase).log").path }
+    var pid: pid_t { process?.processIdentifier ?? 0 }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits for its "listening" line.
+    @discardableResult
+    func start() async throws -> TestServer {
+        let process = Process()
+        process.executableURL = Self.buildDirectory.appendingPathComponent("agent-sandbox")
+        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", "20",
+                             "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path] + extraArguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["AGENT_SANDBOX_API_KEY"] = apiKey
+        environment["AGENT_SANDBOX_CANARY"] = "server-only-canary"
+        process.environment = environment
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").last(where: { $0.contains("agent-sandbox listening on http://") }),
+                let port = Int(line.split(separator: ":").last ?? "")
+            {
+                self.port = port
+                return self
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("server did not start; log:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+    }
+
+    /// Stops the server: SIGTERM (graceful) or SIGKILL (crash).
+    func stop(signal: Int32 = SIGTERM) {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Restarts on the same data root (a new port).
+    func restart(signal: Int32 = SIGTERM) async throws {
+        stop(signal: signal)
+        try await start()
+    }
+
+    // MARK: HTTP
+
+    struct Reply: Sendable {
+        let status: Int
+        let body: Data
+        let headers: [String: String]
+        var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func string(_ key: String) -> String? { json[key] as? String }
+        func int(_ key: String) -> Int? { (json[key] as? NSNumber)?.intValue }
+        func bool(_ key: String) -> Bool? { (json[key] as? NSNumber)?.boolValue }
+    }
+
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String]? = nil, timeout: Double = 120) async throws -> Reply {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = timeout
+        for (name, value) in headers ?? ["x-api-key": apiKey] { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.httpBody = body
+            if request.value(forHTTPHeaderField: "Content-Type") == nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { fields[String(describing: key).lowercased()] = String(describing: value) }
+        return Reply(status: http.statusCode, body: data, headers: fields)
+    }
+
+    func post(_ path: String, json: Any) async throws -> Reply {
+        try await request("POST", path, body: try JSONSerialization.data(withJSONObject: json))
+    }
+
+    /// Calls `tool` for `agent` on the envelope route.
+    func call(_ tool: String, agent: String, _ input: [String: Any]) async throws -> Reply {
+        try await post("/v1/agents/\(agent)/sandbox/\(tool)", json: input)
+    }
+
+    /// Runs a bash command; returns the envelope reply.
+    func bash(_ agent: String, _ command: String, timeout: Int? = nil) async throws -> Reply {
+        var input: [String: Any] = ["command": command]
+        if let timeout { input["timeout"] = timeout }
+        return try await call("bash", agent: agent, input)
+    }
+
+    /// The agent's record from `GET /v1/agents/{id}`.
+    func agentInfo(_ agent: String) async throws -> Reply {
+        try await request("GET", "/v1/agents/\(agent)")
+    }
+
+    func workspace(of agent: String) -> URL { dataRoot.appendingPathComponent(agent) }
+
+    /// Resident memory of the server process, bytes.
+    func residentBytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+}
+
+/// Starts the shared server once, on first use.
+actor SharedServer {
+    private var server: TestServer?
+
+    func get() async throws -> TestServer {
+        if let server { return server }
+        let started = try await TestServer().start()
+        server = started
+        return started
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A new random agent id.
+func newAgent() -> String { UUID().uuidString.lowercased() }
+
+/// Pids whose real uid is `uid` (read from /proc).
+func processes(ownedBy uid: Int) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { name -> Int32? in
+        guard let pid = Int32(name) else { return nil }
+        var info = stat()
+        guard stat("/proc/\(name)", &info) == 0, info.st_uid == uid else { return nil }
+        // Zombies are reaped by the server; count only live processes.
+        let state = (try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+        return state == "Z" ? nil : pid
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(25))
+    }
+    return condition()
+}
+
+let isRoot = getuid() == 0

@@ -1,0 +1,63 @@
+import AgentSandbox
+import Foundation
+import Testing
+
+struct OutputCollectorTests {
+    @Test func keepsEverythingUnderTheLimit() {
+        var collector = OutputCollector(limit: 16)
+        collector.append(Array("hello".utf8))
+        #expect(collector.render() == "hello")
+        #expect(!collector.truncated)
+    }
+
+    @Test func keepsHeadAndTailWithAMarker() {
+        var collector = OutputCollector(limit: 8)
+        for chunk in ["abc", "defgh", "ijklmnop", "qrstuvwxyz"] { collector.append(Array(chunk.utf8)) }
+        #expect(collector.truncated)
+        #expect(collector.totalBytes == 26)
+        #expect(collector.render() == "abcd\n[... 18 bytes truncated ...]\nwxyz")
+    }
+}
+
+struct SchemaValidatorTests {
+    let validator = SchemaValidator(schema: [
+        "type": "object",
+        "properties": ["path": ["type": "string"], "limit": ["type": "integer", "minimum": 1, "default": 10]],
+        "required": ["path"],
+        "x-aliases": ["file_path": "path"],
+    ])
+
+    @Test func fillsDefaultsAndRenamesAliases() throws {
+        let result = try validator.validate(["file_path": "a.txt"])
+        #expect(result["path"] == "a.txt")
+        #expect(result["limit"] == 10)
+        #expect(result["file_path"] == nil)
+    }
+
+    @Test func namesTheFieldOnTypeAndRangeErrors() {
+        #expect(throws: ToolError.invalidField("limit", "must be an integer, not a string.")) { try validator.validate(["path": "a", "limit": "x"]) }
+        #expect(throws: ToolError.invalidField("limit", "must be at least 1 (got 0).")) { try validator.validate(["path": "a", "limit": 0]) }
+        #expect(throws: ToolError(.invalidRequest, "Missing required field `path`.")) { try validator.validate([:]) }
+    }
+}
+
+struct PathResolverTests {
+    let resolver = PathResolver(root: "/data/ws")
+
+    @Test func normalisesRelativeAndMapsAbsoluteInside() throws {
+        #expect(try resolver.relative("a/./b//c", field: "path") == "a/b/c")
+        #expect(try resolver.relative("a/../b", field: "path") == "b")
+        #expect(try resolver.relative("/data/ws/src/x.py", field: "path") == "src/x.py")
+        #expect(try resolver.relative("/workspace/src/x.py", field: "path") == "src/x.py")
+    }
+
+    @Test func refusesEscapesNulAndOverlongPaths() {
+        for path in ["../x", "a/../../x", "/etc/passwd", "/data/wsx/a"] {
+            #expect(throws: ToolError.self) { try resolver.relative(path, field: "path") }
+            #expect((try? resolver.relative(path, field: "path")) == nil)
+        }
+        #expect { try resolver.relative("a\0b", field: "path") } throws: { ($0 as? ToolError)?.code == .invalidRequest }
+        #expect { try resolver.relative(String(repeating: "a/", count: 2500), field: "path") } throws: { ($0 as? ToolError)?.code == .invalidRequest }
+        #expect { try resolver.relative("", field: "path") } throws: { ($0 as? ToolError)?.code == .invalidRequest }
+    }
+}
