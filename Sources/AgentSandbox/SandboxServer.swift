@@ -33,7 +33,17 @@ public enum SandboxServer {
             logger.warning("⚠️  --allow-shared-uid: EVERY agent command runs as the server's own uid \(getuid()). Agents are NOT isolated from each other or from the server. Never use this in production.")
         }
         let (keys, generated) = try await APIKeyAuthority.bootstrap(store: store, adminKey: configuration.adminKey)
-        let launcher = ProcessLauncher(helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits)
+        let bubblewrap = configuration.isolation == .full ? BubblewrapProfile.locate() : nil
+        if configuration.isolation == .full, bubblewrap == nil {
+            logger.warning("bubblewrap (bwrap) is not installed: agents run with uid, cgroup, rlimit and no_new_privs isolation but WITHOUT namespaces (they can see other processes and the host file system their uid may read). Install it: apt-get install bubblewrap")
+        }
+        if configuration.allowSharedUID, bubblewrap != nil {
+            logger.warning("--allow-shared-uid: bubblewrap namespaces are not used in shared-uid mode")
+        }
+        logger.info("isolation: \(configuration.isolation.rawValue)\(bubblewrap != nil && !configuration.allowSharedUID ? " (bubblewrap \(bubblewrap!.executable))" : ""), network: \(configuration.network.rawValue)")
+        let launcher = ProcessLauncher(
+            helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
+            isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap)
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
         let services = SandboxServices(
             configuration: configuration, store: store, agents: agents, tools: tools, schemas: schemas, launcher: launcher,
@@ -62,6 +72,7 @@ public enum SandboxServer {
         defer { flusher.cancel() }
         try await buildApplication(services: services, onRunning: onRunning).runService()
         await services.audit.flush()
+        services.launcher.cgroups?.removeEmptyGroups()
     }
 }
 

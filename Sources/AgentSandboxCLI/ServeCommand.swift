@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Concurrent tool calls per agent before 429.")
     var maxConcurrentCalls: Int = 16
 
+    @Option(help: "Sandbox layers: uid, cgroup, or full (cgroup + bubblewrap namespaces).")
+    var isolation: String = "full"
+
+    @Option(help: "Default network policy for agents: host or none (loopback only).")
+    var network: String = "host"
+
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
 
@@ -62,6 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.implicitAgentCreation = implicitAgents
         configuration.limits.outputBytes = outputLimit
         configuration.limits.concurrentCallsPerAgent = maxConcurrentCalls
+        guard let level = IsolationLevel(rawValue: isolation) else { throw ValidationError("--isolation must be uid, cgroup or full") }
+        guard let policy = NetworkPolicy(rawValue: network) else { throw ValidationError("--network must be host or none") }
+        configuration.isolation = level
+        configuration.network = policy
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

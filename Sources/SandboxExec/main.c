@@ -2,13 +2,16 @@
 //
 // The server posix_spawn()s this helper (it never forks itself), with stdin/stdout/stderr already on
 // pipes, an error pipe on fd 3 and the agent's minimal environment as envp. The helper then, in order:
-//   setsid -> join each --cgroup -> setrlimit each --rlimit -> reset signals -> close every fd >= 4
-//   -> setgroups(0) + setresgid + setresuid -> PR_SET_NO_NEW_PRIVS -> chdir --cwd -> execve.
+//   setsid -> join each --cgroup -> setrlimit each --rlimit -> [--private-network: new net namespace
+//   with loopback up] -> reset signals -> close every fd >= 4 -> [--data-fd TEXT: memfds at fd 4, 5, ...
+//   holding TEXT, for bubblewrap's --ro-bind-data] -> setgroups(0) + setresgid + setresuid
+//   -> PR_SET_NO_NEW_PRIVS -> chdir --cwd -> execve.
 // Any failure writes "step: reason" to fd 3 and exits 127; a successful exec closes fd 3 (CLOEXEC), so the
 // server reads EOF with no data. Only async-signal-safe work happens here: there is no Swift in this process.
 //
 // usage: agent-sandbox-exec [--uid N --gid N] [--cgroup DIR]... [--rlimit NAME=SOFT[:HARD]]...
-//                           [--cwd DIR] [--nice N] -- PROGRAM [ARG]...
+//                           [--cwd DIR] [--nice N] [--private-network] [--data-fd TEXT]...
+//                           -- PROGRAM [ARG]...
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,6 +36,7 @@ extern char **environ;
 #define ERROR_FD 3
 #define MAX_CGROUPS 8
 #define MAX_RLIMITS 8
+#define MAX_DATA_FDS 4
 
 static void fail(const char *step, const char *detail) {
     char message[512];
@@ -88,6 +97,33 @@ static void join_cgroup(const char *dir) {
     close(fd);
 }
 
+/// A new network namespace holding only loopback (up): the agent reaches nothing but itself.
+static void private_network(void) {
+    if (unshare(CLONE_NEWNET) != 0) fail("unshare(CLONE_NEWNET)", NULL);
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) fail("socket", NULL);
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    if (ioctl(sock, SIOCGIFFLAGS, &request) != 0) fail("SIOCGIFFLAGS lo", NULL);
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) fail("SIOCSIFFLAGS lo", NULL);
+    close(sock);
+}
+
+/// Puts `text` in an anonymous memory file at descriptor `target` (inherited by the program).
+static void data_fd(const char *text, int target) {
+    int fd = memfd_create("agent-sandbox-data", 0);
+    if (fd < 0) fail("memfd_create", NULL);
+    size_t length = strlen(text);
+    if (write(fd, text, length) != (ssize_t)length) fail("write memfd", NULL);
+    if (lseek(fd, 0, SEEK_SET) != 0) fail("lseek memfd", NULL);
+    if (fd != target) {
+        if (dup2(fd, target) != target) fail("dup2 memfd", NULL);
+        close(fd);
+    }
+}
+
 static void reset_signals(void) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -115,11 +151,13 @@ int main(int argc, char **argv) {
     const char *cwd = NULL;
     const char *cgroups[MAX_CGROUPS];
     const char *rlimits[MAX_RLIMITS];
-    int cgroup_count = 0, rlimit_count = 0, index = 1;
+    const char *data[MAX_DATA_FDS];
+    int cgroup_count = 0, rlimit_count = 0, data_count = 0, network = 0, index = 1;
 
     for (; index < argc; index++) {
         const char *flag = argv[index];
         if (strcmp(flag, "--") == 0) { index++; break; }
+        if (strcmp(flag, "--private-network") == 0) { network = 1; continue; }
         if (index + 1 >= argc) fail(flag, "missing value");
         const char *value = argv[++index];
         if (strcmp(flag, "--uid") == 0) uid = parse_long(value, "--uid");
@@ -128,6 +166,7 @@ int main(int argc, char **argv) {
         else if (strcmp(flag, "--nice") == 0) nice_value = parse_long(value, "--nice");
         else if (strcmp(flag, "--cgroup") == 0 && cgroup_count < MAX_CGROUPS) cgroups[cgroup_count++] = value;
         else if (strcmp(flag, "--rlimit") == 0 && rlimit_count < MAX_RLIMITS) rlimits[rlimit_count++] = value;
+        else if (strcmp(flag, "--data-fd") == 0 && data_count < MAX_DATA_FDS) data[data_count++] = value;
         else fail(flag, "unknown option");
     }
     if (index >= argc) fail("usage", "no program after --");
@@ -138,8 +177,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < cgroup_count; i++) join_cgroup(cgroups[i]);
     for (int i = 0; i < rlimit_count; i++) apply_rlimit(rlimits[i]);
     if (nice_value != 0 && setpriority(PRIO_PROCESS, 0, (int)nice_value) != 0) fail("setpriority", NULL);
+    if (network) private_network();
     reset_signals();
     close_inherited_fds();
+    for (int i = 0; i < data_count; i++) data_fd(data[i], ERROR_FD + 1 + i);
     umask(022);
 
     if (uid >= 0) {

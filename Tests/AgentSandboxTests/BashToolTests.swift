@@ -24,27 +24,36 @@ struct BashToolTests {
         #expect(uidA != nil && uidB != nil && uidA != uidB)
     }
 
-    @Test func agentCannotReadAnotherAgentsFiles() async throws {
-        let server = try await TestServer.shared.get()
+    /// With namespaces the other workspace is not even mounted; with uid isolation alone, 0700 stops it.
+    @Test(arguments: ["full", "cgroup"])
+    func agentCannotReadAnotherAgentsFiles(isolation: String) async throws {
+        let server = try await TestServer.shared(isolation: isolation)
         let (a, b) = (newAgent(), newAgent())
         _ = try await server.bash(b, "echo secret-of-b > private.txt")
         let path = server.workspace(of: b).appendingPathComponent("private.txt").path
         #expect(FileManager.default.fileExists(atPath: path))
-        let reply = try await server.bash(a, "cat \(path)")
+        let reply = try await server.bash(a, "cat \(path); ls \(server.workspace(of: b).path)")
         #expect(reply.int("exit_code") != 0)
-        #expect(reply.string("stderr")?.contains("Permission denied") == true)
+        let expected = isolation == "full" ? "No such file or directory" : "Permission denied"
+        #expect(reply.string("stderr")?.contains(expected) == true, "\(reply.text)")
         #expect(reply.string("stdout")?.contains("secret-of-b") == false)
     }
 
-    @Test func agentCannotSignalAnotherAgentsProcess() async throws {
-        let server = try await TestServer.shared.get()
+    /// A kills B's host pids: with a pid namespace they do not exist for A; with uids alone, EPERM.
+    @Test(arguments: ["full", "cgroup"])
+    func agentCannotSignalAnotherAgentsProcess(isolation: String) async throws {
+        let server = try await TestServer.shared(isolation: isolation)
         let (a, b) = (newAgent(), newAgent())
         _ = try await server.bash(b, "true")
+        _ = try await server.bash(a, "true")
         let uidB = try #require(try await server.agentInfo(b).int("uid"))
         async let victim = server.bash(b, "sleep 2; echo survived")
-        #expect(await eventually(within: 5) { !processes(ownedBy: uidB).isEmpty })
-        let attack = try await server.bash(a, "for p in $(pgrep -u \(uidB)); do kill -9 $p; done; echo done")
-        #expect(attack.string("stderr")?.contains("Operation not permitted") == true)
+        #expect(await eventually(within: 5) { processes(ownedBy: uidB).count >= 2 })
+        let targets = processes(ownedBy: uidB).map(String.init).joined(separator: " ")
+        let attack = try await server.bash(a, "kill -9 \(targets)")
+        #expect(attack.int("exit_code") != 0)
+        let expected = isolation == "full" ? "No such process" : "Operation not permitted"
+        #expect(attack.string("stderr")?.contains(expected) == true, "\(attack.text)")
         let survived = try await victim
         #expect(survived.string("stdout") == "survived\n")
     }

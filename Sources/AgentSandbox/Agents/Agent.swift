@@ -9,6 +9,8 @@ public struct Agent: Sendable, Equatable {
     public var lastUsedAt: Date?
     /// Absolute path of the workspace directory on the host.
     public let workspacePath: String
+    /// Per-agent overrides (network policy, limits).
+    public var settings = AgentSettings()
 
     /// The JSON served by the agents API.
     public func json(diskUsage: Int64? = nil) -> JSONValue {
@@ -23,6 +25,13 @@ public struct Agent: Sendable, Equatable {
             "last_used_at": lastUsedAt.map { .string(formatter.string(from: $0)) } ?? .null,
         ]
         if let diskUsage { fields["disk_usage_bytes"] = .number(Double(diskUsage)) }
+        if let network = settings.network { fields["network"] = .string(network.rawValue) }
+        var limits: [String: JSONValue] = [:]
+        if let value = settings.pidsMax { limits["pids_max"] = .number(Double(value)) }
+        if let value = settings.memoryBytes { limits["memory_bytes"] = .number(Double(value)) }
+        if let value = settings.cpuWeight { limits["cpu_weight"] = .number(Double(value)) }
+        if let value = settings.maxConcurrentCalls { limits["max_concurrent_calls"] = .number(Double(value)) }
+        if !limits.isEmpty { fields["limits"] = .object(limits) }
         return .object(fields)
     }
 }

@@ -25,12 +25,13 @@ public final class AgentRegistry: Sendable {
     }
 
     /// Creates an agent (a random id when nil). Returns the agent and whether it is new.
-    public func create(_ requested: AgentID? = nil) async throws -> (Agent, created: Bool) {
+    public func create(_ requested: AgentID? = nil, settings: AgentSettings = AgentSettings()) async throws -> (Agent, created: Bool) {
         let id = requested ?? AgentID.random()
-        let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange)
+        let encoded = settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
         let agent = try makeAgent(record)
         try prepareWorkspace(agent, fresh: created)
-        cgroups?.prepareAgent(id.rawValue, limits: configuration.limits)
+        cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
         cache.withLock { $0[id] = agent }
         return (agent, created)
     }
@@ -80,9 +81,11 @@ public final class AgentRegistry: Sendable {
         }
     }
 
+    /// Suspends (freezes every process of the agent) or resumes it.
     public func setState(_ state: AgentRecord.State, of id: AgentID) async throws -> Agent {
         var agent = try await self.agent(id)
         try await store.setState(state, of: id.rawValue)
+        cgroups?.setFrozen(state == .suspended, agent: id.rawValue)
         agent.state = state
         let updated = agent
         cache.withLock { $0[id] = updated }
@@ -90,8 +93,9 @@ public final class AgentRegistry: Sendable {
     }
 
     /// Counts a call against the agent's concurrency limit (429 past it); `finish` releases it.
-    public func beginCall(_ id: AgentID) throws(ToolError) {
-        let limit = configuration.limits.concurrentCallsPerAgent
+    public func beginCall(_ agent: Agent) throws(ToolError) {
+        let id = agent.id
+        let limit = limits(of: agent).concurrentCallsPerAgent
         let admitted = callsInFlight.withLock { calls in
             let current = calls[id, default: 0]
             guard current < limit else { return false }
@@ -110,14 +114,23 @@ public final class AgentRegistry: Sendable {
         }
     }
 
+    /// The agent's effective limits: its overrides on top of the server's.
+    public func limits(of agent: Agent) -> ResourceLimits {
+        agent.settings.applied(to: configuration.limits)
+    }
+
     // MARK: Internals
 
     private func makeAgent(_ record: AgentRecord) throws -> Agent {
         guard let uid = record.uid else { throw Self.deletedError(try AgentID(record.id)) }
-        return Agent(
+        var agent = Agent(
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
             createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
             workspacePath: configuration.dataRoot.appendingPathComponent(record.id).path)
+        if let settings = record.settings {
+            agent.settings = (try? JSONDecoder().decode(AgentSettings.self, from: Data(settings.utf8))) ?? AgentSettings()
+        }
+        return agent
     }
 
     private static func deletedError(_ id: AgentID) -> ToolError {

@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     /// The `agent-sandbox-exec` helper binary.
     public var execHelper: URL
     public var limits = ResourceLimits()
+    /// Sandbox layers for agent processes (default: everything this machine offers).
+    public var isolation: IsolationLevel = .full
+    /// Default network policy for agents.
+    public var network: NetworkPolicy = .host
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot
@@ -57,6 +61,8 @@ public struct ResourceLimits: Sendable {
     public var fileSizeBytes: Int64 = 8 << 30
     /// Concurrent tool calls per agent before 429.
     public var concurrentCallsPerAgent = 16
+    /// Relative CPU weight per agent (cgroup cpu.weight / cpu.shares scale: 100 = one default share).
+    public var cpuWeight = 100
 
     public init() {}
 }

@@ -15,7 +15,7 @@ struct AgentRoutes: Sendable {
             case .string(let text)?: requested = try AgentID(text)
             default: throw ToolError.invalidField("agent_id", "must be a string holding a UUID.")
             }
-            let (agent, created) = try await agents.create(requested)
+            let (agent, created) = try await agents.create(requested, settings: try AgentSettings.parse(body))
             return Response.json(agent.json(), status: created ? .created : .ok)
         }
         router.get("/v1/agents") { _, _ in

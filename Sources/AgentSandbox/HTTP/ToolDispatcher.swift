@@ -12,7 +12,7 @@ public struct ToolDispatcher: Sendable {
         let started = Date()
         _ = try services.tools.entry(named: tool)
         let agent = try await services.agents.agentForToolCall(agentID)
-        try services.agents.beginCall(agentID)
+        try services.agents.beginCall(agent)
         defer { services.agents.finishCall(agentID) }
         let context = ToolContext(workspace: services.workspace(for: agent), configuration: services.configuration)
 

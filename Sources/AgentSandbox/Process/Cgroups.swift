@@ -17,6 +17,8 @@ public final class CgroupController: Sendable {
     /// v1 controller name → `<mount>/agent-sandbox`.
     let legacyRoots: [String: String]
     private let callCounter = Atomic<UInt64>(0)
+    /// Agents whose groups exist with their limits applied (so a call does not rewrite them).
+    private let preparedAgents = Mutex<Set<String>>([])
 
     init(groupName: String, unifiedMount: String?, unifiedHasControllers: Bool, legacyMounts: [String: String]) {
         unifiedRoot = unifiedMount.map { "\($0)/\(groupName)" }
@@ -44,13 +46,13 @@ public final class CgroupController: Sendable {
             if tail[0] == "cgroup2" {
                 unified = mountPoint
             } else if tail[0] == "cgroup" {
-                for option in tail[2].split(separator: ",") where ["pids", "memory", "freezer"].contains(String(option)) {
+                for option in tail[2].split(separator: ",") where ["pids", "memory", "freezer", "cpu"].contains(String(option)) {
                     legacy[String(option)] = mountPoint
                 }
             }
         }
         let controllers = unified.flatMap { readSmallFile("\($0)/cgroup.controllers") } ?? ""
-        let hasControllers = controllers.contains("pids") && controllers.contains("memory")
+        let hasControllers = controllers.contains("pids") && controllers.contains("memory") && controllers.contains("cpu")
         let controller = CgroupController(groupName: groupName, unifiedMount: unified, unifiedHasControllers: hasControllers, legacyMounts: legacy)
         return controller.prepareRoots() ? controller : nil
     }
@@ -67,8 +69,8 @@ public final class CgroupController: Sendable {
         var ok = false
         if let unifiedRoot, makeDirectory(unifiedRoot) {
             ok = true
-            if unifiedHasControllers { writeControlFile("\(unifiedRoot)/../cgroup.subtree_control", "+pids +memory") }
-            if unifiedHasControllers { writeControlFile("\(unifiedRoot)/cgroup.subtree_control", "+pids +memory") }
+            if unifiedHasControllers { writeControlFile("\(unifiedRoot)/../cgroup.subtree_control", "+pids +memory +cpu") }
+            if unifiedHasControllers { writeControlFile("\(unifiedRoot)/cgroup.subtree_control", "+pids +memory +cpu") }
         }
         for root in legacyRoots.values where makeDirectory(root) { ok = true }
         return ok
@@ -78,13 +80,16 @@ public final class CgroupController: Sendable {
 
     /// Creates the agent's groups and applies its limits. Idempotent.
     public func prepareAgent(_ agent: String, limits: ResourceLimits) {
+        preparedAgents.withLock { _ = $0.insert(agent) }
         if let unifiedRoot {
             let path = "\(unifiedRoot)/\(agent)"
             makeDirectory(path)
             if unifiedHasControllers {
-                writeControlFile("\(path)/cgroup.subtree_control", "+pids +memory")
+                writeControlFile("\(path)/cgroup.subtree_control", "+pids +memory +cpu")
                 writeControlFile("\(path)/pids.max", "\(limits.pidsPerAgent)")
                 writeControlFile("\(path)/memory.max", "\(limits.memoryPerAgent)")
+                writeControlFile("\(path)/memory.swap.max", "0")
+                writeControlFile("\(path)/cpu.weight", "\(limits.cpuWeight)")
             }
         }
         if let pids = legacyRoots["pids"] {
@@ -95,11 +100,16 @@ public final class CgroupController: Sendable {
             makeDirectory("\(memory)/\(agent)")
             writeControlFile("\(memory)/\(agent)/memory.limit_in_bytes", "\(limits.memoryPerAgent)")
         }
+        if let cpu = legacyRoots["cpu"] {
+            makeDirectory("\(cpu)/\(agent)")
+            writeControlFile("\(cpu)/\(agent)/cpu.shares", "\(max(2, limits.cpuWeight * 1024 / 100))")
+        }
+        if unifiedRoot == nil, let freezer = legacyRoots["freezer"] { makeDirectory("\(freezer)/\(agent)") }
     }
 
     /// A fresh per-call group for one process tree of `agent`.
     public func makeCallGroup(agent: String, limits: ResourceLimits) -> CallGroup {
-        prepareAgent(agent, limits: limits)
+        if !preparedAgents.withLock({ $0.contains(agent) }) { prepareAgent(agent, limits: limits) }
         let name = "call-\(getpid())-\(callCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
         var join: [String] = []
         var leaf: String?
@@ -118,18 +128,41 @@ public final class CgroupController: Sendable {
                 }
             }
             if let memory = legacyRoots["memory"] { join.append("\(memory)/\(agent)") }
+            if let cpu = legacyRoots["cpu"] { join.append("\(cpu)/\(agent)") }
+            if unifiedRoot == nil, let freezer = legacyRoots["freezer"] { join.append("\(freezer)/\(agent)") }
         }
         return CallGroup(joinPaths: join, leaf: leaf, killable: leaf.map { FileManager.default.fileExists(atPath: "\($0)/cgroup.kill") } ?? false)
     }
 
+    /// Freezes (suspend) or thaws (resume) every process of the agent.
+    public func setFrozen(_ frozen: Bool, agent: String) {
+        if let unifiedRoot, FileManager.default.fileExists(atPath: "\(unifiedRoot)/\(agent)/cgroup.freeze") {
+            writeControlFile("\(unifiedRoot)/\(agent)/cgroup.freeze", frozen ? "1" : "0")
+        } else if let freezer = legacyRoots["freezer"] {
+            writeControlFile("\(freezer)/\(agent)/freezer.state", frozen ? "FROZEN" : "THAWED")
+        }
+    }
+
+    /// At shutdown: removes this server's (empty) groups.
+    public func removeEmptyGroups() {
+        for root in [unifiedRoot].compactMap({ $0 }) + legacyRoots.values.sorted() {
+            for agent in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where UUID(uuidString: agent) != nil {
+                if !CallGroup.populated("\(root)/\(agent)") { CallGroup.removeTree("\(root)/\(agent)") }
+            }
+            rmdir(root)
+        }
+    }
+
     /// Kills every process of the agent (all calls, all sessions).
     public func killAgent(_ agent: String) {
+        defer { setFrozen(false, agent: agent) }
         if let unifiedRoot { CallGroup.killTree("\(unifiedRoot)/\(agent)") }
         if let pids = legacyRoots["pids"] { CallGroup.killTree("\(pids)/\(agent)") }
     }
 
     /// Kills the agent's processes and removes its groups.
     public func removeAgent(_ agent: String) {
+        preparedAgents.withLock { _ = $0.remove(agent) }
         killAgent(agent)
         for root in [unifiedRoot].compactMap({ $0 }) + legacyRoots.values.sorted() {
             CallGroup.removeTree("\(root)/\(agent)")

@@ -27,6 +27,11 @@ public struct LaunchRequest: Sendable {
     public var timeout: Double
     /// Bytes kept per output stream.
     public var outputLimit: Int
+    /// The agent's workspace root: the only host directory bound writable into a bubblewrap sandbox.
+    public var workspaceRoot: String?
+    public var network: NetworkPolicy = .host
+    /// Per-agent limits; nil means the launcher's defaults.
+    public var limits: ResourceLimits?
 
     public init(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String,

@@ -14,11 +14,16 @@ public final class ProcessLauncher: Sendable {
     public let helperPath: String
     public let cgroups: CgroupController?
     public let limits: ResourceLimits
+    public let isolation: IsolationLevel
+    /// Present when isolation is `.full` and bubblewrap is installed.
+    public let bubblewrap: BubblewrapProfile?
 
-    public init(helperPath: String, cgroups: CgroupController?, limits: ResourceLimits) {
+    public init(helperPath: String, cgroups: CgroupController?, limits: ResourceLimits, isolation: IsolationLevel = .cgroup, bubblewrap: BubblewrapProfile? = nil) {
         self.helperPath = helperPath
-        self.cgroups = cgroups
+        self.cgroups = isolation == .uid ? nil : cgroups
         self.limits = limits
+        self.isolation = isolation
+        self.bubblewrap = isolation == .full ? bubblewrap : nil
         ChildReaper.shared.start()
     }
 
@@ -33,6 +38,7 @@ public final class ProcessLauncher: Sendable {
 
     /// The helper's argv: options, `--`, then the program and its arguments.
     func helperArguments(_ request: LaunchRequest, group: CallGroup?) -> [String] {
+        let limits = request.limits ?? self.limits
         var arguments = [helperPath]
         if let identity = request.identity {
             arguments += ["--uid", String(identity.uid), "--gid", String(identity.gid)]
@@ -40,12 +46,19 @@ public final class ProcessLauncher: Sendable {
         }
         for path in group?.joinPaths ?? [] { arguments += ["--cgroup", path] }
         arguments += ["--rlimit", "core=0", "--rlimit", "nofile=\(limits.openFiles)", "--rlimit", "fsize=\(limits.fileSizeBytes)"]
-        arguments += ["--cwd", request.workingDirectory, "--", request.executable]
-        return arguments + request.arguments
+        arguments += ["--cwd", request.workingDirectory]
+        guard let bubblewrap, let identity = request.identity, let workspace = request.workspaceRoot else {
+            if request.network == .none { arguments.append("--private-network") }
+            return arguments + ["--", request.executable] + request.arguments
+        }
+        for text in bubblewrap.dataFiles(identity: identity, home: workspace) { arguments += ["--data-fd", text] }
+        arguments.append("--")
+        arguments += bubblewrap.arguments(workspace: workspace, workingDirectory: request.workingDirectory, network: request.network)
+        return arguments + [request.executable] + request.arguments
     }
 
     func runBlocking(_ request: LaunchRequest) throws -> ProcessResult {
-        let group = cgroups?.makeCallGroup(agent: request.agent, limits: limits)
+        let group = cgroups?.makeCallGroup(agent: request.agent, limits: request.limits ?? limits)
         defer { group?.remove() }
         let started = Date()
         let output = try PipeSet(withStdin: request.stdin != nil)

@@ -13,9 +13,11 @@ public struct AgentRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var state: State
     public var createdAt: Date
     public var lastUsedAt: Date?
+    /// JSON of `AgentSettings` (per-agent network policy and limits).
+    public var settings: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, uid, state
+        case id, uid, state, settings
         case createdAt = "created_at"
         case lastUsedAt = "last_used_at"
     }

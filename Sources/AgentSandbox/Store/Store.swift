@@ -46,6 +46,9 @@ public final class Store: Sendable {
                 table.column("bytes", .integer).notNull()
             }
         }
+        migrator.registerMigration("v5: agent settings") { db in
+            try db.alter(table: "agents") { table in table.add(column: "settings", .text) }
+        }
         return migrator
     }
 
@@ -64,7 +67,7 @@ public final class Store: Sendable {
 
     /// Creates the agent (or revives a deleted one) with the lowest free uid in `uids`.
     /// Returns the record and whether it was created by this call.
-    public func provisionAgent(id: String, uids: ClosedRange<Int64>) async throws -> (AgentRecord, created: Bool) {
+    public func provisionAgent(id: String, uids: ClosedRange<Int64>, settings: String? = nil) async throws -> (AgentRecord, created: Bool) {
         try await pool.write { db in
             if let existing = try AgentRecord.fetchOne(db, key: id), existing.state != .deleted {
                 return (existing, false)
@@ -76,7 +79,7 @@ public final class Store: Sendable {
                 candidate = uid + 1
             }
             guard uids.contains(candidate) else { throw ToolError(.uidRangeExhausted, "Every uid in \(uids) is taken; delete unused agents or widen --uid-count.") }
-            let record = AgentRecord(id: id, uid: candidate, state: .active, createdAt: Date(), lastUsedAt: nil)
+            let record = AgentRecord(id: id, uid: candidate, state: .active, createdAt: Date(), lastUsedAt: nil, settings: settings)
             try record.save(db)
             return (record, true)
         }

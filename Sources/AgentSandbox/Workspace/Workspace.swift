@@ -9,9 +9,14 @@ public struct Workspace: Sendable {
     public let launchIdentity: Identity?
     public let launcher: ProcessLauncher
     public let paths: PathResolver
+    public let network: NetworkPolicy
+    /// The agent's effective limits (its overrides on top of the server's).
+    public let limits: ResourceLimits
 
-    public init(agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher) {
+    public init(agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher, network: NetworkPolicy = .host, limits: ResourceLimits? = nil) {
         self.agent = agent
+        self.network = network
+        self.limits = limits ?? launcher.limits
         self.launchIdentity = launchIdentity
         self.launcher = launcher
         paths = PathResolver(root: agent.workspacePath)
@@ -38,10 +43,13 @@ public struct Workspace: Sendable {
     ) async throws -> ProcessResult {
         var env = environment ?? baseEnvironment
         env["PWD"] = workingDirectory ?? root
-        let request = LaunchRequest(
+        var request = LaunchRequest(
             executable: executable, arguments: arguments, environment: env,
             workingDirectory: workingDirectory ?? root, identity: launchIdentity, agent: agent.id.rawValue,
             stdin: stdin, timeout: timeout, outputLimit: outputLimit ?? launcher.limits.outputBytes)
+        request.workspaceRoot = root
+        request.network = network
+        request.limits = limits
         return try await launcher.run(request)
     }
 }

@@ -21,6 +21,12 @@ final class TestServer: @unchecked Sendable {
 
     /// One server shared by the tests that need nothing special (each test uses its own agents).
     static let shared = SharedServer()
+    private static let sharedByIsolation = ["full": SharedServer(), "cgroup": SharedServer(arguments: ["--isolation", "cgroup"]), "uid": SharedServer(arguments: ["--isolation", "uid"])]
+
+    /// The shared server of an isolation level ("full" is the default server).
+    static func shared(isolation: String) async throws -> TestServer {
+        isolation == "full" ? try await shared.get() : try await sharedByIsolation[isolation]!.get()
+    }
 
     init(dataRoot: URL? = nil, extraArguments: [String] = []) {
         let serial = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
@@ -75,6 +81,7 @@ final class TestServer: @unchecked Sendable {
         process.standardError = log
         try process.run()
         self.process = process
+        ServerReaper.track(process.processIdentifier)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -167,10 +174,15 @@ final class TestServer: @unchecked Sendable {
 /// Starts the shared server once, on first use.
 actor SharedServer {
     private var server: TestServer?
+    private let arguments: [String]
+
+    init(arguments: [String] = []) {
+        self.arguments = arguments
+    }
 
     func get() async throws -> TestServer {
         if let server { return server }
-        let started = try await TestServer().start()
+        let started = try await TestServer(extraArguments: arguments).start()
         server = started
         return started
     }
@@ -208,3 +220,20 @@ func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
 }
 
 let isRoot = getuid() == 0
+
+/// Makes sure no test server outlives the test process (SIGTERM at exit: graceful, cleans its cgroups).
+enum ServerReaper {
+    private static let pids = Mutex<Set<Int32>>([])
+    private static let installed = Atomic<Bool>(false)
+
+    static func track(_ pid: Int32) {
+        pids.withLock { _ = $0.insert(pid) }
+        if installed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+            atexit {
+                let all = ServerReaper.pids.withLock { $0 }
+                for pid in all { kill(pid, SIGTERM) }
+                for pid in all { var status: Int32 = 0; waitpid(pid, &status, 0) }
+            }
+        }
+    }
+}
