@@ -2,7 +2,8 @@
 #include "CSandbox.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -42,35 +43,69 @@ int csandbox_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-static int first_error;
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    (void)st; (void)ftw;
-    int rc = (type == FTW_DP) ? rmdir(path) : unlink(path);
-    if (rc != 0 && errno != ENOENT && first_error == 0) first_error = errno;
-    return 0;
+/// Removes `name` (beneath `dirfd`) and everything under it, by descriptors: no symlink is followed,
+/// no mount point crossed (st_dev checked), and paths deeper than PATH_MAX work. Returns the first errno.
+static int remove_at(int dirfd, const char *name, dev_t device) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : errno;
+    if (!S_ISDIR(st.st_mode)) return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
+    if (st.st_dev != device) return EXDEV;
+    int first = 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        // A directory without read/search permission (chmod 000 by the agent): open it up, we are root.
+        if (fchmodat(dirfd, name, 0700, 0) == 0) fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return errno;
+    }
+    DIR *dir = fdopendir(fd);
+    if (!dir) { close(fd); return errno; }
+    for (int pass = 0; pass < 3; pass++) {
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+            int rc = remove_at(fd, entry->d_name, device);
+            if (rc && !first) first = rc;
+        }
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) { closedir(dir); return first; }
+        if (errno != ENOTEMPTY) break;
+        rewinddir(dir);  // entries created meanwhile or skipped by readdir: one more pass
+    }
+    int rc = errno;
+    closedir(dir);
+    return first ? first : rc;
 }
 
 int csandbox_remove_tree(const char *path) {
-    first_error = 0;  // callers serialise removals (one agent delete at a time holds the agent lock)
-    if (nftw(path, remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 && errno != ENOENT) return -1;
-    if (first_error) { errno = first_error; return -1; }
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    int rc = remove_at(AT_FDCWD, path, st.st_dev);
+    if (rc) { errno = rc; return -1; }
     return 0;
 }
 
-static uid_t chown_uid;
-static gid_t chown_gid;
-
-static int chown_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    (void)st; (void)type; (void)ftw;
-    if (lchown(path, chown_uid, chown_gid) != 0 && first_error == 0) first_error = errno;
-    return 0;
+static int chown_at(int dirfd, const char *name, uid_t uid, gid_t gid, dev_t device) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    int first = fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+    if (!S_ISDIR(st.st_mode) || st.st_dev != device) return first;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return first ? first : errno;
+    DIR *dir = fdopendir(fd);
+    if (!dir) { close(fd); return errno; }
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+        int rc = chown_at(fd, entry->d_name, uid, gid, device);
+        if (rc && !first) first = rc;
+    }
+    closedir(dir);
+    return first;
 }
 
 int csandbox_chown_tree(const char *path, uid_t uid, gid_t gid) {
-    first_error = 0;
-    chown_uid = uid; chown_gid = gid;
-    if (nftw(path, chown_entry, 64, FTW_PHYS | FTW_MOUNT) != 0) return -1;
-    if (first_error) { errno = first_error; return -1; }
+    struct stat st;
+    if (lstat(path, &st) != 0) return -1;
+    int rc = chown_at(AT_FDCWD, path, uid, gid, st.st_dev);
+    if (rc) { errno = rc; return -1; }
     return 0;
 }

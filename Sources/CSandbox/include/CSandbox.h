@@ -12,8 +12,9 @@ int csandbox_open_beneath(int dirfd, const char *path, int flags, mode_t mode, i
 /// pidfd_open(2): an fd that becomes readable when `pid` exits. -1 with errno on failure.
 int csandbox_pidfd_open(pid_t pid);
 
-/// Removes `path` and everything below it without following symlinks or crossing mount points.
-/// Returns 0, or -1 with errno of the first failure (it keeps going past failures).
+/// Removes `path` and everything below it without following symlinks or crossing mount points,
+/// working by descriptors (trees deeper than PATH_MAX are fine). Returns 0, or -1 with errno of the
+/// first failure (it keeps going past failures). Thread-safe.
 int csandbox_remove_tree(const char *path);
 
 /// chown every entry below and including `path` (no symlink following) to uid:gid.
