@@ -51,12 +51,18 @@ public enum SandboxServer {
         return (services, generated)
     }
 
-    /// The HTTP application over `services`.
-    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// Every route of the API (the OpenAPI document in `schemas/openapi.json` must list exactly these).
+    public static func buildRouter(services: SandboxServices) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         ToolDispatcher(services: services).addRoutes(to: router)
         AgentRoutes(services: services).addRoutes(to: router)
         MetaRoutes(services: services).addRoutes(to: router)
+        return router
+    }
+
+    /// The HTTP application over `services`.
+    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = buildRouter(services: services)
         let responder = SandboxResponder(inner: router.buildResponder(), keys: services.keys, logger: services.logger)
         return Application(
             responder: responder,
