@@ -74,3 +74,26 @@ struct AgentLifecycleTests {
         #expect(try await server.bash(agent, "echo back").string("stdout") == "back\n")
     }
 }
+
+/// `agent-sandbox key create` adds a key that a running server accepts without a restart.
+@Suite(.enabled(if: isRoot, "needs root"))
+struct KeyCommandTests {
+    @Test func createdKeyIsAcceptedByTheRunningServer() async throws {
+        let server = try await TestServer().start()
+        defer { server.stop() }
+        let process = Process()
+        process.executableURL = TestServer.buildDirectory.appendingPathComponent("agent-sandbox")
+        process.arguments = ["key", "create", "--data", server.dataRoot.path, "--name", "test"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let key = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("ask_") && key.count == 68)
+        try await Task.sleep(for: .milliseconds(1100))
+        let reply = try await server.request("GET", "/v1/agents", headers: ["x-api-key": key])
+        #expect(reply.status == 200)
+        let wrong = try await server.request("GET", "/v1/agents", headers: ["x-api-key": key + "x"])
+        #expect(wrong.status == 401)
+    }
+}

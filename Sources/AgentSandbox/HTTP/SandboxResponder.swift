@@ -13,7 +13,7 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
-            if request.uri.path.hasPrefix("/v1") { try authenticate(request) }
+            if request.uri.path.hasPrefix("/v1") { try await authenticate(request) }
             let response = try await inner.respond(to: request, context: context)
             // The router answers unmatched routes (and its own HTTP errors) with an empty body.
             if response.status.code >= 400, response.headers[.contentType] == nil {
@@ -35,7 +35,7 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
         }
     }
 
-    private func authenticate(_ request: Request) throws(ToolError) {
+    private func authenticate(_ request: Request) async throws(ToolError) {
         var presented = request.headers[HTTPField.Name("x-api-key")!]
         if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -43,7 +43,7 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
         guard let presented, !presented.isEmpty else {
             throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
         }
-        guard keys.isValid(presented) else {
+        guard await keys.isValid(presented) else {
             throw ToolError(.unauthorized, "The API key is not valid. Use the key printed when the server first started, or set AGENT_SANDBOX_API_KEY.")
         }
     }

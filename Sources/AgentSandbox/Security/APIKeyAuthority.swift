@@ -6,9 +6,13 @@ import Synchronization
 /// Keys are 256-bit random strings, so a fast hash is enough (there is nothing to brute-force).
 public final class APIKeyAuthority: Sendable {
     private let hashes: Mutex<[[UInt8]]>
+    private let store: Store?
+    /// When the store was last re-read for keys created by `agent-sandbox key create`.
+    private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(hashes: [String]) {
+    init(hashes: [String], store: Store? = nil) {
         self.hashes = Mutex(hashes.map { Array($0.utf8) })
+        self.store = store
     }
 
     /// Loads the stored key hashes; registers `adminKey` (from the environment) when given, otherwise
@@ -22,7 +26,7 @@ public final class APIKeyAuthority: Sendable {
             try await store.insertAPIKey(hash: SHA256Hasher.hex(key), name: "admin (generated)")
             generated = key
         }
-        return (APIKeyAuthority(hashes: try await store.apiKeyHashes()), generated)
+        return (APIKeyAuthority(hashes: try await store.apiKeyHashes(), store: store), generated)
     }
 
     /// A new key: `ask_` + 64 hex characters (256 random bits).
@@ -39,7 +43,22 @@ public final class APIKeyAuthority: Sendable {
         hashes.withLock { $0.append(Array(hash.utf8)) }
     }
 
-    public func isValid(_ presented: String) -> Bool {
+    /// Checks a key; on a miss, re-reads the store (at most once a second) for keys added meanwhile.
+    public func isValid(_ presented: String) async -> Bool {
+        if matches(presented) { return true }
+        guard let store else { return false }
+        let now = ContinuousClock.now
+        let due = lastReload.withLock { last in
+            guard last.map({ now - $0 > .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due, let fresh = try? await store.apiKeyHashes() else { return false }
+        hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
+        return matches(presented)
+    }
+
+    private func matches(_ presented: String) -> Bool {
         let candidate = Array(SHA256Hasher.hex(presented).utf8)
         return hashes.withLock { known in
             var matched = false
