@@ -5,30 +5,32 @@ import Glibc
 /// Whole-buffer reads and writes on a descriptor, retrying `EINTR` and short transfers.
 /// Failures come back as the errno, for the caller to map with `PathResolver.error(errno:path:)`.
 public enum FileIO {
-    /// Reads from `fd` until end of file (or `limit` bytes). `sizeHint` sizes the buffer up front.
+    /// Reads from `fd` until end of file (or `limit` bytes). `sizeHint` sizes the buffer up front;
+    /// bytes are read straight into the array's storage (no per-byte work, even in debug builds).
     public static func readAll(_ fd: Int32, sizeHint: Int = 0, limit: Int = .max) -> Result<[UInt8], Errno> {
-        var bytes = [UInt8]()
+        var result: [UInt8] = []
         var capacity = min(max(sizeHint + 1, 4096), limit)
-        bytes.reserveCapacity(capacity)
-        while bytes.count < limit {
-            if bytes.count == capacity { capacity = min(capacity * 2, limit) }
-            let wanted = capacity - bytes.count
-            let before = bytes.count
+        while true {
             var failure: Int32 = 0
-            bytes.append(contentsOf: repeatElement(0, count: wanted))
-            let got = bytes.withUnsafeMutableBytes { buffer -> Int in
-                while true {
-                    let count = read(fd, buffer.baseAddress! + before, wanted)
-                    if count < 0, errno == EINTR { continue }
-                    if count < 0 { failure = errno }
-                    return count
+            var reachedEnd = false
+            let previous = result
+            result = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = previous.count
+                if let source = previous.withUnsafeBufferPointer({ $0.baseAddress }), count > 0 {
+                    memcpy(buffer.baseAddress!, source, count)
+                }
+                while count < capacity {
+                    let got = read(fd, buffer.baseAddress! + count, capacity - count)
+                    if got < 0, errno == EINTR { continue }
+                    if got < 0 { failure = errno; return }
+                    if got == 0 { reachedEnd = true; return }
+                    count += got
                 }
             }
-            if got < 0 { return .failure(Errno(failure)) }
-            bytes.removeLast(wanted - got)
-            if got == 0 { break }
+            if failure != 0 { return .failure(Errno(failure)) }
+            if reachedEnd || capacity >= limit { return .success(result) }
+            capacity = min(capacity * 2, limit)
         }
-        return .success(bytes)
     }
 
     /// Writes all of `bytes` to `fd`.

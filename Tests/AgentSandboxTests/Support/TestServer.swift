@@ -166,13 +166,15 @@ final class TestServer: @unchecked Sendable {
 
 /// Starts the shared server once, on first use.
 actor SharedServer {
-    private var server: TestServer?
+    /// One start shared by every caller: the actor is re-entrant across `await`, so caching only the
+    /// finished server let concurrent first callers each start their own.
+    private var starting: Task<TestServer, any Error>?
 
     func get() async throws -> TestServer {
-        if let server { return server }
-        let started = try await TestServer().start()
-        server = started
-        return started
+        if let starting { return try await starting.value }
+        let task = Task { try await TestServer().start() }
+        starting = task
+        return try await task.value
     }
 }
 
