@@ -5,6 +5,10 @@ public enum StandardTools {
     public static func registry() -> ToolRegistry {
         var registry = ToolRegistry()
         registry.register(BashTool())
+        registry.register(FileReadTool())
+        registry.register(FileWriteTool())
+        registry.register(FileEditTool())
+        registry.register(MultiEditTool())
         return registry
     }
 }

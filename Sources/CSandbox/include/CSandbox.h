@@ -44,4 +44,10 @@ void csandbox_sha256_init(csandbox_sha256 *ctx);
 void csandbox_sha256_update(csandbox_sha256 *ctx, const void *data, size_t count);
 void csandbox_sha256_final(csandbox_sha256 *ctx, uint8_t digest[32]);
 
+/// Offset of the first occurrence of `needle` in `haystack` (memmem), or -1.
+long csandbox_find(const void *haystack, size_t haystack_count, const void *needle, size_t needle_count);
+
+/// How many times `byte` occurs in `bytes` (memchr loop).
+size_t csandbox_count_byte(const void *bytes, size_t count, unsigned char byte);
+
 #endif

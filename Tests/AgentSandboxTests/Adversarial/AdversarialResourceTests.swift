@@ -27,7 +27,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func forkBombMemoryHogAndFloodAreContainedAndABystanderKeepsAnswering() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let (idle, _) = try await (server.bash(newAgent(), "true"), ())
         _ = idle
         let (_, idleLatencies) = try await bystanderLatencies(server) { try await server.bash(newAgent(), "sleep 3") }
@@ -59,7 +59,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func infiniteLoopPastTimeoutIsKilled() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let agent = newAgent()
         _ = try await server.bash(agent, "true")
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
@@ -69,7 +69,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func doubleForkedDaemonsDoNotSurviveTheCall() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let agent = newAgent()
         _ = try await server.bash(agent, "true")
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
@@ -79,7 +79,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func perAgentPidsLimitStopsForkFlood() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let agent = newAgent()
         #expect(try await server.post("/v1/agents", json: ["agent_id": agent, "limits": ["pids_max": 20]]).status == 201)
         let reply = try await server.bash(agent, "for i in $(seq 60); do sleep 5 & done 2>&1 | grep -c 'retry\\|Resource temporarily' ; jobs -p | wc -l", timeout: 10)
@@ -90,7 +90,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func concurrencyLimitAnswers429() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let agent = newAgent()
         #expect(try await server.post("/v1/agents", json: ["agent_id": agent, "limits": ["max_concurrent_calls": 1]]).status == 201)
         async let slow = server.bash(agent, "sleep 1.5; echo done")
@@ -102,7 +102,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func suspendFreezesRunningProcessesAndResumeThawsThem() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let agent = newAgent()
         _ = try await server.bash(agent, "true")
         let counter = server.workspace(of: agent).appendingPathComponent("count")
@@ -118,7 +118,7 @@ struct AdversarialResourceTests {
     }
 
     @Test func deleteLeavesNoProcessCgroupOrFileBehind() async throws {
-        let server = try await TestServer.shared.get()
+        let server = try await TestServer.attackTarget.get()
         let agent = newAgent()
         _ = try await server.bash(agent, "echo data > file; mkdir -p a/b/c")
         let uid = try #require(try await server.agentInfo(agent).int("uid"))

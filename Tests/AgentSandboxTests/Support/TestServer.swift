@@ -21,6 +21,8 @@ final class TestServer: @unchecked Sendable {
 
     /// One server shared by the tests that need nothing special (each test uses its own agents).
     static let shared = SharedServer()
+    /// A separate server for resource attacks (fork bombs, floods), so they do not slow other suites' server.
+    static let attackTarget = SharedServer()
     private static let sharedByIsolation = ["full": SharedServer(), "cgroup": SharedServer(arguments: ["--isolation", "cgroup"]), "uid": SharedServer(arguments: ["--isolation", "uid"])]
 
     /// The shared server of an isolation level ("full" is the default server).
@@ -33,7 +35,7 @@ final class TestServer: @unchecked Sendable {
         self.dataRoot = dataRoot ?? Self.makeDataRoot()
         apiKey = "test-key-\(UUID().uuidString)"
         // A distinct uid range per server (and per test process) so parallel servers never share uids.
-        uidBase = 400_000 + Int(getpid() % 500) * 1_000 + serial * 20
+        uidBase = 400_000 + Int(getpid() % 100) * 20_000 + serial * 500
         self.extraArguments = extraArguments
     }
 
@@ -68,7 +70,7 @@ final class TestServer: @unchecked Sendable {
     func start() async throws -> TestServer {
         let process = Process()
         process.executableURL = Self.buildDirectory.appendingPathComponent("agent-sandbox")
-        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", "20",
+        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", "500",
                              "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
@@ -173,7 +175,9 @@ final class TestServer: @unchecked Sendable {
 
 /// Starts the shared server once, on first use.
 actor SharedServer {
-    private var server: TestServer?
+    /// One start shared by every caller: the actor is re-entrant across `await`, so caching only the
+    /// finished server let concurrent first callers each start their own.
+    private var starting: Task<TestServer, any Error>?
     private let arguments: [String]
 
     init(arguments: [String] = []) {
@@ -181,10 +185,11 @@ actor SharedServer {
     }
 
     func get() async throws -> TestServer {
-        if let server { return server }
-        let started = try await TestServer(extraArguments: arguments).start()
-        server = started
-        return started
+        if let starting { return try await starting.value }
+        let arguments = self.arguments
+        let task = Task { try await TestServer(extraArguments: arguments).start() }
+        starting = task
+        return try await task.value
     }
 }
 

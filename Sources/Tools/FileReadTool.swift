@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AgentSandbox
+import Foundation
+
+/// `file_read`: a text file (or a line range of it) from the workspace.
+///
+/// Lines are 1-based and inclusive; `offset`/`limit` (Claude Code's names: first line and line count)
+/// map onto `start_line`/`end_line`. Content over 256 KiB is cut at a line boundary with
+/// `truncated: true` and a hint naming the next `start_line`. Files with NUL bytes are `BINARY_FILE`
+/// unless `encoding` is `base64`. The file is streamed once, so `total_lines` is exact at any size.
+public struct FileReadTool: Tool {
+    public struct Input: Decodable, Sendable {
+        var path: String
+        var startLine: Int?
+        var endLine: Int?
+        var offset: Int?
+        var limit: Int?
+        var encoding: String
+        var lineNumbers: Bool
+    }
+
+    public static let name = "file_read"
+    /// Most content bytes one call returns.
+    public static let contentCap = 256 << 10
+
+    public init() {}
+
+    public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
+        let paths = context.workspace.paths
+        let relative = try paths.relative(input.path, field: "path")
+        let (first, last) = try lineRange(input)
+        let file = try paths.openForReading(relative, owner: context.workspace.launchIdentity, display: input.path)
+        var window = LineWindow(first: first, last: last, cap: Self.contentCap)
+        try stream(file, into: &window, display: input.path)
+
+        let total = window.totalLines
+        if first > max(total, 1) {
+            throw ToolError(.lineOutOfRange, "start_line \(first) is past the end of '\(input.path)', which has \(total) line\(total == 1 ? "" : "s"). Use a start_line between 1 and \(max(total, 1)).")
+        }
+        let base64 = input.encoding == "base64"
+        if window.sawNUL, !base64 {
+            throw ToolError(.binaryFile, "'\(input.path)' is a binary file (it contains NUL bytes). Read it with encoding=\"base64\", or inspect it with bash (e.g. file, xxd | head).")
+        }
+        var envelope = Envelope(path: relative)
+        if base64 {
+            envelope.content = Data(window.bytes).base64EncodedString()
+        } else if input.lineNumbers {
+            envelope.content = ByteText.numbered(window.bytes[...], firstLine: first)
+        } else {
+            envelope.content = String(decoding: window.bytes, as: UTF8.self)
+        }
+        envelope.extras["total_lines"] = .number(Double(total))
+        envelope.extras["encoding"] = .string(base64 ? "base64" : "utf-8")
+        envelope.extras["truncated"] = .bool(window.capped)
+        if window.capped { envelope.extras["hint"] = .string(hint(window, total: total)) }
+        return envelope
+    }
+
+    /// The requested inclusive range; `start_line`/`end_line` win over `offset`/`limit`.
+    private func lineRange(_ input: Input) throws(ToolError) -> (Int, Int) {
+        let first = input.startLine ?? max(input.offset ?? 1, 1)
+        guard first >= 1 else { throw ToolError.invalidField("start_line", "must be at least 1 (lines are 1-based).") }
+        var last = input.endLine ?? input.limit.map { first + max($0, 1) - 1 } ?? .max
+        if input.endLine == -1 { last = .max }
+        guard last >= first else {
+            throw ToolError(.lineOutOfRange, "end_line \(last) is before start_line \(first). Give an end_line of at least \(first), or leave it out to read to the end.")
+        }
+        return (first, last)
+    }
+
+    private func stream(_ file: OpenFile, into window: inout LineWindow, display: String) throws(ToolError) {
+        var buffer = [UInt8](repeating: 0, count: min(max(file.size + 1, 4096), 1 << 20))
+        while true {
+            var failure: Int32 = 0
+            let count = buffer.withUnsafeMutableBytes { raw -> Int in
+                while true {
+                    let got = read(file.fd, raw.baseAddress!, raw.count)
+                    if got < 0, errno == EINTR { continue }
+                    if got < 0 { failure = errno }
+                    return got
+                }
+            }
+            if count < 0 { throw PathResolver.error(errno: failure, path: display) }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { window.consume(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+        window.finish()
+    }
+
+    private func hint(_ window: LineWindow, total: Int) -> String {
+        let cap = "\(Self.contentCap >> 10) KiB"
+        if window.cutLine {
+            return "Line \(window.first) alone is longer than the \(cap) content cap and was cut. Use bash (e.g. cut -c1-2000) or encoding=\"base64\" with a range to see the rest."
+        }
+        return "Content cut at the \(cap) cap after line \(window.lastKept) of \(total). Call file_read again with start_line=\(window.lastKept + 1) (and an end_line) to read on."
+    }
+}
