@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Concurrent tool calls per agent before 429.")
     var maxConcurrentCalls: Int = 16
 
+    @Option(help: "Largest file a share may publish, bytes.")
+    var shareSizeLimit: Int64 = 1 << 30
+
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
 
@@ -62,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.implicitAgentCreation = implicitAgents
         configuration.limits.outputBytes = outputLimit
         configuration.limits.concurrentCallsPerAgent = maxConcurrentCalls
+        configuration.limits.shareBytes = shareSizeLimit
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

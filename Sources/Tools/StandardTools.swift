@@ -5,6 +5,9 @@ public enum StandardTools {
     public static func registry() -> ToolRegistry {
         var registry = ToolRegistry()
         registry.register(BashTool())
+        registry.register(GlobTool())
+        registry.register(GrepTool())
+        registry.register(FileShareTool())
         return registry
     }
 }

@@ -71,6 +71,7 @@ public final class AgentRegistry: Sendable {
         let agent = try await self.agent(id)
         cache.withLock { $0[id] = nil }
         try await store.setState(.deleted, of: id.rawValue)
+        try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
         cgroups?.removeAgent(id.rawValue)
         if configuration.launchIdentity(for: agent.identity) != nil {
             killProcesses(of: agent.identity.uid)

@@ -57,6 +57,8 @@ public struct ResourceLimits: Sendable {
     public var fileSizeBytes: Int64 = 8 << 30
     /// Concurrent tool calls per agent before 429.
     public var concurrentCallsPerAgent = 16
+    /// Largest file `file_share` publishes, bytes.
+    public var shareBytes: Int64 = 1 << 30
 
     public init() {}
 }

@@ -20,6 +20,8 @@ public protocol Tool: Sendable {
 public struct ToolContext: Sendable {
     public let workspace: Workspace
     public let configuration: ServerConfiguration
+    /// Publishes file snapshots (`file_share`); nil where shares are not offered.
+    public var shares: ShareService?
     public var limits: ResourceLimits { configuration.limits }
 
     public init(workspace: Workspace, configuration: ServerConfiguration) {
