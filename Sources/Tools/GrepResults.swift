@@ -10,7 +10,7 @@ enum GrepResults {
 
     /// `content` mode: `[{file, line, content, context: [{line, content}]}]`. A match's context is
     /// every line ripgrep printed within `contextLines` of it (context lines and neighbouring matches).
-    static func content(_ output: String, limit: Int, contextLines: Int, stripDotSlash: Bool) -> Envelope {
+    static func content(_ output: String, limit: Int, contextLines: Int, stripDotSlash: Bool, outputCut: Bool) -> Envelope {
         let parsed = RipgrepJSON.parse(output, limit: limit, withContext: contextLines > 0)
         var byFile: [String: [RipgrepJSON.Line]] = [:]
         var order: [String] = []
@@ -38,7 +38,8 @@ enum GrepResults {
                 matches.append(["file": name, "line": .number(Double(line.number)), "content": .string(text(line.text)), "context": .array(context)])
             }
         }
-        let total = max(parsed.totalMatches ?? parsed.matches, parsed.matches)
+        // Every match message is counted; only when the output cap cut some does the summary decide.
+        let total = outputCut ? max(parsed.summaryLines ?? parsed.seen, parsed.seen) : parsed.seen
         return envelope(matches, total: total)
     }
 

@@ -56,7 +56,7 @@ public struct GrepTool: Tool {
         var envelope: Envelope
         switch input.outputMode {
         case .content:
-            envelope = GrepResults.content(stdout, limit: input.maxResults, contextLines: input.contextLines, stripDotSlash: stripPrefix)
+            envelope = GrepResults.content(stdout, limit: input.maxResults, contextLines: input.contextLines, stripDotSlash: stripPrefix, outputCut: result.stdout.truncated)
         case .filesWithMatches:
             envelope = GrepResults.files(stdout, limit: input.maxResults, stripDotSlash: stripPrefix)
         case .count:

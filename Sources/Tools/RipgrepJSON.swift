@@ -52,8 +52,9 @@ struct RipgrepJSON {
     }
 
     /// Matching lines (at most `limit`) and, when `withContext`, the context lines ripgrep printed,
-    /// in output order; plus the total number of matching lines from ripgrep's summary, if present.
-    static func parse(_ output: String, limit: Int, withContext: Bool) -> (lines: [Line], matches: Int, totalMatches: Int?) {
+    /// in output order; the number of match messages seen (returned or not); and the number of
+    /// matching lines in ripgrep's summary, if present (the total when the output was cut).
+    static func parse(_ output: String, limit: Int, withContext: Bool) -> (lines: [Line], seen: Int, summaryLines: Int?) {
         let decoder = JSONDecoder()
         var lines: [Line] = []
         var matches = 0
@@ -61,7 +62,8 @@ struct RipgrepJSON {
         for raw in output.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
             let isMatch = raw.starts(with: matchPrefix)
             if isMatch {
-                if matches >= limit { continue }
+                matches += 1
+                if matches > limit { continue }
             } else if !(withContext && raw.starts(with: contextPrefix)) {
                 if raw.starts(with: summaryPrefix) {
                     total = (try? decoder.decode(Summary.self, from: Foundation.Data(raw)))?.data.stats.matchedLines ?? total
@@ -72,7 +74,6 @@ struct RipgrepJSON {
                 let path = message.data.path, let number = message.data.lineNumber, let text = message.data.lines
             else { continue }
             lines.append(Line(file: path.string, number: number, text: text.string, isMatch: isMatch))
-            if isMatch { matches += 1 }
         }
         return (lines, matches, total)
     }

@@ -78,7 +78,7 @@ struct GrepToolTests {
         #expect((limited.json["matches"] as? [Any])?.count == 2)
         #expect(limited.bool("truncated") == true)
         #expect((limited.int("total_matches") ?? 0) > 2)
-        let globbed = try await server.call("grep", agent: agent, ["pattern": "answer", "glob": "*.h", "output_mode": "files_with_matches"])
+        let globbed = try await server.call("grep", agent: agent, ["pattern": "ANSWER", "glob": "*.h", "output_mode": "files_with_matches"])
         #expect(globbed.json["matches"] as? [String] == ["lib/util.h"])
         let invalid = try await server.call("grep", agent: agent, ["pattern": "fix(("])
         #expect(invalid.status == 200)

@@ -2,7 +2,7 @@
 ///
 /// Braces are expanded first (they may contain `/`), so a pattern is a list of alternatives, each a
 /// list of segments. `**` as a whole segment matches zero or more directories; `*` and `?` never
-/// match `/`. A leading dot is an ordinary character (`*` matches dotfiles). Matching is on bytes,
+/// match `/`; a trailing `**` matches everything inside, at least one segment. A leading dot is an ordinary character (`*` matches dotfiles). Matching is on bytes,
 /// case-sensitive, with `?` and classes consuming one UTF-8 scalar.
 ///
 /// ```swift
@@ -59,6 +59,8 @@ public struct GlobPattern: Sendable {
                 if part.elementsEqual([UInt8(ascii: ".")]) { continue }
                 segments.append(segment)
             }
+            // A trailing `**` means everything inside (not the directory itself): `src/**` = `src/**/*`.
+            if segments.last == .globstar { segments.append(.any) }
             if !segments.isEmpty { alternatives.append(segments) }
         }
         if alternatives.isEmpty { throw GlobSyntaxError("the pattern names no file") }
