@@ -57,6 +57,7 @@ public enum SandboxServer {
         ToolDispatcher(services: services).addRoutes(to: router)
         AgentRoutes(services: services).addRoutes(to: router)
         MetaRoutes(services: services).addRoutes(to: router)
+        ShareRoutes(services: services).addRoutes(to: router)
         return router
     }
 
@@ -67,7 +68,10 @@ public enum SandboxServer {
         return Application(
             responder: responder,
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? services.configuration.port) },
+            onServerRunning: { channel in
+                ListeningPort.record(channel.localAddress?.port ?? services.configuration.port)
+                await onRunning(channel.localAddress?.port ?? services.configuration.port)
+            },
             logger: services.logger)
     }
 
@@ -76,6 +80,8 @@ public enum SandboxServer {
         signal(SIGPIPE, SIG_IGN)
         let flusher = Task { await services.audit.runFlushLoop() }
         defer { flusher.cancel() }
+        let sweeper = Task { await services.shares.runSweepLoop() }
+        defer { sweeper.cancel() }
         try await buildApplication(services: services, onRunning: onRunning).runService()
         await services.audit.flush()
         services.launcher.cgroups?.removeEmptyGroups()

@@ -43,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Default network policy for agents: host or none (loopback only).")
     var network: String = "host"
+    @Option(help: "Largest file a share may publish, bytes.")
+    var shareSizeLimit: Int64 = 1 << 30
 
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
@@ -72,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let policy = NetworkPolicy(rawValue: network) else { throw ValidationError("--network must be host or none") }
         configuration.isolation = level
         configuration.network = policy
+        configuration.limits.shareBytes = shareSizeLimit
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

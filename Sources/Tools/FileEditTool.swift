@@ -5,7 +5,7 @@ import AgentSandbox
 /// 0 matches → `EDIT_NOT_FOUND` (naming a whitespace-only near match's line); several without
 /// `replace_all` → `EDIT_NOT_UNIQUE` with the count and line numbers; `old_text == new_text` →
 /// `EDIT_NO_CHANGE`. `content` is the edited region, numbered like `cat -n`. CRLF files keep CRLF.
-public struct FileEditTool: Tool {
+public struct FileEditTool: BlockingTool {
     public struct Input: Decodable, Sendable {
         var path: String
         var oldText: String
@@ -17,7 +17,7 @@ public struct FileEditTool: Tool {
 
     public init() {}
 
-    public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
+    public func runBlocking(_ input: Input, context: ToolContext) throws -> Envelope {
         var session = EditSession(workspace: context.workspace)
         let edit = TextEdit(oldText: input.oldText, newText: input.newText, replaceAll: input.replaceAll)
         let applied = try session.apply(edit, path: input.path, field: "path")

@@ -4,7 +4,7 @@ import Foundation
 /// `file_write`: creates or replaces a file atomically (temp file in the same directory, fsync,
 /// rename), owned by the agent. An existing file keeps its mode; new files are 0644 and missing
 /// parent directories (with `create_dirs`, the default) 0755. `mode: "a"` appends — still atomically.
-public struct FileWriteTool: Tool {
+public struct FileWriteTool: BlockingTool {
     public struct Input: Decodable, Sendable {
         var path: String
         var content: String
@@ -17,7 +17,7 @@ public struct FileWriteTool: Tool {
 
     public init() {}
 
-    public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
+    public func runBlocking(_ input: Input, context: ToolContext) throws -> Envelope {
         let workspace = context.workspace
         let owner = workspace.launchIdentity
         let relative = try workspace.paths.relative(input.path, field: "path")

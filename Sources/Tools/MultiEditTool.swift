@@ -3,7 +3,7 @@ import AgentSandbox
 /// `multi_edit`: several file_edit-style edits, in order (later edits see earlier results), across
 /// one or many files, all-or-nothing: if any edit fails no file changes, and because every new
 /// version is written in full before any rename, a crash never leaves a file half-written.
-public struct MultiEditTool: Tool {
+public struct MultiEditTool: BlockingTool {
     public struct Input: Decodable, Sendable {
         struct Edit: Decodable, Sendable {
             var path: String?
@@ -19,7 +19,7 @@ public struct MultiEditTool: Tool {
 
     public init() {}
 
-    public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
+    public func runBlocking(_ input: Input, context: ToolContext) throws -> Envelope {
         var session = EditSession(workspace: context.workspace)
         var results: [JSONValue] = []
         var excerpts: [String] = []

@@ -9,6 +9,9 @@ public enum StandardTools {
         registry.register(FileWriteTool())
         registry.register(FileEditTool())
         registry.register(MultiEditTool())
+        registry.register(GlobTool())
+        registry.register(GrepTool())
+        registry.register(FileShareTool())
         return registry
     }
 }

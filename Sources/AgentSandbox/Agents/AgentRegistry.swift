@@ -72,12 +72,15 @@ public final class AgentRegistry: Sendable {
         let agent = try await self.agent(id)
         cache.withLock { $0[id] = nil }
         try await store.setState(.deleted, of: id.rawValue)
-        cgroups?.removeAgent(id.rawValue)
-        if configuration.launchIdentity(for: agent.identity) != nil {
-            killProcesses(of: agent.identity.uid)
+        try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
+        let isolated = configuration.launchIdentity(for: agent.identity) != nil
+        let failure: Int32? = try await BlockingWork.run { [cgroups] in
+            cgroups?.removeAgent(id.rawValue)
+            if isolated { Self.killProcesses(of: agent.identity.uid) }
+            return csandbox_remove_tree(agent.workspacePath) == 0 ? nil : errno
         }
-        if csandbox_remove_tree(agent.workspacePath) != 0 {
-            throw ToolError(.internalError, "Agent \(id) was deleted but its workspace could not be fully removed: \(String(cString: strerror(errno))).")
+        if let failure {
+            throw ToolError(.internalError, "Agent \(id) was deleted but its workspace could not be fully removed: \(String(cString: strerror(failure))).")
         }
     }
 
@@ -157,7 +160,7 @@ public final class AgentRegistry: Sendable {
     }
 
     /// Without a cgroup (or as a backstop), every process of a dedicated uid belongs to the agent.
-    private func killProcesses(of uid: UInt32) {
+    private static func killProcesses(of uid: UInt32) {
         guard uid != 0, uid != getuid() else { return }
         for _ in 0..<50 {
             let pids = ProcessTable.pids(ownedBy: uid)

@@ -63,6 +63,8 @@ public struct ResourceLimits: Sendable {
     public var concurrentCallsPerAgent = 16
     /// Relative CPU weight per agent (cgroup cpu.weight / cpu.shares scale: 100 = one default share).
     public var cpuWeight = 100
+    /// Largest file `file_share` publishes, bytes.
+    public var shareBytes: Int64 = 1 << 30
 
     public init() {}
 }

@@ -24,7 +24,9 @@ struct AgentRoutes: Sendable {
         }
         router.get("/v1/agents/:agent_id") { _, context in
             let agent = try await agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
-            return Response.json(agent.json(diskUsage: DiskUsage.bytes(under: agent.workspacePath)))
+            let path = agent.workspacePath
+            let usage = try await BlockingWork.run { DiskUsage.bytes(under: path) }
+            return Response.json(agent.json(diskUsage: usage))
         }
         router.delete("/v1/agents/:agent_id") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")

@@ -14,7 +14,8 @@ public struct ToolDispatcher: Sendable {
         let agent = try await services.agents.agentForToolCall(agentID)
         try services.agents.beginCall(agent)
         defer { services.agents.finishCall(agentID) }
-        let context = ToolContext(workspace: services.workspace(for: agent), configuration: services.configuration)
+        var context = ToolContext(workspace: services.workspace(for: agent), configuration: services.configuration)
+        context.shares = services.shares
 
         var envelope: Envelope
         var failure: ToolError?

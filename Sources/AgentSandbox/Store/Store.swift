@@ -4,7 +4,7 @@ import GRDB
 /// The SQLite façade (GRDB, WAL): owns the database, runs migrations in `init`, and exposes
 /// intention-named operations. Invariants (one uid per live agent) live in the schema.
 public final class Store: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`, mode 0600, and migrates it.
     public init(path: String) throws {
@@ -46,6 +46,7 @@ public final class Store: Sendable {
                 table.column("bytes", .integer).notNull()
             }
         }
+        registerShareMigration(in: &migrator)
         migrator.registerMigration("v5: agent settings") { db in
             try db.alter(table: "agents") { table in table.add(column: "settings", .text) }
         }

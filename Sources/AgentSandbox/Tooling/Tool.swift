@@ -20,6 +20,8 @@ public protocol Tool: Sendable {
 public struct ToolContext: Sendable {
     public let workspace: Workspace
     public let configuration: ServerConfiguration
+    /// Publishes file snapshots (`file_share`); nil where shares are not offered.
+    public var shares: ShareService?
     public var limits: ResourceLimits { configuration.limits }
 
     public init(workspace: Workspace, configuration: ServerConfiguration) {
@@ -71,4 +73,16 @@ public struct ToolRegistry: Sendable {
     }
 
     public func contains(_ name: String) -> Bool { entries[name] != nil }
+}
+
+/// A tool whose work is synchronous file-system I/O: it implements `runBlocking`, and runs on the
+/// blocking-work pool instead of Swift's cooperative threads.
+public protocol BlockingTool: Tool {
+    func runBlocking(_ input: Input, context: ToolContext) throws -> Envelope
+}
+
+extension BlockingTool {
+    public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
+        try await BlockingWork.run { try self.runBlocking(input, context: context) }
+    }
 }

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Runs blocking file-system work (reads, fsyncs, directory walks, copies) on a small pool of
+/// dedicated threads, so it never stalls Swift's cooperative thread pool (two threads on this
+/// machine: two slow fsyncs there would stall every request).
+public enum BlockingWork {
+    /// Threads in the pool: enough that a few slow disks operations do not queue the fast ones.
+    static let threadCount = 16
+
+    private static let pool = WorkerPool(threads: threadCount)
+
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            pool.submit { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
+
+/// A fixed set of threads taking closures from one queue.
+private final class WorkerPool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [@Sendable () -> Void] = []
+    private var head = 0
+
+    init(threads: Int) {
+        for index in 0..<threads {
+            let thread = Thread { [self] in work() }
+            thread.name = "blocking-work-\(index)"
+            thread.start()
+        }
+    }
+
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while head == queue.count { condition.wait() }
+            let job = queue[head]
+            head += 1
+            if head > 1024, head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            condition.unlock()
+            job()
+        }
+    }
+}

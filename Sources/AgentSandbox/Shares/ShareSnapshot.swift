@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+
+/// Copies one workspace file into the share store and hashes it on the way.
+///
+/// The source is opened through the path resolver (`openat2(RESOLVE_BENEATH)`: a symlink leading out
+/// of the workspace is refused) with `O_NONBLOCK`, so a FIFO cannot hang the server; only a regular
+/// file owned by the agent is copied (a hard link to someone else's file is refused).
+struct ShareSnapshot {
+    let size: Int64
+    let sha256: String
+
+    /// Copies `relative` from `workspace` to `destination` (created 0600, must not exist).
+    static func take(_ relative: String, display: String, from workspace: Workspace, owner: UInt32?, maxBytes: Int64, to destination: String) throws -> ShareSnapshot {
+        let source = try workspace.paths.open(relative, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY, display: display)
+        defer { close(source) }
+        var info = stat()
+        guard fstat(source, &info) == 0 else { throw PathResolver.error(errno: errno, path: display) }
+        switch info.st_mode & S_IFMT {
+        case Glibc.S_IFREG: break
+        case Glibc.S_IFDIR: throw ToolError(.isADirectory, "'\(display)' is a directory; only a single regular file can be shared (pack a directory with bash 'tar czf' and share the archive).")
+        default: throw ToolError(.notARegularFile, "'\(display)' is not a regular file (a device, FIFO or socket); only regular files can be shared.")
+        }
+        if let owner, info.st_uid != owner {
+            throw ToolError(.permissionDenied, "'\(display)' is not owned by the agent; only the agent's own files can be shared.")
+        }
+        guard Int64(info.st_size) <= maxBytes else { throw tooLarge(display, maxBytes) }
+
+        let target = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard target >= 0 else { throw ToolError(.ioError, "Cannot create the share snapshot: \(String(cString: strerror(errno))).") }
+        var completed = false
+        defer {
+            close(target)
+            if !completed { unlink(destination) }
+        }
+        var hasher = SHA256Hasher()
+        var total: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(source, buffer.baseAddress, buffer.count)
+            if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            if count < 0 { throw ToolError(.ioError, "Cannot read '\(display)': \(String(cString: strerror(errno))).") }
+            if count == 0 { break }
+            total += Int64(count)
+            if total > maxBytes { throw tooLarge(display, maxBytes) }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            hasher.update(chunk)
+            try writeAll(target, chunk)
+        }
+        completed = true
+        return ShareSnapshot(size: total, sha256: hasher.finalizeHex())
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0, errno == EINTR { continue }
+            if written < 0 {
+                throw errno == ENOSPC ? ToolError(.noSpace, "No space left for the share snapshot.") : ToolError(.ioError, "Cannot write the share snapshot: \(String(cString: strerror(errno))).")
+            }
+            offset += written
+        }
+    }
+
+    private static func tooLarge(_ display: String, _ maxBytes: Int64) -> ToolError {
+        ToolError(.fileTooLarge, "'\(display)' is larger than the share limit of \(maxBytes) bytes; compress or split it first.")
+    }
+}
