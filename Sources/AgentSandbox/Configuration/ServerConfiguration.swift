@@ -57,6 +57,12 @@ public struct ResourceLimits: Sendable {
     public var fileSizeBytes: Int64 = 8 << 30
     /// Concurrent tool calls per agent before 429.
     public var concurrentCallsPerAgent = 16
+    /// Largest archive import: bytes of file content after decompression (a bomb stops here).
+    public var archiveImportBytes: Int64 = 512 << 20
+    /// Most entries an imported archive may hold.
+    public var archiveImportEntries = 200_000
+    /// Largest archive upload (the request body as sent): the content limit plus room for headers.
+    public var archiveBodyBytes: Int64 { archiveImportBytes + Int64(archiveImportEntries) * 2048 }
 
     public init() {}
 }

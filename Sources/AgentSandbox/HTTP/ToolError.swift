@@ -21,6 +21,9 @@ public struct ToolError: Error, Sendable, Equatable {
         case tooManyRequests = "TOO_MANY_REQUESTS"
         case uidRangeExhausted = "UID_RANGE_EXHAUSTED"
         case internalError = "INTERNAL_ERROR"
+        case archiveInvalid = "ARCHIVE_INVALID"
+        case archiveUnsafe = "ARCHIVE_UNSAFE"
+        case archiveTooLarge = "ARCHIVE_TOO_LARGE"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -62,7 +65,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case .methodNotAllowed: .methodNotAllowed
         case .agentSuspended, .agentExists: .conflict
         case .agentDeleted: .gone
-        case .payloadTooLarge: .contentTooLarge
+        case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
+        case .archiveInvalid, .archiveUnsafe: .badRequest
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted: .serviceUnavailable
         case .internalError: .internalServerError
