@@ -26,7 +26,7 @@ extension ArchiveError {
         case .library(let operation, let message, _):
             ToolError(.internalError, "libarchive failed in \(operation): \(message).")
         case .invalid(let message):
-            ToolError(.archiveInvalid, "The archive cannot be read: \(message). Send a tar, tar.gz, tar.zst, tar.xz, tar.bz2, zip or cpio archive; the format is detected from its content.")
+            ToolError(.archiveInvalid, "The archive cannot be read (\(message)); nothing was imported. Send a tar, tar.gz, tar.zst, tar.xz, tar.bz2, zip or cpio archive; the format is detected from its content.")
         case .unsafe(let path, let reason):
             ToolError(.archiveUnsafe, "The archive was refused and nothing was imported: entry '\(path)' \(reason). Archive paths must be relative to the workspace root and must not contain '..'.")
         case .tooLarge(let message):

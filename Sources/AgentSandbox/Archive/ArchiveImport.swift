@@ -30,10 +30,10 @@ struct ArchiveImport: Sendable {
         defer { close(rootFD) }
 
         let tree = StagingTree(rootFD: rootFD, owner: owner)
-        let input = InputBuffer()
+        let input = ImportInput(feed: feed)
         var report: ImportReport
         do throws(ArchiveError) {
-            let reader = try ArchiveReader { input.fill(from: feed) }
+            let reader = try input.makeReader(spoolDirectory: stagingParent)
             try WorkspaceImporter(limits: limits).run(reader, into: tree)
             if let failure = feed.failure { throw failure }
             try tree.finish()
@@ -84,26 +84,6 @@ struct ArchiveImport: Sendable {
             throw .io(operation: "merge", path: workspacePath, errno: EXDEV)
         }
         try WorkspaceMerge.merge(from, into: to, prefix: [], report: &report)
-    }
-}
-
-/// The bytes libarchive is reading: a copy of the current body buffer (valid until the next fill).
-private final class InputBuffer: @unchecked Sendable {
-    private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-
-    deinit { storage.deallocate() }
-
-    func fill(from feed: ImportFeed) -> UnsafeRawBufferPointer? {
-        guard let buffer = feed.next() else { return nil }
-        if buffer.readableBytes > storage.count {
-            storage.deallocate()
-            storage = .allocate(byteCount: buffer.readableBytes, alignment: 16)
-        }
-        let count = buffer.withUnsafeReadableBytes { bytes in
-            storage.copyMemory(from: bytes)
-            return bytes.count
-        }
-        return UnsafeRawBufferPointer(rebasing: storage[..<count])
     }
 }
 

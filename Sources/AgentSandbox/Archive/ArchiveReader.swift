@@ -19,12 +19,31 @@ final class ArchiveReader {
     typealias Source = () -> UnsafeRawBufferPointer?
 
     private let handle: OpaquePointer
-    private let source: SourceBox
+    private let source: SourceBox?
 
+    /// Reads a stream, pulling input from `source` as libarchive asks for it.
     init(source: @escaping Source) throws(ArchiveError) {
-        guard let handle = archive_read_new() else { throw .library(operation: "archive_read_new", message: "out of memory", errno: 0) }
-        self.handle = handle
+        handle = try Self.makeHandle()
         self.source = SourceBox(source)
+        let context = Unmanaged.passUnretained(self.source!).toOpaque()
+        try check(archive_read_open(handle, context, nil, { _, context, buffer in
+            let box = Unmanaged<SourceBox>.fromOpaque(context!).takeUnretainedValue()
+            guard let bytes = box.next(), let base = bytes.baseAddress else { return 0 }
+            buffer?.pointee = base
+            return bytes.count
+        }, nil), "read_open")
+    }
+
+    /// Reads a regular file by descriptor (seekable: zip's central directory is then used, so modes
+    /// and symlinks survive). The caller keeps the descriptor open until the reader is gone, and closes it.
+    init(seekableFile fd: Int32) throws(ArchiveError) {
+        handle = try Self.makeHandle()
+        source = nil
+        try check(archive_read_open_fd(handle, fd, 64 << 10), "read_open_fd")
+    }
+
+    private static func makeHandle() throws(ArchiveError) -> OpaquePointer {
+        guard let handle = archive_read_new() else { throw .library(operation: "archive_read_new", message: "out of memory", errno: 0) }
         for enable in [archive_read_support_filter_gzip, archive_read_support_filter_bzip2, archive_read_support_filter_xz,
                        archive_read_support_filter_lzma, archive_read_support_filter_zstd, archive_read_support_filter_lz4,
                        archive_read_support_filter_compress] {
@@ -32,15 +51,12 @@ final class ArchiveReader {
         }
         for enable in [archive_read_support_format_tar, archive_read_support_format_gnutar, archive_read_support_format_zip,
                        archive_read_support_format_cpio] {
-            try check(enable(handle), "read_support_format")
+            guard enable(handle) == ARCHIVE_OK else {
+                archive_read_free(handle)
+                throw .library(operation: "read_support_format", message: "format unavailable", errno: 0)
+            }
         }
-        let context = Unmanaged.passUnretained(self.source).toOpaque()
-        try check(archive_read_open(handle, context, nil, { _, context, buffer in
-            let box = Unmanaged<SourceBox>.fromOpaque(context!).takeUnretainedValue()
-            guard let bytes = box.next(), let base = bytes.baseAddress else { return 0 }
-            buffer?.pointee = base
-            return bytes.count
-        }, nil), "read_open")
+        return handle
     }
 
     deinit { archive_read_free(handle) }

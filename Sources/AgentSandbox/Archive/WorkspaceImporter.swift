@@ -40,7 +40,12 @@ struct WorkspaceImporter {
             }
             var skip: StagingTree.Skip?
             if let target = entry.hardlinkTarget {
-                let targetPath = try ArchivePath.components(target)
+                let targetPath: [[UInt8]]
+                do throws(ArchiveError) {
+                    targetPath = try ArchivePath.components(target)
+                } catch {
+                    throw .unsafe(path: ArchivePath.display(raw), reason: "is a hard link to '\(ArchivePath.display(target))', outside the workspace")
+                }
                 skip = try tree.makeHardLink(path, to: targetPath)
             } else {
                 switch entry.fileType {
