@@ -32,9 +32,15 @@ extension ArchiveError {
         case .tooLarge(let message):
             ToolError(.archiveTooLarge, "The archive was refused and nothing was imported: \(message)")
         case .io(let operation, let path, let code):
-            code == ENOSPC || code == EDQUOT
-                ? ToolError(.noSpace, "No space left on the device while importing '\(path)'; nothing was imported.")
-                : ToolError(.ioError, "Import failed at \(operation)('\(path)'): \(String(cString: strerror(code))); nothing was imported.")
+            switch code {
+            case ENOSPC, EDQUOT:
+                ToolError(.insufficientStorage, "No space left on the server's disk while importing '\(path)'; nothing was imported.")
+            case ENAMETOOLONG, EINVAL, EMLINK, ENOENT, EEXIST, ENOTDIR, EISDIR, ELOOP, EILSEQ:
+                // Raised by what the archive contains (odd names, link counts, shapes): the caller's input.
+                ToolError(.archiveInvalid, "Entry '\(path)' cannot be created (\(operation): \(String(cString: strerror(code)))); nothing was imported.")
+            default:
+                ToolError(.internalError, "Import failed at \(operation)('\(path)'): \(String(cString: strerror(code))); nothing was imported.")
+            }
         case .cancelled:
             ToolError(.invalidRequest, "The transfer was interrupted before the archive was complete; nothing was imported.")
         }

@@ -24,7 +24,7 @@ struct ArchiveImport: Sendable {
     func run(feed: ImportFeed) throws(ArchiveError) -> ImportReport {
         defer { feed.stop() }
         let staging = try makeStagingDirectory()
-        defer { _ = csandbox_remove_tree(staging) }
+        defer { TreeRemover.remove(staging) }
         let rootFD = Glibc.open(staging, csandbox_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard rootFD >= 0 else { throw .io(operation: "open", path: staging, errno: errno) }
         defer { close(rootFD) }
@@ -90,6 +90,6 @@ struct ArchiveImport: Sendable {
 extension ArchiveImport {
     /// Removes staging directories a crash left behind (called at start-up).
     static func removeLeftovers(stateDirectory: String) {
-        _ = csandbox_remove_tree(stateDirectory + "/imports")
+        TreeRemover.remove(stateDirectory + "/imports")
     }
 }

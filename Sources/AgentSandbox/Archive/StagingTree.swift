@@ -81,7 +81,7 @@ final class StagingTree {
 
     /// A hard link to a regular file this archive created earlier; anything else is skipped.
     func makeHardLink(_ path: [[UInt8]], to target: [[UInt8]]) throws(ArchiveError) -> Skip? {
-        guard !target.isEmpty, kinds[ArchivePath.joined(target)] == .regular else {
+        guard !target.isEmpty, target != path, kinds[ArchivePath.joined(target)] == .regular else {
             return Skip(reason: "hard link to a file that is not in the archive (or not a regular file)")
         }
         let targetParent = ArchivePath.joined(target.dropLast()) + [0]

@@ -24,6 +24,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case archiveInvalid = "ARCHIVE_INVALID"
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
+        case insufficientStorage = "INSUFFICIENT_STORAGE"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -67,6 +68,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .agentDeleted: .gone
         case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
         case .archiveInvalid, .archiveUnsafe: .badRequest
+        case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted: .serviceUnavailable
         case .internalError: .internalServerError

@@ -8,7 +8,7 @@ import Foundation
 enum ArchiveSupport {
     /// A fresh scratch directory for archives the tests build.
     static func scratch() -> URL {
-        var template = Array("/tmp/agent-sandbox-archive.XXXXXX".utf8CString)
+        var template = Array("/tmp/agent-sandbox-test.XXXXXX".utf8CString)
         let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
         return URL(fileURLWithPath: path)
     }
