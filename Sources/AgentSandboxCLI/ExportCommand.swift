@@ -27,9 +27,8 @@ struct ExportCommand: AsyncParsableCommand {
             throw ValidationError("Unknown --format '\(self.format)': use tar.gz, tar, zip or tar.zst.")
         }
         let agent = agentID.lowercased()
-        var request = URLRequest(url: try server.endpoint("/v1/agents/\(agent.escapedPathComponent)/archive?format=\(format.rawValue)"))
-        request.setValue(try server.key(), forHTTPHeaderField: "x-api-key")
-        request.timeoutInterval = 3600
+        let endpoint = try server.endpoint("/v1/agents/\(agent.escapedPathComponent)/archive?format=\(format.rawValue)")
+        let key = try server.key()
 
         let destination = output ?? "\(agent).\(format.fileExtension)"
         let toStdout = destination == "-"
@@ -43,9 +42,17 @@ struct ExportCommand: AsyncParsableCommand {
             }
             handle = file
         }
-        let reply: Transfer.Reply
+        let reply: (status: Int, body: Data)
         do {
-            reply = try await Transfer(progress: ProgressBar(label: "export"), sink: handle).run(request)
+            if endpoint.scheme == "http" {
+                reply = try PlainHTTPDownload(url: endpoint, headers: ["x-api-key": key]).run(into: handle.fileDescriptor, progress: ProgressBar(label: "export"))
+            } else {
+                var request = URLRequest(url: endpoint)
+                request.setValue(key, forHTTPHeaderField: "x-api-key")
+                request.timeoutInterval = 3600
+                let transfer = try await Transfer(progress: ProgressBar(label: "export"), sink: handle).run(request)
+                reply = (transfer.status, transfer.body)
+            }
             if !toStdout { try handle.close() }
             guard reply.status == 200 else { throw ServerError(status: reply.status, body: reply.body) }
         } catch {
