@@ -20,13 +20,15 @@ let package = Package(
     targets: [
         // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range) and SHA-256.
         .target(name: "CSandbox"),
+        // libarchive, from the system (libarchive-dev): workspace export and import.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // The exec helper: posix_spawn'ed by the server, it joins the cgroup, sets rlimits, closes fds,
         // drops groups/gid/uid, sets no_new_privs and execs the agent's command. No Swift runs after fork.
         .executableTarget(name: "SandboxExec"),
         .target(
             name: "AgentSandbox",
             dependencies: [
-                "CSandbox",
+                "CSandbox", "CArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -17,6 +17,7 @@ public enum SandboxServer {
             throw ConfigurationError("the exec helper \(configuration.execHelper.path) is missing; build the package (swift build) so agent-sandbox-exec sits next to agent-sandbox.")
         }
         try DataRoot.prepare(configuration)
+        ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath)
         let schemas = try SchemaCatalog(directory: configuration.schemaDirectory)
         for name in tools.names where schemas.validator(for: name) == nil {
@@ -56,6 +57,7 @@ public enum SandboxServer {
         let router = Router(context: BasicRequestContext.self)
         ToolDispatcher(services: services).addRoutes(to: router)
         AgentRoutes(services: services).addRoutes(to: router)
+        ArchiveRoutes(services: services).addRoutes(to: router)
         MetaRoutes(services: services).addRoutes(to: router)
         ShareRoutes(services: services).addRoutes(to: router)
         return router

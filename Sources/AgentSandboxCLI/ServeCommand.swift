@@ -45,6 +45,11 @@ struct ServeCommand: AsyncParsableCommand {
     var network: String = "host"
     @Option(help: "Largest file a share may publish, bytes.")
     var shareSizeLimit: Int64 = 1 << 30
+    @Option(help: "Largest archive import, bytes of content after decompression (env AGENT_SANDBOX_ARCHIVE_MAX_BYTES).")
+    var archiveMaxBytes: Int64 = Int64(ProcessInfo.processInfo.environment["AGENT_SANDBOX_ARCHIVE_MAX_BYTES"] ?? "") ?? 512 << 20
+
+    @Option(help: "Most entries an imported archive may hold.")
+    var archiveMaxEntries: Int = 200_000
 
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
@@ -75,6 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.isolation = level
         configuration.network = policy
         configuration.limits.shareBytes = shareSizeLimit
+        configuration.limits.archiveImportBytes = archiveMaxBytes
+        configuration.limits.archiveImportEntries = archiveMaxEntries
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

@@ -65,6 +65,12 @@ public struct ResourceLimits: Sendable {
     public var cpuWeight = 100
     /// Largest file `file_share` publishes, bytes.
     public var shareBytes: Int64 = 1 << 30
+    /// Largest archive import: bytes of file content after decompression (a bomb stops here).
+    public var archiveImportBytes: Int64 = 512 << 20
+    /// Most entries an imported archive may hold.
+    public var archiveImportEntries = 200_000
+    /// Largest archive upload (the request body as sent): the content limit plus room for headers.
+    public var archiveBodyBytes: Int64 { archiveImportBytes + Int64(archiveImportEntries) * 2048 }
 
     public init() {}
 }

@@ -21,6 +21,10 @@ public struct ToolError: Error, Sendable, Equatable {
         case tooManyRequests = "TOO_MANY_REQUESTS"
         case uidRangeExhausted = "UID_RANGE_EXHAUSTED"
         case internalError = "INTERNAL_ERROR"
+        case archiveInvalid = "ARCHIVE_INVALID"
+        case archiveUnsafe = "ARCHIVE_UNSAFE"
+        case archiveTooLarge = "ARCHIVE_TOO_LARGE"
+        case insufficientStorage = "INSUFFICIENT_STORAGE"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -62,7 +66,9 @@ public struct ToolError: Error, Sendable, Equatable {
         case .methodNotAllowed: .methodNotAllowed
         case .agentSuspended, .agentExists: .conflict
         case .agentDeleted: .gone
-        case .payloadTooLarge: .contentTooLarge
+        case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
+        case .archiveInvalid, .archiveUnsafe: .badRequest
+        case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted: .serviceUnavailable
         case .internalError: .internalServerError

@@ -24,7 +24,6 @@ public final class ProcessLauncher: Sendable {
         self.limits = limits
         self.isolation = isolation
         self.bubblewrap = isolation == .full ? bubblewrap : nil
-        ChildReaper.shared.start()
     }
 
     /// Runs the request to completion (or timeout) without blocking Swift's cooperative threads.
@@ -112,6 +111,7 @@ public final class ProcessLauncher: Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        ChildReaper.shared.start()  // on first use: it takes over waitpid for the whole process
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, helperPath, &actions, &attributes, argv, envp)
         ChildReaper.shared.noteSpawn()

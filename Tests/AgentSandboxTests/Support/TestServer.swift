@@ -23,6 +23,8 @@ final class TestServer: @unchecked Sendable {
     static let shared = SharedServer()
     /// A separate server for resource attacks (fork bombs, floods), so they do not slow other suites' server.
     static let attackTarget = SharedServer()
+    /// A separate server for archive imports, whose tests look at the (server-wide) staging directory.
+    static let archiveTarget = SharedServer()
     private static let sharedByIsolation = ["full": SharedServer(), "cgroup": SharedServer(arguments: ["--isolation", "cgroup"]), "uid": SharedServer(arguments: ["--isolation", "uid"])]
 
     /// The shared server of an isolation level ("full" is the default server).
