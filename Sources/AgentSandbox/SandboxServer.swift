@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 
 /// Builds and runs the server: one builder serves `agent-sandbox serve` and the tests.
@@ -35,8 +36,10 @@ public enum SandboxServer {
         let (keys, generated) = try await APIKeyAuthority.bootstrap(store: store, adminKey: configuration.adminKey)
         let launcher = ProcessLauncher(helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits)
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        let execSessions = try await ExecSessionManager.prepare(store: store, launcher: launcher, agents: agents, limits: configuration.limits, logger: logger)
         let services = SandboxServices(
             configuration: configuration, store: store, agents: agents, tools: tools, schemas: schemas, launcher: launcher,
+            execSessions: execSessions,
             keys: keys, audit: AuditLog(store: store, logger: logger), metrics: Metrics(), logger: logger)
         return (services, generated)
     }
@@ -47,9 +50,13 @@ public enum SandboxServer {
         ToolDispatcher(services: services).addRoutes(to: router)
         AgentRoutes(services: services).addRoutes(to: router)
         MetaRoutes(services: services).addRoutes(to: router)
+        ExecRoutes(services: services).addRoutes(to: router)
         let responder = SandboxResponder(inner: router.buildResponder(), keys: services.keys, logger: services.logger)
         return Application(
             responder: responder,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+                ExecWebSocket.shouldUpgrade(head, services: services)
+            },
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? services.configuration.port) },
             logger: services.logger)
@@ -60,7 +67,10 @@ public enum SandboxServer {
         signal(SIGPIPE, SIG_IGN)
         let flusher = Task { await services.audit.runFlushLoop() }
         defer { flusher.cancel() }
+        let sessionUpkeep = services.execSessions.startUpkeep()
+        defer { sessionUpkeep.cancel() }
         try await buildApplication(services: services, onRunning: onRunning).runService()
+        await services.execSessions.shutdown()
         await services.audit.flush()
     }
 }

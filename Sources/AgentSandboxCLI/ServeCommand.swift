@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Concurrent tool calls per agent before 429.")
     var maxConcurrentCalls: Int = 16
 
+    @Option(help: "Running exec sessions per agent before 429.")
+    var maxExecSessions: Int = 8
+
+    @Option(help: "Seconds a finished exec session (and its buffered output) stays listed.")
+    var execRetention: Double = 600
+
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
 
@@ -62,6 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.implicitAgentCreation = implicitAgents
         configuration.limits.outputBytes = outputLimit
         configuration.limits.concurrentCallsPerAgent = maxConcurrentCalls
+        configuration.limits.execSessionsPerAgent = maxExecSessions
+        configuration.limits.execRetentionSeconds = execRetention
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

@@ -13,6 +13,7 @@ public final class AgentRegistry: Sendable {
     private let cgroups: CgroupController?
     private let cache = Mutex<[AgentID: Agent]>([:])
     private let callsInFlight = Mutex<[AgentID: Int]>([:])
+    private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
 
     public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
@@ -71,6 +72,7 @@ public final class AgentRegistry: Sendable {
         let agent = try await self.agent(id)
         cache.withLock { $0[id] = nil }
         try await store.setState(.deleted, of: id.rawValue)
+        await notifyEnd(id, .deleted)
         cgroups?.removeAgent(id.rawValue)
         if configuration.launchIdentity(for: agent.identity) != nil {
             killProcesses(of: agent.identity.uid)
@@ -83,6 +85,7 @@ public final class AgentRegistry: Sendable {
     public func setState(_ state: AgentRecord.State, of id: AgentID) async throws -> Agent {
         var agent = try await self.agent(id)
         try await store.setState(state, of: id.rawValue)
+        if state == .suspended { await notifyEnd(id, state) }
         agent.state = state
         let updated = agent
         cache.withLock { $0[id] = updated }
@@ -108,6 +111,15 @@ public final class AgentRegistry: Sendable {
             let remaining = calls[id, default: 1] - 1
             calls[id] = remaining > 0 ? remaining : nil
         }
+    }
+
+    /// Registers work to run when an agent is suspended or deleted (its exec sessions end with it).
+    public func onSuspendOrDelete(_ observer: @escaping @Sendable (AgentID, AgentRecord.State) async -> Void) {
+        endObservers.withLock { $0.append(observer) }
+    }
+
+    private func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
+        for observer in endObservers.withLock({ $0 }) { await observer(id, state) }
     }
 
     // MARK: Internals

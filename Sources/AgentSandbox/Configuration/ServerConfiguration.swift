@@ -57,6 +57,14 @@ public struct ResourceLimits: Sendable {
     public var fileSizeBytes: Int64 = 8 << 30
     /// Concurrent tool calls per agent before 429.
     public var concurrentCallsPerAgent = 16
+    /// Running exec sessions per agent before 429.
+    public var execSessionsPerAgent = 8
+    /// Output kept per stream of an exec session (ring buffer), bytes.
+    public var execBufferBytes = 1 << 20
+    /// Seconds a finished exec session stays listed (with its output) before it is forgotten.
+    public var execRetentionSeconds: Double = 600
+    /// Finished exec sessions kept per agent (oldest forgotten first), so memory stays bounded.
+    public var execFinishedPerAgent = 32
 
     public init() {}
 }

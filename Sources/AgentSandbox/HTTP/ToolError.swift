@@ -21,6 +21,10 @@ public struct ToolError: Error, Sendable, Equatable {
         case tooManyRequests = "TOO_MANY_REQUESTS"
         case uidRangeExhausted = "UID_RANGE_EXHAUSTED"
         case internalError = "INTERNAL_ERROR"
+        // Exec sessions (request-level).
+        case sessionNotFound = "SESSION_NOT_FOUND"
+        case sessionNotRunning = "SESSION_NOT_RUNNING"
+        case stdinClosed = "STDIN_CLOSED"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -66,6 +70,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted: .serviceUnavailable
         case .internalError: .internalServerError
+        case .sessionNotFound: .notFound
+        case .sessionNotRunning, .stdinClosed: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:

@@ -4,7 +4,8 @@ import GRDB
 /// The SQLite façade (GRDB, WAL): owns the database, runs migrations in `init`, and exposes
 /// intention-named operations. Invariants (one uid per live agent) live in the schema.
 public final class Store: Sendable {
-    private let pool: DatabasePool
+    /// Internal so that `Store+Concern.swift` extensions can add their own operations.
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`, mode 0600, and migrates it.
     public init(path: String) throws {
@@ -46,6 +47,7 @@ public final class Store: Sendable {
                 table.column("bytes", .integer).notNull()
             }
         }
+        registerExecSessionsMigration(&migrator)
         return migrator
     }
 

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A process tree started for an exec session: its pid (also its process group and session id), the
+/// parent's ends of its pipes, and the cgroup leaf it owns until it ends.
+struct SessionProcess: @unchecked Sendable {
+    let pid: pid_t
+    let pipes: PipeSet
+    let group: CallGroup?
+}
+
+extension ProcessLauncher {
+    /// Starts `request` for a long-lived exec session through the same helper as every call (cgroup leaf,
+    /// rlimits, fd closing, setsid, uid drop, no_new_privs). Returns once the command was exec'd; the
+    /// blocking part runs on its own thread, never on Swift's cooperative pool.
+    func startSession(_ request: LaunchRequest, withStdin: Bool) async throws -> SessionProcess {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { [self] in
+                continuation.resume(with: Result { try self.startSessionBlocking(request, withStdin: withStdin) })
+            }
+        }
+    }
+
+    private func startSessionBlocking(_ request: LaunchRequest, withStdin: Bool) throws -> SessionProcess {
+        let group = cgroups?.makeCallGroup(agent: request.agent, limits: limits)
+        let pipes: PipeSet
+        do {
+            pipes = try PipeSet(withStdin: withStdin)
+        } catch {
+            group?.remove()
+            throw error
+        }
+        do {
+            let pid = try spawn(arguments: helperArguments(request, group: group), environment: request.environment, pipes: pipes)
+            pipes.closeChildEnds()
+            let failure = pipes.readHelperFailure()
+            if !failure.isEmpty {
+                _ = ChildReaper.shared.status(of: pid, timeout: 5)
+                throw LaunchError(description: failure)
+            }
+            return SessionProcess(pid: pid, pipes: pipes, group: group)
+        } catch {
+            pipes.closeAll()
+            group?.remove()
+            throw error
+        }
+    }
+}
