@@ -82,9 +82,12 @@ public final class ExecSessionManager: Sendable {
         }
     }
 
+    /// Records how the session ended; a session the server's shutdown ended is `lost` to the next server.
     private func persistEnd(of session: ExecSession) async {
+        var record = session.record
+        if state.withLock({ $0.shuttingDown }) { record.state = ExecSessionState.lost.rawValue }
         do {
-            try await store.finishExecSession(session.record)
+            try await store.finishExecSession(record)
         } catch {
             logger.error("exec session \(session.id) end not recorded: \(error)")
         }

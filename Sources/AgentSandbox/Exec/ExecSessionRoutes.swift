@@ -22,13 +22,13 @@ struct ExecSessionRoutes: Sendable {
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         let limit = services.configuration.limits.requestBodyBytes
-        router.get(Self.path) { _, context in
+        router.get(RouterPath(Self.path)) { _, context in
             switch try await target(context) {
             case .live(let session): return Response.json(session.json())
             case .recorded(let record): return Response.json(record.json())
             }
         }
-        router.post(Self.path + "/wait") { request, context in
+        router.post(RouterPath(Self.path + "/wait")) { request, context in
             let body = try await request.decodeJSON(WaitBody.self, limit: limit)
             let timeout = body.timeout ?? 30
             guard timeout.isFinite, timeout >= 0, timeout <= 3600 else { throw ToolError.invalidField("timeout", "must be between 0 and 3600 seconds.") }
@@ -40,7 +40,7 @@ struct ExecSessionRoutes: Sendable {
             fields["stderr"] = .string(output.stderr)
             return Response.json(JSONValue.object(fields))
         }
-        router.post(Self.path + "/stdin") { request, context in
+        router.post(RouterPath(Self.path + "/stdin")) { request, context in
             let body = try await request.decodeJSON(StdinBody.self, limit: limit)
             let session = try await liveSession(context)
             let bytes = try Self.decode(body.data ?? "", encoding: body.encoding)
@@ -49,7 +49,7 @@ struct ExecSessionRoutes: Sendable {
                 "session_id": .string(session.id), "bytes": .number(Double(bytes.count)), "stdin_open": .bool(!(body.eof ?? false)),
             ]))
         }
-        router.post(Self.path + "/kill") { request, context in
+        router.post(RouterPath(Self.path + "/kill")) { request, context in
             let body = try await request.jsonBody(limit: 64 << 10, emptyIsObject: true)
             let signal = try ExecSignal.parse(body["signal"])
             let session = try await liveSession(context)
@@ -58,19 +58,19 @@ struct ExecSessionRoutes: Sendable {
             fields["signal_sent"] = .string(ExecSignal.name(of: signal))
             return Response.json(JSONValue.object(fields))
         }
-        router.delete(Self.path) { _, context in
+        router.delete(RouterPath(Self.path)) { _, context in
             let (agent, id) = try Self.ids(context)
             try await sessions.remove(agent: agent, id: id)
             return Response.json(JSONValue.object(["session_id": .string(id), "state": "deleted"]))
         }
-        router.get(Self.path + "/stream") { request, context in
+        router.get(RouterPath(Self.path + "/stream")) { request, context in
             let session = try await streamableSession(context)
             let encoding = try ExecOutputEncoding(query: request.uri.queryParameters.get("encoding"))
             let cursor = session.cursor(after: try ExecEventStream.resumePoint(request))
             return ExecEventStream.response(session, from: cursor, encoding: encoding)
         }
         // Reached only when the WebSocket upgrade did not happen (see `ExecWebSocket`).
-        router.get(Self.path + "/ws") { _, context in
+        router.get(RouterPath(Self.path + "/ws")) { _, context -> Response in
             _ = try await streamableSession(context)
             throw ToolError(.invalidRequest, "This route speaks WebSocket: send a GET with `Connection: Upgrade` and `Upgrade: websocket`. For SSE use .../stream.")
         }

@@ -62,7 +62,7 @@ enum ExecWebSocket {
                 case .text(let text):
                     try handleControl(text, session: session)
                 }
-            } catch let error as ToolError {
+            } catch {
                 let reply: JSONValue = ["type": "error", "error_code": .string(error.code.rawValue), "error": .string(error.message)]
                 try await outbound.write(.text(String(decoding: try JSONCoding.makeEncoder().encode(reply), as: UTF8.self)))
             }
