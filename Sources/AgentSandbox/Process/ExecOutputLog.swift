@@ -78,16 +78,20 @@ public struct ExecOutputLog: Sendable {
     /// Appends a chunk (empty chunks are ignored); drops the stream's oldest chunks past the capacity.
     public mutating func append(_ stream: ExecStream, _ bytes: [UInt8]) {
         guard !bytes.isEmpty, exit == nil else { return }
-        var ring = rings[stream.rawValue]
+        // In place (inout on the element): copying the ring out would copy its chunk array on every append.
+        Self.append(bytes, id: nextID, to: &rings[stream.rawValue], capacity: capacity)
+        nextID += 1
+    }
+
+    private static func append(_ bytes: [UInt8], id: UInt64, to ring: inout Ring, capacity: Int) {
         var kept = bytes
         if kept.count > capacity {
             let cut = kept.count - capacity
             kept = Array(kept[cut...])
             ring.droppedBytes += cut
-            ring.lastDroppedID = nextID
+            ring.lastDroppedID = id
         }
-        let chunk = Chunk(id: nextID, offset: ring.totalBytes + (bytes.count - kept.count), bytes: kept)
-        nextID += 1
+        let chunk = Chunk(id: id, offset: ring.totalBytes + (bytes.count - kept.count), bytes: kept)
         ring.totalBytes += bytes.count
         ring.chunks.append(chunk)
         ring.charged += chunk.charge
@@ -102,7 +106,6 @@ public struct ExecOutputLog: Sendable {
             ring.chunks.removeFirst(ring.head)
             ring.head = 0
         }
-        rings[stream.rawValue] = ring
     }
 
     /// Records the end; no output is accepted after it.

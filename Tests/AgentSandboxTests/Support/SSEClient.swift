@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// One Server-Sent Event as a client sees it, with its arrival time.
@@ -29,10 +32,10 @@ final class SSEClient: @unchecked Sendable {
     func next() throws -> SSEEvent? {
         while true {
             if let end = frameEnd() {
-                let frame = String(decoding: buffer[..<end], as: UTF8.self)
+                let event = buffer.withUnsafeBufferPointer { Self.parse(UnsafeBufferPointer(rebasing: $0[..<end])) }
                 buffer.removeFirst(end + 2)
                 scanFrom = 0
-                if let event = Self.parse(frame) { return event }
+                if let event { return event }
                 continue
             }
             scanFrom = max(0, buffer.count - 1)
@@ -53,35 +56,49 @@ final class SSEClient: @unchecked Sendable {
 
     func close() { connection.shutdown() }
 
+    /// Index of the blank line ending the next frame (memchr: the load test reads many megabytes).
     private func frameEnd() -> Int? {
-        guard buffer.count >= 2 else { return nil }
-        return buffer.withUnsafeBufferPointer { bytes in
+        guard buffer.count - scanFrom >= 2 else { return nil }
+        return buffer.withUnsafeBytes { bytes in
+            let base = bytes.baseAddress!
             var index = scanFrom
-            while index < bytes.count - 1 {
-                if bytes[index] == 10, bytes[index + 1] == 10 { return index }
+            while index < bytes.count - 1, let found = memchr(base + index, 10, bytes.count - 1 - index) {
+                index = UnsafeRawPointer(found) - base
+                if bytes[index + 1] == 10 { return index }
                 index += 1
             }
             return nil
         }
     }
 
-    private static func parse(_ frame: String) -> SSEEvent? {
+    private static func parse(_ frame: UnsafeBufferPointer<UInt8>) -> SSEEvent? {
         var event = SSEEvent(id: nil, event: "message", data: "", arrived: Date())
-        var dataLines: [Substring] = []
-        for line in frame.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix(":") { continue }
-            let field = line.prefix { $0 != ":" }
-            var value = line.dropFirst(field.count + 1)
-            if value.hasPrefix(" ") { value = value.dropFirst() }
-            switch field {
-            case "id": event.id = UInt64(value)
-            case "event": event.event = String(value)
-            case "data": dataLines.append(value)
+        var data: [UInt8] = []
+        var hasData = false
+        var lineStart = 0
+        while lineStart <= frame.count {
+            let rest = frame.count - lineStart
+            let newline = rest > 0 ? memchr(frame.baseAddress! + lineStart, 10, rest) : nil
+            let lineEnd = newline.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - frame.baseAddress! } ?? frame.count
+            let line = UnsafeBufferPointer(rebasing: frame[lineStart..<lineEnd])
+            lineStart = lineEnd + 1
+            guard let first = line.first, first != UInt8(ascii: ":") else { continue }
+            let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.count
+            var valueStart = min(colon + 1, line.count)
+            if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+            let value = UnsafeBufferPointer(rebasing: line[valueStart...])
+            switch String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self) {
+            case "id": event.id = UInt64(String(decoding: value, as: UTF8.self))
+            case "event": event.event = String(decoding: value, as: UTF8.self)
+            case "data":
+                if hasData { data.append(10) }
+                data.append(contentsOf: value)
+                hasData = true
             default: break
             }
         }
-        if dataLines.isEmpty, event.event == "message" { return nil }
-        event.data = dataLines.joined(separator: "\n")
+        if !hasData, event.event == "message" { return nil }
+        event.data = String(decoding: data, as: UTF8.self)
         return event
     }
 }
