@@ -28,12 +28,7 @@ enum ExecEventFormat {
             if encoding == .base64 {
                 buffer.writeString("data: \(Data(bytes).base64EncodedString())\n")
             } else {
-                let text = String(decoding: bytes, as: UTF8.self)
-                for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
-                    buffer.writeString("data: ")
-                    buffer.writeSubstring(line)
-                    buffer.writeString("\n")
-                }
+                writeDataLines(bytes, into: &buffer)
             }
         case .dropped(let stream, let bytes):
             buffer.writeString("event: dropped\ndata: {\"stream\":\"\(stream.name)\",\"dropped_bytes\":\(bytes)}\n")
@@ -41,6 +36,28 @@ enum ExecEventFormat {
             buffer.writeString("id: \(id)\nevent: exit\ndata: \(exitJSON(exit))\n")
         }
         buffer.writeString("\n")
+    }
+
+    /// `data:` lines for UTF-8 text (invalid bytes replaced): every LF, CR or CRLF starts a new line, which
+    /// a client joins back with LF. Works on bytes: a flood of short lines stays cheap.
+    private static func writeDataLines(_ bytes: [UInt8], into buffer: inout ByteBuffer) {
+        var text = String(decoding: bytes, as: UTF8.self)
+        text.withUTF8 { utf8 in
+            buffer.writeStaticString("data: ")
+            var start = 0, index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                if byte == 10 || byte == 13 {
+                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start..<index]))
+                    buffer.writeStaticString("\ndata: ")
+                    if byte == 13, index + 1 < utf8.count, utf8[index + 1] == 10 { index += 1 }
+                    start = index + 1
+                }
+                index += 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start...]))
+            buffer.writeStaticString("\n")
+        }
     }
 
     /// One WebSocket text message: `{"type":"stdout","id":N,"data":"..."}` (with `"encoding":"base64"` when
