@@ -8,7 +8,7 @@ struct ExecStreamingTests {
     static let spaced = "for i in 1 2 3 4 5; do echo $i; sleep 0.2; done"
 
     /// Output events arrive as produced (spread over the run, the first well before the end), exit last.
-    private func expectLive(_ events: [SSEEvent], started: Date) {
+    private func expectLive(_ events: [SSEEvent]) {
         let output = events.filter { $0.event == "stdout" }
         #expect(events.text() == "1\n2\n3\n4\n5\n")
         #expect(events.last?.event == "exit")
@@ -18,30 +18,27 @@ struct ExecStreamingTests {
         guard let first = output.first, let last = output.last, let exit = events.last else { return }
         #expect(exit.arrived.timeIntervalSince(first.arrived) > 0.5, "first event well before the end")
         #expect(last.arrived.timeIntervalSince(first.arrived) > 0.5, "events spaced in time")
-        #expect(first.arrived.timeIntervalSince(started) < 0.5)
     }
 
     @Test func backgroundSessionStreamsEventsAsTheyAreProduced() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
-        let started = Date()
         let reply = try await server.exec(agent, ["command": Self.spaced, "background": true])
         #expect(reply.status == 200)
-        #expect(Date().timeIntervalSince(started) < 1, "background returns at once")
+        #expect(reply.bool("running") == true, "background returns at once, while the command runs")
         let session = try #require(reply.string("session_id"))
         #expect((reply.int("pid") ?? 0) > 0)
         let events = try await offPool { try SSEClient(server, server.sessionPath(agent, session, "/stream")).read() }
-        expectLive(events, started: started)
+        expectLive(events)
     }
 
     @Test func foregroundExecWithEventStreamAcceptStreams() async throws {
         let server = try await TestServer.shared.get()
         let body = try JSONSerialization.data(withJSONObject: ["command": Self.spaced + "; echo warn >&2"])
-        let started = Date()
         let client = try await offPool { try SSEClient(server, "/v1/agents/\(newAgent())/exec", method: "POST", body: body) }
         #expect(client.status == 200)
         let events = try await offPool { try client.read() }
-        expectLive(events.filter { $0.event != "stderr" }, started: started)
+        expectLive(events.filter { $0.event != "stderr" })
         #expect(events.text("stderr") == "warn\n")
     }
 
