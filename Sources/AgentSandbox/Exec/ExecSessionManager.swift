@@ -44,7 +44,7 @@ public final class ExecSessionManager: Sendable {
         try reserveSlot(for: agent)
         defer { state.withLock { $0.starting[agent, default: 1] -= 1 } }
 
-        let wake = try Self.makeWakePipe()
+        let wake = try ExecSession.makeWakePipe()
         let process: SessionProcess
         do {
             process = try await launcher.startSession(launch.launchRequest(in: workspace), withStdin: launch.stdin != nil || launch.keepStdinOpen)
@@ -54,7 +54,7 @@ public final class ExecSessionManager: Sendable {
             throw error
         }
         let session = ExecSession(
-            id: Self.newID(), agent: agent, command: launch.command, cwd: launch.directory, background: launch.background,
+            id: ExecSession.newID(), agent: agent, command: launch.command, cwd: launch.directory, background: launch.background,
             process: process, bufferBytes: limits.execBufferBytes, wakeFD: wake.write)
         if let stdin = launch.stdin { try? session.writeStdin(stdin, eof: !launch.keepStdinOpen) }
         state.withLock { $0.sessions[session.id] = session }
@@ -186,21 +186,10 @@ public final class ExecSessionManager: Sendable {
         do {
             try await store.deleteExecSessions(ids: expired)
             try await store.deleteExecSessions(finishedBefore: cutoff)
+        } catch is CancellationError {
+            return  // the server is stopping
         } catch {
             logger.error("exec session sweep failed: \(error)")
         }
-    }
-
-    // MARK: Helpers
-
-    private static func newID() -> String {
-        "sess_" + (0..<4).map { _ in String(format: "%04x", UInt16.random(in: .min ... .max)) }.joined()
-    }
-
-    private static func makeWakePipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        try syscallRetrying("pipe2") { csandbox_pipe_cloexec(&fds) }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        return (fds[0], fds[1])
     }
 }

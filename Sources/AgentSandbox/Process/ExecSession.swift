@@ -167,4 +167,19 @@ public final class ExecSession: Sendable {
         var byte: UInt8 = 1
         _ = Glibc.write(fd, &byte, 1)
     }
+
+    // MARK: Creation helpers
+
+    /// A new unguessable session id.
+    static func newID() -> String {
+        "sess_" + (0..<4).map { _ in String(format: "%04x", UInt16.random(in: .min ... .max)) }.joined()
+    }
+
+    /// The non-blocking pipe that wakes the session's I/O thread (read end for the pump, write end for the session).
+    static func makeWakePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        try syscallRetrying("pipe2") { csandbox_pipe_cloexec(&fds) }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        return (fds[0], fds[1])
+    }
 }
