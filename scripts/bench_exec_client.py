@@ -113,6 +113,15 @@ def throughput(server_pid, encoding):
     request("DELETE", f"/v1/agents/{AGENT}/exec/{sid}")
 
 
+def unwatched():
+    started = request("POST", f"/v1/agents/{AGENT}/exec", {"command": "timeout 5 yes", "background": True})
+    sid = started["session_id"]
+    request("POST", f"/v1/agents/{AGENT}/exec/{sid}/wait", {"timeout": 30})
+    read = request("GET", f"/v1/agents/{AGENT}/exec/{sid}")["stdout_bytes"]
+    print(f"session `yes` 5 s, no watcher: server read {read / 5 / 1e6:.0f} MB/s from the child")
+    request("DELETE", f"/v1/agents/{AGENT}/exec/{sid}")
+
+
 def direct():
     out = subprocess.run("timeout 5 yes | dd of=/dev/null bs=64K 2>&1 | tail -1", shell=True,
                          capture_output=True, text=True).stdout.strip()
@@ -124,6 +133,7 @@ if __name__ == "__main__":
     server_pid = int(sys.argv[3])
     request("POST", "/v1/agents", {"agent_id": AGENT})
     latency()
+    unwatched()
     throughput(server_pid, "base64")
     throughput(server_pid, "text")
     direct()

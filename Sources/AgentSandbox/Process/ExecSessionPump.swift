@@ -84,7 +84,7 @@ struct ExecSessionPump {
                 }
             }
             let pidfdFired = fds.contains { $0.fd == pidfd && $0.revents != 0 }
-            if ending == nil, let status = ChildReaper.shared.status(of: pid, timeout: pidfdFired ? 1 : 0) {
+            if ending == nil, pidfdFired || pidfd < 0, let status = ChildReaper.shared.status(of: pid, timeout: pidfdFired ? 1 : 0) {
                 ending = Self.exit(from: status, timedOut: timedOut)
                 // The main process is gone: a session owns its processes, so nothing it started outlives it.
                 killTree()
