@@ -46,7 +46,7 @@ public struct ExecOutputLog: Sendable {
         let id: UInt64
         /// Bytes of the stream before this chunk.
         let offset: Int
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         /// What the chunk counts against the capacity: small chunks cost their bookkeeping too.
         var charge: Int { max(bytes.count, 64) }
     }
@@ -100,6 +100,7 @@ public struct ExecOutputLog: Sendable {
             ring.charged -= old.charge
             ring.droppedBytes += old.bytes.count
             ring.lastDroppedID = old.id
+            ring.chunks[ring.head].bytes = []  // free the bytes now, not at the next compaction
             ring.head += 1
         }
         if ring.head > 1024, ring.head * 2 > ring.chunks.count {
