@@ -37,6 +37,16 @@ struct ExecLifecycleTests {
         #expect(await eventually(within: 3) { processes(ownedBy: uid).isEmpty })
     }
 
+    @Test func aBackgroundTimeoutKillsTheTreeWithExitCode124() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let session = try await server.startSession(agent, "echo before; sleep 30", ["timeout": 1])
+        let waited = try await server.wait(agent, session, timeout: 10)
+        #expect(waited.int("exit_code") == 124)
+        #expect(waited.bool("timed_out") == true)
+        #expect(waited.string("stdout") == "before\n")
+    }
+
     @Test func runningSessionsPerAgentAreLimitedWith429() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()

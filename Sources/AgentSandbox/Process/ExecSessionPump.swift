@@ -65,7 +65,8 @@ struct ExecSessionPump {
                 fds.append(pollfd(fd: stdinWrite, events: Int16(POLLOUT), revents: 0))
             }
             if ending == nil, pidfd >= 0 { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
-            var waitMs = 1000.0
+            // Idle sessions sleep long: exit (pidfd), output and stdin (wake pipe) all interrupt the poll.
+            var waitMs = pidfd >= 0 ? 60_000.0 : 1000.0
             if let until = drainDeadline ?? (ending == nil && !timedOut ? deadline : nil) { waitMs = min(waitMs, until.timeIntervalSince(now) * 1000 + 1) }
             if utf8.contains(where: { !$0.held.isEmpty }) || (pidfd < 0 && ending == nil) { waitMs = min(waitMs, 10) }
             let ready = poll(&fds, nfds_t(fds.count), Int32(max(0, waitMs)))
