@@ -11,8 +11,9 @@ import NIOCore
 enum ExecEventStream {
     /// Largest batch of output written at once.
     static let batchBytes = 256 << 10
-    /// A comment line is sent after this much silence (keeps proxies open, detects gone clients).
-    static let keepAlive: Duration = .seconds(10)
+    /// A comment line is sent after this much silence: keeps proxies open and detects gone clients (the
+    /// second write after a client left fails, so a foreground command ends within about twice this).
+    static let keepAlive: Duration = .seconds(5)
 
     /// The SSE response. `onDisconnect` runs if the client goes away before the exit event.
     static func response(
