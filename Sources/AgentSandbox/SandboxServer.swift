@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 
 /// Builds and runs the server: one builder serves `agent-sandbox serve` and the tests.
@@ -46,8 +47,10 @@ public enum SandboxServer {
             helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
             isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap)
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        let execSessions = try await ExecSessionManager.prepare(store: store, launcher: launcher, agents: agents, limits: configuration.limits, logger: logger)
         let services = SandboxServices(
             configuration: configuration, store: store, agents: agents, tools: tools, schemas: schemas, launcher: launcher,
+            execSessions: execSessions,
             keys: keys, audit: AuditLog(store: store, logger: logger), metrics: Metrics(), logger: logger)
         return (services, generated)
     }
@@ -60,6 +63,7 @@ public enum SandboxServer {
         ArchiveRoutes(services: services).addRoutes(to: router)
         MetaRoutes(services: services).addRoutes(to: router)
         ShareRoutes(services: services).addRoutes(to: router)
+        ExecRoutes(services: services).addRoutes(to: router)
         return router
     }
 
@@ -69,6 +73,9 @@ public enum SandboxServer {
         let responder = SandboxResponder(inner: router.buildResponder(), keys: services.keys, logger: services.logger)
         return Application(
             responder: responder,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+                await ExecWebSocket.shouldUpgrade(head, services: services)
+            },
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
             onServerRunning: { channel in
                 ListeningPort.record(channel.localAddress?.port ?? services.configuration.port)
@@ -84,7 +91,10 @@ public enum SandboxServer {
         defer { flusher.cancel() }
         let sweeper = Task { await services.shares.runSweepLoop() }
         defer { sweeper.cancel() }
+        let sessionUpkeep = services.execSessions.startUpkeep()
+        defer { sessionUpkeep.cancel() }
         try await buildApplication(services: services, onRunning: onRunning).runService()
+        await services.execSessions.shutdown()
         await services.audit.flush()
         services.launcher.cgroups?.removeEmptyGroups()
     }

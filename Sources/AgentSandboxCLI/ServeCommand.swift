@@ -50,6 +50,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Most entries an imported archive may hold.")
     var archiveMaxEntries: Int = 200_000
+    @Option(help: "Running exec sessions per agent before 429.")
+    var maxExecSessions: Int = 8
+
+    @Option(help: "Seconds a finished exec session (and its buffered output) stays listed.")
+    var execRetention: Double = 600
 
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
@@ -82,6 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.shareBytes = shareSizeLimit
         configuration.limits.archiveImportBytes = archiveMaxBytes
         configuration.limits.archiveImportEntries = archiveMaxEntries
+        configuration.limits.execSessionsPerAgent = maxExecSessions
+        configuration.limits.execRetentionSeconds = execRetention
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

@@ -24,7 +24,7 @@ public struct BashTool: Tool {
 
     public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
         let workspace = context.workspace
-        let directory = try resolveWorkingDirectory(input.workingDir, in: workspace)
+        let directory = try workspace.directory(input.workingDir, field: "working_dir")
         var environment = workspace.baseEnvironment
         for (key, value) in input.env ?? [:] where !key.isEmpty && !key.contains("=") && !key.utf8.contains(0) && !value.utf8.contains(0) {
             environment[key] = value
@@ -44,17 +44,5 @@ public struct BashTool: Tool {
             throw ToolError(.timeout, "The command did not finish within \(input.timeout) s and was killed with everything it started. Raise `timeout` (up to 3600), or run long-lived work as a background exec session.", envelope: envelope)
         }
         return envelope
-    }
-
-    /// `working_dir` resolved inside the workspace (symlinks included) to an absolute host path.
-    private func resolveWorkingDirectory(_ raw: String, in workspace: Workspace) throws -> String {
-        let relative = try workspace.paths.relative(raw, field: "working_dir", allowRoot: true)
-        if relative.isEmpty { return workspace.root }
-        let fd = try workspace.paths.open(relative, flags: csandbox_O_PATH | O_DIRECTORY, display: raw)
-        defer { close(fd) }
-        guard let path = PathResolver.hostPath(of: fd) else {
-            throw ToolError(.ioError, "Cannot resolve working_dir '\(raw)'.")
-        }
-        return path
     }
 }

@@ -13,6 +13,7 @@ public final class AgentRegistry: Sendable {
     private let cgroups: CgroupController?
     private let cache = Mutex<[AgentID: Agent]>([:])
     private let callsInFlight = Mutex<[AgentID: Int]>([:])
+    private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
 
     public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
@@ -73,6 +74,7 @@ public final class AgentRegistry: Sendable {
         cache.withLock { $0[id] = nil }
         try await store.setState(.deleted, of: id.rawValue)
         try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
+        await notifyEnd(id, .deleted)
         let isolated = configuration.launchIdentity(for: agent.identity) != nil
         let failure: Int32? = try await BlockingWork.run { [cgroups] in
             cgroups?.removeAgent(id.rawValue)
@@ -88,6 +90,7 @@ public final class AgentRegistry: Sendable {
     public func setState(_ state: AgentRecord.State, of id: AgentID) async throws -> Agent {
         var agent = try await self.agent(id)
         try await store.setState(state, of: id.rawValue)
+        if state == .suspended { await notifyEnd(id, state) }
         cgroups?.setFrozen(state == .suspended, agent: id.rawValue)
         agent.state = state
         let updated = agent
@@ -120,6 +123,15 @@ public final class AgentRegistry: Sendable {
     /// The agent's effective limits: its overrides on top of the server's.
     public func limits(of agent: Agent) -> ResourceLimits {
         agent.settings.applied(to: configuration.limits)
+    }
+
+    /// Registers work to run when an agent is suspended or deleted (its exec sessions end with it).
+    public func onSuspendOrDelete(_ observer: @escaping @Sendable (AgentID, AgentRecord.State) async -> Void) {
+        endObservers.withLock { $0.append(observer) }
+    }
+
+    private func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
+        for observer in endObservers.withLock({ $0 }) { await observer(id, state) }
     }
 
     // MARK: Internals

@@ -71,6 +71,14 @@ public struct ResourceLimits: Sendable {
     public var archiveImportEntries = 200_000
     /// Largest archive upload (the request body as sent): the content limit plus room for headers.
     public var archiveBodyBytes: Int64 { archiveImportBytes + Int64(archiveImportEntries) * 2048 }
+    /// Running exec sessions per agent before 429.
+    public var execSessionsPerAgent = 8
+    /// Output kept per stream of an exec session (ring buffer), bytes.
+    public var execBufferBytes = 1 << 20
+    /// Seconds a finished exec session stays listed (with its output) before it is forgotten.
+    public var execRetentionSeconds: Double = 600
+    /// Finished exec sessions kept per agent (oldest forgotten first), so memory stays bounded.
+    public var execFinishedPerAgent = 32
 
     public init() {}
 }

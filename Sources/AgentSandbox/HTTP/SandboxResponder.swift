@@ -36,11 +36,7 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
     }
 
     private func authenticate(_ request: Request) async throws(ToolError) {
-        var presented = request.headers[HTTPField.Name("x-api-key")!]
-        if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
-            presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        }
-        guard let presented, !presented.isEmpty else {
+        guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
             throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
         }
         guard await keys.isValid(presented) else {

@@ -9,6 +9,7 @@ public struct SandboxServices: Sendable {
     public let tools: ToolRegistry
     public let schemas: SchemaCatalog
     public let launcher: ProcessLauncher
+    public let execSessions: ExecSessionManager
     public let keys: APIKeyAuthority
     public let audit: AuditLog
     public let metrics: Metrics

@@ -25,6 +25,10 @@ public struct ToolError: Error, Sendable, Equatable {
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
         case insufficientStorage = "INSUFFICIENT_STORAGE"
+        // Exec sessions (request-level).
+        case sessionNotFound = "SESSION_NOT_FOUND"
+        case sessionNotRunning = "SESSION_NOT_RUNNING"
+        case stdinClosed = "STDIN_CLOSED"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -72,6 +76,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted: .serviceUnavailable
         case .internalError: .internalServerError
+        case .sessionNotFound: .notFound
+        case .sessionNotRunning, .stdinClosed: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:

@@ -57,7 +57,7 @@ public struct CallGroup: Sendable {
         }
     }
 
-    private static func pids(below path: String) -> [pid_t] {
+    static func pids(below path: String) -> [pid_t] {
         var result = (readSmallFile("\(path)/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
         for child in children(path) { result += pids(below: "\(path)/\(child)") }
         return result

@@ -82,7 +82,8 @@ public final class ProcessLauncher: Sendable {
             timedOut: ending.timedOut, duration: Date().timeIntervalSince(started))
     }
 
-    private func spawn(arguments: [String], environment: [String: String], pipes: PipeSet) throws -> pid_t {
+    /// `posix_spawn`s the helper with `pipes` on fds 0–3 and every signal reset; also used by exec sessions.
+    func spawn(arguments: [String], environment: [String: String], pipes: PipeSet) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

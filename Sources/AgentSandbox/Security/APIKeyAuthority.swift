@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Synchronization
 
 /// Checks API keys: SHA-256 hashes kept in the store, compared in constant time.
@@ -36,6 +37,14 @@ public final class APIKeyAuthority: Sendable {
             let byte = UInt8.random(in: .min ... .max, using: &generator)
             return (byte < 16 ? "0" : "") + String(byte, radix: 16)
         }.joined()
+    }
+
+    /// The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`.
+    public static func presentedKey(in headers: HTTPFields) -> String? {
+        if let key = headers[HTTPField.Name("x-api-key")!], !key.isEmpty { return key }
+        guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        let key = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        return key.isEmpty ? nil : key
     }
 
     /// Adds a key created at runtime (e.g. by `key create`).

@@ -4,6 +4,7 @@ import GRDB
 /// The SQLite façade (GRDB, WAL): owns the database, runs migrations in `init`, and exposes
 /// intention-named operations. Invariants (one uid per live agent) live in the schema.
 public final class Store: Sendable {
+    /// Internal so that `Store+Concern.swift` extensions can add their own operations.
     let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`, mode 0600, and migrates it.
@@ -50,6 +51,7 @@ public final class Store: Sendable {
         migrator.registerMigration("v5: agent settings") { db in
             try db.alter(table: "agents") { table in table.add(column: "settings", .text) }
         }
+        registerExecSessionsMigration(&migrator)
         return migrator
     }
 

@@ -36,20 +36,31 @@ public struct Workspace: Sendable {
         ]
     }
 
-    /// Runs `executable` as the agent inside its workspace and waits for the whole tree to end.
-    public func run(
+    /// The launch request for running `executable` as this agent: its identity, cgroups, limits, network
+    /// policy and (under bubblewrap) this workspace as the only writable host directory.
+    public func launchRequest(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         workingDirectory: String? = nil, stdin: [UInt8]? = nil, timeout: Double, outputLimit: Int? = nil
-    ) async throws -> ProcessResult {
+    ) -> LaunchRequest {
         var env = environment ?? baseEnvironment
         env["PWD"] = workingDirectory ?? root
         var request = LaunchRequest(
             executable: executable, arguments: arguments, environment: env,
             workingDirectory: workingDirectory ?? root, identity: launchIdentity, agent: agent.id.rawValue,
-            stdin: stdin, timeout: timeout, outputLimit: outputLimit ?? launcher.limits.outputBytes)
+            stdin: stdin, timeout: timeout, outputLimit: outputLimit ?? limits.outputBytes)
         request.workspaceRoot = root
         request.network = network
         request.limits = limits
-        return try await launcher.run(request)
+        return request
+    }
+
+    /// Runs `executable` as the agent inside its workspace and waits for the whole tree to end.
+    public func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        workingDirectory: String? = nil, stdin: [UInt8]? = nil, timeout: Double, outputLimit: Int? = nil
+    ) async throws -> ProcessResult {
+        try await launcher.run(launchRequest(
+            executable, arguments, environment: environment, workingDirectory: workingDirectory, stdin: stdin,
+            timeout: timeout, outputLimit: outputLimit))
     }
 }

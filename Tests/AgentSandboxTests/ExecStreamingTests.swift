@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// Exec sessions watched live: SSE (background and foreground), WebSocket stdin/stdout, late attach and
+/// `Last-Event-ID` resumption — all over real loopback connections.
+@Suite(.enabled(if: isRoot, "needs root to switch uids"))
+struct ExecStreamingTests {
+    static let spaced = "for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.2; done"
+
+    /// Output events arrive as produced (spread over the run, the first well before the end), exit last.
+    private func expectLive(_ events: [SSEEvent]) {
+        let output = events.filter { $0.event == "stdout" }
+        #expect(events.text() == "1\n2\n3\n4\n5\n6\n7\n8\n")
+        #expect(events.last?.event == "exit")
+        #expect((events.last?.data ?? "").contains("\"exit_code\":0"))
+        let ids = events.compactMap(\.id)
+        #expect(ids == ids.sorted() && Set(ids).count == ids.count, "event ids grow")
+        guard let first = output.first, let last = output.last, let exit = events.last else { return }
+        #expect(exit.arrived.timeIntervalSince(first.arrived) > 0.5, "first event well before the end")
+        #expect(last.arrived.timeIntervalSince(first.arrived) > 0.5, "events spaced in time")
+    }
+
+    @Test func backgroundSessionStreamsEventsAsTheyAreProduced() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let reply = try await server.exec(agent, ["command": Self.spaced, "background": true])
+        #expect(reply.status == 200)
+        #expect(reply.bool("running") == true, "background returns at once, while the command runs")
+        let session = try #require(reply.string("session_id"))
+        #expect((reply.int("pid") ?? 0) > 0)
+        let events = try await offPool { try SSEClient(server, server.sessionPath(agent, session, "/stream")).read() }
+        expectLive(events)
+    }
+
+    @Test func foregroundExecWithEventStreamAcceptStreams() async throws {
+        let server = try await TestServer.shared.get()
+        let body = try JSONSerialization.data(withJSONObject: ["command": Self.spaced + "; echo warn >&2"])
+        let client = try await offPool { try SSEClient(server, "/v1/agents/\(newAgent())/exec", method: "POST", body: body) }
+        #expect(client.status == 200)
+        let events = try await offPool { try client.read() }
+        expectLive(events.filter { $0.event != "stderr" })
+        #expect(events.text("stderr") == "warn\n")
+    }
+
+    @Test func foregroundExecWithoutStreamingReturnsTheEnvelope() async throws {
+        let server = try await TestServer.shared.get()
+        let reply = try await server.exec(newAgent(), ["command": "cat; echo err >&2; exit 3", "stdin": "in\n", "env": ["X": "1"]])
+        #expect(reply.string("status") == "ok")
+        #expect(reply.string("stdout") == "in\n")
+        #expect(reply.string("stderr") == "err\n")
+        #expect(reply.int("exit_code") == 3)
+        #expect(reply.bool("success") == false)
+        #expect(reply.json["duration_ms"] is NSNumber)
+        let timedOut = try await server.exec(newAgent(), ["command": "echo a; sleep 30", "timeout": 1])
+        #expect(timedOut.string("error_code") == "TIMEOUT")
+        #expect(timedOut.int("exit_code") == 124)
+    }
+
+    @Test func catEchoesWebSocketStdinAndEOFEndsItWithExitZero() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let session = try await server.startSession(agent, "cat", ["keep_stdin_open": true])
+        let messages = try await offPool { () -> [WebSocketClient.Message] in
+            let socket = try WebSocketClient(server, server.sessionPath(agent, session, "/ws"))
+            try socket.send(text: #"{"type":"stdin","data":"hello\n"}"#)
+            var seen = try socket.receive { $0.json["data"] as? String == "hello\n" }
+            try socket.send(binary: Array("raw bytes\n".utf8))
+            seen += try socket.receive { ($0.json["data"] as? String)?.contains("raw bytes") == true }
+            try socket.send(text: #"{"type":"stdin","data":"","eof":true}"#)
+            seen += try socket.receive { if case .close = $0 { true } else { false } }
+            return seen
+        }
+        let stdout = messages.filter { $0.json["type"] as? String == "stdout" }.compactMap { $0.json["data"] as? String }.joined()
+        #expect(stdout == "hello\nraw bytes\n")
+        let exit = try #require(messages.first { $0.json["type"] as? String == "exit" })
+        #expect(exit.json["exit_code"] as? Int == 0)
+        #expect(messages.last == .close(code: 4000, reason: "exit_code=0"))
+        #expect(try await server.session(agent, session).string("state") == "exited")
+    }
+
+    @Test func stdinOverHTTPWithEOFAndWaitReturnsUnconsumedOutput() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let session = try await server.startSession(agent, "cat; echo done", ["keep_stdin_open": true, "stdin": "first\n"])
+        let write = try await server.post(server.sessionPath(agent, session, "/stdin"), json: ["data": "c2Vjb25kCg==", "encoding": "base64", "eof": true])
+        #expect(write.status == 200)
+        let waited = try await server.wait(agent, session)
+        #expect(waited.int("exit_code") == 0)
+        #expect(waited.string("stdout") == "first\nsecond\ndone\n")
+        #expect(try await server.wait(agent, session).string("stdout") == "", "output is handed out once")
+        let closed = try await server.post(server.sessionPath(agent, session, "/stdin"), json: ["data": "x"])
+        #expect(closed.status == 409)
+    }
+
+    @Test func lateWatcherGetsTheBufferThenLiveOutputAndLastEventIDResumes() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let session = try await server.startSession(agent, "for i in $(seq 1 40); do echo line$i; sleep 0.03; done")
+        try await Task.sleep(for: .milliseconds(400))
+        let path = server.sessionPath(agent, session, "/stream")
+        // First watcher attaches late: replay from line1, then it leaves after a few events.
+        let first = try await offPool { () -> [SSEEvent] in
+            let client = try SSEClient(server, path)
+            defer { client.close() }
+            return try client.read { $0.event == "stdout" && $0.data.contains("line15") }
+        }
+        #expect(first.text().hasPrefix("line1\n"))
+        let lastID = try #require(first.last?.id)
+        // It comes back with Last-Event-ID: the rest, nothing twice, nothing missing.
+        let rest = try await offPool { try SSEClient(server, path, lastEventID: lastID).read() }
+        let all = first.text() + rest.text()
+        #expect(all == (1...40).map { "line\($0)\n" }.joined())
+        #expect(rest.last?.event == "exit")
+        #expect(Set(first.compactMap(\.id)).isDisjoint(with: rest.compactMap(\.id)))
+        // A watcher after the end still gets everything, and the exit.
+        let replay = try await offPool { try SSEClient(server, path).read() }
+        #expect(replay.text() == all)
+        #expect(replay.last?.event == "exit")
+    }
+}
