@@ -2,8 +2,9 @@
 // `/bin/sh -c true` (+ waitpid), interleaved in one run so both see the same machine noise.
 //
 //   cc -O2 -o roundtrip roundtrip.c
-//   ./roundtrip PORT API_KEY AGENT_ID N [BODY]
-// Prints: mode n median_us p90_us p99_us  (one line each), then the ratio line.
+//   ./roundtrip API_KEY AGENT_ID N LABEL=PORT [LABEL=PORT...]
+// Every server gets the same request, round robin with the bare spawn, so all see the same noise.
+// Prints: mode n median_us p90_us p99_us (one line each), then each server's ratio to the spawn.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -79,25 +80,49 @@ static double http_once(int fd, const char *request, size_t length) {
     return now_us() - start;
 }
 
+#define MAX_SERVERS 8
+
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: roundtrip PORT API_KEY AGENT_ID N [BODY]\n"); return 2; }
-    int port = atoi(argv[1]), n = atoi(argv[4]);
-    const char *body = argc > 5 ? argv[5] : "{\"command\":\"true\"}";
+    if (argc < 5) { fprintf(stderr, "usage: roundtrip API_KEY AGENT_ID N LABEL=PORT [LABEL=PORT...]\n"); return 2; }
+    const char *key = argv[1], *agent = argv[2];
+    int n = atoi(argv[3]), servers = argc - 4;
+    if (servers > MAX_SERVERS) servers = MAX_SERVERS;
+    const char *body = "{\"command\":\"true\"}";
     char request[2048];
     size_t length = snprintf(request, sizeof request,
         "POST /v1/agents/%s/sandbox/bash HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: %s\r\n"
-        "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", argv[3], argv[2], strlen(body), body);
-    int fd = connect_to(port);
-    int warm = n / 20 + 5;
-    double *spawn = calloc(n, sizeof(double)), *http = calloc(n, sizeof(double));
-    for (int i = 0; i < warm; i++) { spawn_once(); http_once(fd, request, length); }
-    for (int i = 0; i < n; i++) {
-        if (i % 2) { spawn[i] = spawn_once(); http[i] = http_once(fd, request, length); }
-        else { http[i] = http_once(fd, request, length); spawn[i] = spawn_once(); }
+        "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", agent, key, strlen(body), body);
+    char labels[MAX_SERVERS][64];
+    int fds[MAX_SERVERS];
+    double *samples[MAX_SERVERS + 1];
+    for (int s = 0; s < servers; s++) {
+        const char *spec = argv[4 + s], *eq = strchr(spec, '=');
+        snprintf(labels[s], sizeof labels[s], "%.*s", eq ? (int)(eq - spec) : 6, eq ? spec : "server");
+        fds[s] = connect_to(atoi(eq ? eq + 1 : spec));
+        samples[s] = calloc(n, sizeof(double));
     }
-    report("posix_spawn", spawn, n);
-    report("http-bash", http, n);
-    double base = spawn[n / 2], tool = http[n / 2], target = 1.5 * base + 300;
-    printf("ratio http-bash/posix_spawn = %.2fx; target <= 1.5x + 0.3 ms = %.0f us: %s\n", tool / base, target, tool <= target ? "MET" : "MISSED");
+    samples[servers] = calloc(n, sizeof(double));
+    for (int i = 0; i < n / 20 + 5; i++) {
+        spawn_once();
+        for (int s = 0; s < servers; s++) http_once(fds[s], request, length);
+    }
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k <= servers; k++) {
+            int s = (i + k) % (servers + 1);  // rotate the order every iteration
+            samples[s][i] = s == servers ? spawn_once() : http_once(fds[s], request, length);
+        }
+    }
+    report("posix_spawn", samples[servers], n);
+    for (int s = 0; s < servers; s++) report(labels[s], samples[s], n);
+    double base = samples[servers][n / 2];
+    for (int s = 0; s < servers; s++) {
+        double tool = samples[s][n / 2];
+        printf("%-10s median %.0f us = %.2fx posix_spawn (%.0f us); issue-3 target 1.5x + 0.3 ms = %.0f us: %s\n", labels[s], tool,
+               tool / base, base, 1.5 * base + 300, tool <= 1.5 * base + 300 ? "met" : "missed");
+    }
+    if (servers > 1) {
+        double first = samples[0][n / 2];
+        for (int s = 1; s < servers; s++) printf("%s / %s = %.2fx\n", labels[s], labels[0], samples[s][n / 2] / first);
+    }
     return 0;
 }
