@@ -18,6 +18,8 @@ final class TestServer: @unchecked Sendable {
     private(set) var process: Process?
     private let extraArguments: [String]
     private static let counter = Atomic<Int>(0)
+    /// Uids per server.
+    static let uidCount = 200
 
     /// One server shared by the tests that need nothing special (each test uses its own agents).
     static let shared = SharedServer()
@@ -27,7 +29,8 @@ final class TestServer: @unchecked Sendable {
         self.dataRoot = dataRoot ?? Self.makeDataRoot()
         apiKey = "test-key-\(UUID().uuidString)"
         // A distinct uid range per server (and per test process) so parallel servers never share uids.
-        uidBase = 400_000 + Int(getpid() % 500) * 1_000 + serial * 20
+        // 200 uids per server (the shared server hosts every suite's agents), 25 servers per process.
+        uidBase = 400_000 + Int(getpid() % 100) * 5_000 + serial * Self.uidCount
         self.extraArguments = extraArguments
     }
 
@@ -62,7 +65,7 @@ final class TestServer: @unchecked Sendable {
     func start() async throws -> TestServer {
         let process = Process()
         process.executableURL = Self.buildDirectory.appendingPathComponent("agent-sandbox")
-        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", "20",
+        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
                              "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
