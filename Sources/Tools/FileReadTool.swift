@@ -62,7 +62,7 @@ public struct FileReadTool: BlockingTool {
     private func lineRange(_ input: Input) throws(ToolError) -> (Int, Int) {
         let first = input.startLine ?? max(input.offset ?? 1, 1)
         guard first >= 1 else { throw ToolError.invalidField("start_line", "must be at least 1 (lines are 1-based).") }
-        var last = input.endLine ?? input.limit.map { first + max($0, 1) - 1 } ?? .max
+        var last = input.endLine ?? input.limit.map { first > Int.max - $0 ? .max : first + max($0, 1) - 1 } ?? .max
         if input.endLine == -1 { last = .max }
         guard last >= first else {
             throw ToolError(.lineOutOfRange, "end_line \(last) is before start_line \(first). Give an end_line of at least \(first), or leave it out to read to the end.")

@@ -12,7 +12,7 @@ struct BashToolTests {
         #expect(reply.status == 200)
         let info = try await server.agentInfo(agent)
         let uid = try #require(info.int("uid"))
-        #expect(uid >= server.uidBase && uid < server.uidBase + 500)
+        #expect(uid >= server.uidBase && uid < server.uidBase + TestServer.uidCount)
         #expect(reply.string("stdout") == "\(uid)\n\(uid)\n\(uid)\n", "uid, gid and no supplementary groups")
     }
 

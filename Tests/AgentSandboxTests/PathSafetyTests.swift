@@ -94,20 +94,31 @@ struct PathSafetyTests {
               rm -rf d; mkdir d; echo inside > d/f.txt; rm -rf d; ln -s \(outside) d; n=$((n+1))
             done; rm -f stop; echo swapped $n
             """)
+        // Rounds of concurrent writes and reads through `d` while it flips between dir and symlink.
         var outcomes: [String: Int] = [:]
         let deadline = Date().addingTimeInterval(7)
         var round = 0
         while Date() < deadline, round < 40 {
             round += 1
-            let write = try await server.write(agent, "d/f.txt", "pwned \(round)\n", ["create_dirs": false])
-            let read = try await server.read(agent, "d/f.txt")
-            #expect(read.string("content")?.contains("secret") != true)
-            outcomes[write.string("error_code") ?? "ok", default: 0] += 1
+            let current = round
+            let replies = try await withThrowingTaskGroup(of: (Bool, TestServer.Reply).self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        index < 6 ? (true, try await server.write(agent, "d/f\(index).txt", "pwned \(current)\n", ["create_dirs": false]))
+                            : (false, try await server.read(agent, "d/f.txt"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for (isWrite, reply) in replies {
+                #expect(reply.string("content")?.contains("secret") != true)
+                if isWrite { outcomes[reply.string("error_code") ?? "ok", default: 0] += 1 }
+            }
         }
         FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("stop").path, contents: nil)
         let swaps = Int(try await swapper.string("stdout")?.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(fileText(outside + "/f.txt") == "secret\n", "outcomes: \(outcomes)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["f.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["f.txt"], "nothing created outside: \(outcomes)")
         #expect(round >= 2 && swaps >= 10, "the race ran (\(round) write rounds against \(swaps) swaps, outcomes \(outcomes))")
     }
 

@@ -18,6 +18,8 @@ final class TestServer: @unchecked Sendable {
     private(set) var process: Process?
     private let extraArguments: [String]
     private static let counter = Atomic<Int>(0)
+    /// Uids per server.
+    static let uidCount = 500
 
     /// One server shared by the tests that need nothing special (each test uses its own agents).
     static let shared = SharedServer()
@@ -37,7 +39,8 @@ final class TestServer: @unchecked Sendable {
         self.dataRoot = dataRoot ?? Self.makeDataRoot()
         apiKey = "test-key-\(UUID().uuidString)"
         // A distinct uid range per server (and per test process) so parallel servers never share uids.
-        uidBase = 400_000 + Int(getpid() % 100) * 20_000 + serial * 500
+        // 500 uids per server (the shared server hosts every suite's agents), 40 servers per process.
+        uidBase = 400_000 + Int(getpid() % 100) * 20_000 + serial * Self.uidCount
         self.extraArguments = extraArguments
     }
 
@@ -72,7 +75,7 @@ final class TestServer: @unchecked Sendable {
     func start() async throws -> TestServer {
         let process = Process()
         process.executableURL = Self.buildDirectory.appendingPathComponent("agent-sandbox")
-        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", "500",
+        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
                              "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
