@@ -13,6 +13,8 @@ public final class AgentRegistry: Sendable {
     private let cgroups: CgroupController?
     private let cache = Mutex<[AgentID: Agent]>([:])
     private let callsInFlight = Mutex<[AgentID: Int]>([:])
+    /// Agents being deleted: their calls get 410 while their processes and files go.
+    private let deleting = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
 
     public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
@@ -39,6 +41,7 @@ public final class AgentRegistry: Sendable {
 
     /// The agent, or 404 / 410.
     public func agent(_ id: AgentID) async throws -> Agent {
+        if deleting.withLock({ $0.contains(id) }) { throw Self.deletedError(id) }
         if let cached = cache.withLock({ $0[id] }) { return cached }
         guard let record = try await store.agent(id: id.rawValue) else {
             throw ToolError(.agentNotFound, "No agent \(id). Create it with POST /v1/agents or call a tool for it.")
@@ -69,10 +72,14 @@ public final class AgentRegistry: Sendable {
     }
 
     /// Kills the agent's processes, removes its workspace and cgroups, frees its uid.
+    ///
+    /// The uid is freed last, once nothing of the agent runs any more: freed earlier, a new agent could be
+    /// given the uid while the per-uid kill sweep below is still running, and lose its processes.
     public func delete(_ id: AgentID) async throws {
         let agent = try await self.agent(id)
+        deleting.withLock { _ = $0.insert(id) }
+        defer { deleting.withLock { _ = $0.remove(id) } }
         cache.withLock { $0[id] = nil }
-        try await store.setState(.deleted, of: id.rawValue)
         try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
         await notifyEnd(id, .deleted)
         let isolated = configuration.launchIdentity(for: agent.identity) != nil
@@ -81,6 +88,7 @@ public final class AgentRegistry: Sendable {
             if isolated { Self.killProcesses(of: agent.identity.uid) }
             return csandbox_remove_tree(agent.workspacePath) == 0 ? nil : errno
         }
+        try await store.setState(.deleted, of: id.rawValue)
         if let failure {
             throw ToolError(.internalError, "Agent \(id) was deleted but its workspace could not be fully removed: \(String(cString: strerror(failure))).")
         }
