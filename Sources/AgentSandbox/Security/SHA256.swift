@@ -19,10 +19,14 @@ public struct SHA256Hasher {
     public mutating func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         csandbox_sha256_final(&context, &digest)
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            for (index, byte) in digest.enumerated() {
+                buffer[2 * index] = digits[Int(byte >> 4)]
+                buffer[2 * index + 1] = digits[Int(byte & 0x0f)]
+            }
+            return 64
+        }
     }
 
     public static func hex(_ text: String) -> String {
