@@ -25,7 +25,12 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // The exec helper: posix_spawn'ed by the server, it joins the cgroup, sets rlimits, closes fds,
         // drops groups/gid/uid, sets no_new_privs and execs the agent's command. No Swift runs after fork.
-        .executableTarget(name: "SandboxExec"),
+        .executableTarget(
+            name: "SandboxExec",
+            // A C program, but swiftc links it: static, so no spawn pays for loading libswiftCore and
+            // libstdc++ dynamically (measured: 2.5 ms -> 1.5 ms for helper + bash -c true).
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
+        ),
         .target(
             name: "AgentSandbox",
             dependencies: [
