@@ -10,7 +10,7 @@ import Foundation
 /// map onto `start_line`/`end_line`. Content over 256 KiB is cut at a line boundary with
 /// `truncated: true` and a hint naming the next `start_line`. Files with NUL bytes are `BINARY_FILE`
 /// unless `encoding` is `base64`. The file is streamed once, so `total_lines` is exact at any size.
-public struct FileReadTool: BlockingTool {
+public struct FileReadTool: Tool {
     public struct Input: Decodable, Sendable {
         var path: String
         var startLine: Int?
@@ -27,7 +27,7 @@ public struct FileReadTool: BlockingTool {
 
     public init() {}
 
-    public func runBlocking(_ input: Input, context: ToolContext) throws -> Envelope {
+    public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
         let paths = context.workspace.paths
         let relative = try paths.relative(input.path, field: "path")
         let (first, last) = try lineRange(input)
