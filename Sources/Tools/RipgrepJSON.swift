@@ -15,47 +15,17 @@ struct RipgrepJSON {
         let isMatch: Bool
     }
 
-    /// A `{"text": …}` or `{"bytes": base64}` value (ripgrep's encoding of non-UTF-8 data).
-    struct Data: Decodable {
-        let text: String?
-        let bytes: String?
-
-        var string: String {
-            if let text { return text }
-            guard let bytes, let decoded = Foundation.Data(base64Encoded: bytes) else { return "" }
-            return String(decoding: decoded, as: UTF8.self)
-        }
-    }
-
-    private struct Message: Decodable {
-        struct Body: Decodable {
-            let path: Data?
-            let lines: Data?
-            let lineNumber: Int?
-            enum CodingKeys: String, CodingKey {
-                case path, lines
-                case lineNumber = "line_number"
-            }
-        }
-        let data: Body
-    }
-
-    private struct Summary: Decodable {
-        struct Body: Decodable {
-            struct Stats: Decodable {
-                let matchedLines: Int
-                enum CodingKeys: String, CodingKey { case matchedLines = "matched_lines" }
-            }
-            let stats: Stats
-        }
-        let data: Body
+    /// A `{"text": …}` or `{"bytes": base64}` value (ripgrep's encoding of non-UTF-8 data) as text.
+    static func text(of value: JSONValue?) -> String? {
+        if let text = value?["text"]?.stringValue { return text }
+        guard let bytes = value?["bytes"]?.stringValue, let decoded = Foundation.Data(base64Encoded: bytes) else { return nil }
+        return String(decoding: decoded, as: UTF8.self)
     }
 
     /// Matching lines (at most `limit`) and, when `withContext`, the context lines ripgrep printed,
     /// in output order; the number of match messages seen (returned or not); and the number of
     /// matching lines in ripgrep's summary, if present (the total when the output was cut).
     static func parse(_ output: String, limit: Int, withContext: Bool) -> (lines: [Line], seen: Int, summaryLines: Int?) {
-        let decoder = JSONDecoder()
         var lines: [Line] = []
         var matches = 0
         var total: Int?
@@ -65,15 +35,17 @@ struct RipgrepJSON {
                 matches += 1
                 if matches > limit { continue }
             } else if !(withContext && raw.starts(with: contextPrefix)) {
-                if raw.starts(with: summaryPrefix) {
-                    total = (try? decoder.decode(Summary.self, from: Foundation.Data(raw)))?.data.stats.matchedLines ?? total
+                if raw.starts(with: summaryPrefix), let summary = try? JSONParser.parse(raw),
+                    let matched = summary["data"]?["stats"]?["matched_lines"]?.doubleValue
+                {
+                    total = Int(matched)
                 }
                 continue
             }
-            guard let message = try? decoder.decode(Message.self, from: Foundation.Data(raw)),
-                let path = message.data.path, let number = message.data.lineNumber, let text = message.data.lines
+            guard let message = try? JSONParser.parse(raw), let data = message["data"],
+                let path = text(of: data["path"]), let number = data["line_number"]?.doubleValue, let line = text(of: data["lines"])
             else { continue }
-            lines.append(Line(file: path.string, number: number, text: text.string, isMatch: isMatch))
+            lines.append(Line(file: path, number: Int(number), text: line, isMatch: isMatch))
         }
         return (lines, matches, total)
     }

@@ -61,3 +61,23 @@ struct PathResolverTests {
         #expect { try resolver.relative("", field: "path") } throws: { ($0 as? ToolError)?.code == .invalidRequest }
     }
 }
+
+struct JSONParserTests {
+    @Test func parsesWhatJSONDecoderParses() throws {
+        let documents = [
+            #"{"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d\"e\\f\n\u00e9\ud83d\ude00"}, "": ""}"#,
+            #"  [ ]  "#, #"{}"#, #""plain""#, #"12345678901234567890"#, #"-0.0"#,
+        ]
+        for document in documents {
+            let fast = try JSONParser.parse(Array(document.utf8))
+            let reference = try JSONDecoder().decode(JSONValue.self, from: Data(document.utf8))
+            #expect(fast == reference, "\(document)")
+        }
+    }
+
+    @Test func refusesMalformedDocumentsWithAnOffset() {
+        for document in [#"{"a": }"#, #"[1, 2"#, #"{"a" 1}"#, #"tru"#, #""unterminated"#, #"{"a": 1} x"#, "", #"[01x]"#] {
+            #expect(throws: JSONParser.SyntaxError.self, "\(document)") { try JSONParser.parse(Array(document.utf8)) }
+        }
+    }
+}

@@ -20,17 +20,9 @@ public enum JSONCoding {
     public static func parseBody(_ data: Data) throws(ToolError) -> JSONValue {
         if data.isEmpty { throw ToolError(.invalidRequest, "The request body is empty; send a JSON object.") }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse(data)
         } catch {
-            throw ToolError(.invalidRequest, "The request body is not valid JSON (\(describe(error))). Send a JSON object.")
+            throw ToolError(.invalidRequest, "The request body is not valid JSON (\(error.description)). Send a JSON object.")
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }
