@@ -19,10 +19,12 @@ extension ProcessLauncher {
     /// `--die-with-parent` (PR_SET_PDEATHSIG) fires when the *thread* that spawned it exits, which
     /// would kill a background session the moment its spawning thread returned.
     func startSession(_ request: LaunchRequest, withStdin: Bool) async throws -> SessionProcess {
-        try await BlockingWork.run { [self] in try self.startSessionBlocking(request, withStdin: withStdin) }
+        try await BlockingWork.run { [self] in try self.startBlocking(request, withStdin: withStdin) }
     }
 
-    private func startSessionBlocking(_ request: LaunchRequest, withStdin: Bool) throws -> SessionProcess {
+    /// Creates the call's cgroup leaf and pipes, spawns the helper and waits until it exec'd (or reports
+    /// the step that failed). The caller owns the returned pipes and group. Used by calls and sessions.
+    func startBlocking(_ request: LaunchRequest, withStdin: Bool) throws -> SessionProcess {
         let group = cgroups?.makeCallGroup(agent: request.agent, limits: request.limits ?? limits)
         let pipes: PipeSet
         do {

@@ -57,18 +57,12 @@ public final class ProcessLauncher: Sendable {
     }
 
     func runBlocking(_ request: LaunchRequest) throws -> ProcessResult {
-        let group = cgroups?.makeCallGroup(agent: request.agent, limits: request.limits ?? limits)
-        defer { group?.remove() }
         let started = Date()
-        let output = try PipeSet(withStdin: request.stdin != nil)
-        defer { output.closeAll() }
-
-        let pid = try spawn(arguments: helperArguments(request, group: group), environment: request.environment, pipes: output)
-        output.closeChildEnds()
-        let failure = output.readHelperFailure()
-        if !failure.isEmpty {
-            _ = ChildReaper.shared.status(of: pid, timeout: 5)
-            throw LaunchError(description: failure)
+        let process = try startBlocking(request, withStdin: request.stdin != nil)
+        let (pid, output, group) = (process.pid, process.pipes, process.group)
+        defer {
+            output.closeAll()
+            group?.remove()
         }
         var loop = OutputLoop(pid: pid, pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) {
