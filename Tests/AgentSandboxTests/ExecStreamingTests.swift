@@ -23,12 +23,17 @@ struct ExecStreamingTests {
     @Test func backgroundSessionStreamsEventsAsTheyAreProduced() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
-        let reply = try await server.exec(agent, ["command": Self.spaced, "background": true])
+        // The output starts once the watcher is attached (the test creates `go`), so a slow connect on a busy
+        // machine cannot turn live events into a replayed burst.
+        let command = "while [ ! -e go ]; do sleep 0.02; done; " + Self.spaced
+        let reply = try await server.exec(agent, ["command": command, "background": true])
         #expect(reply.status == 200)
         #expect(reply.bool("running") == true, "background returns at once, while the command runs")
         let session = try #require(reply.string("session_id"))
         #expect((reply.int("pid") ?? 0) > 0)
-        let events = try await offPool { try SSEClient(server, server.sessionPath(agent, session, "/stream")).read() }
+        let client = try await offPool { try SSEClient(server, server.sessionPath(agent, session, "/stream")) }
+        FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("go").path, contents: nil)
+        let events = try await offPool { try client.read() }
         expectLive(events)
     }
 
