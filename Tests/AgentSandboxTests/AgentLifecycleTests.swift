@@ -97,3 +97,33 @@ struct KeyCommandTests {
         #expect(wrong.status == 401)
     }
 }
+
+/// `agent-sandbox agent …` and `call` talk to a running server.
+@Suite(.enabled(if: isRoot, "needs root"))
+struct AdminCommandTests {
+    private func cli(_ server: TestServer, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = TestServer.buildDirectory.appendingPathComponent("agent-sandbox")
+        process.arguments = arguments + ["--url", server.baseURL, "--api-key", server.apiKey]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func agentCreateCallListAndDelete() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let created = try cli(server, ["agent", "create", agent])
+        #expect(created.0 == 0 && created.1.contains(agent), "\(created.1)")
+        let call = try cli(server, ["call", agent, "bash", #"{"command": "echo from-cli"}"#])
+        #expect(call.0 == 0 && call.1.contains(#""stdout":"from-cli\n""#), "\(call.1)")
+        #expect(try cli(server, ["agent", "list"]).1.contains(agent))
+        #expect(try cli(server, ["agent", "delete", agent]).0 == 0)
+        let gone = try cli(server, ["call", agent, "bash", #"{"command": "true"}"#])
+        #expect(gone.0 != 0 && gone.1.contains("AGENT_DELETED"), "\(gone.1)")
+    }
+}

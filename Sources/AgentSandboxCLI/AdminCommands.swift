@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension ServerOptions {
+    /// Sends one JSON request to the running server; prints the reply body; fails on an HTTP error.
+    func send(_ method: String, _ path: String, body: Any? = nil) async throws {
+        var request = URLRequest(url: try endpoint(path))
+        request.httpMethod = method
+        request.setValue(try key(), forHTTPHeaderField: "x-api-key")
+        request.timeoutInterval = 3700
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        print(String(decoding: data, as: UTF8.self))
+        if status >= 400 { throw ServerError(status: status, body: data) }
+    }
+}
+
+/// `agent-sandbox agent create|list|delete` against a running server.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Create, list or delete agents on a running server.", subcommands: [Create.self, List.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an agent (prints its record).")
+        @OptionGroup var server: ServerOptions
+        @Argument(help: "The agent's id (a UUID); a random one when omitted.") var agentID: String?
+        @Option(help: "Network policy: host or none.") var network: String?
+
+        func run() async throws {
+            var body: [String: Any] = [:]
+            if let agentID { body["agent_id"] = agentID }
+            if let network { body["network"] = network }
+            try await server.send("POST", "/v1/agents", body: body)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List live agents.")
+        @OptionGroup var server: ServerOptions
+        func run() async throws { try await server.send("GET", "/v1/agents") }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an agent: its processes, workspace, shares and uid.")
+        @OptionGroup var server: ServerOptions
+        @Argument(help: "The agent's id.") var agentID: String
+        func run() async throws { try await server.send("DELETE", "/v1/agents/\(agentID.lowercased())") }
+    }
+}
+
+/// `agent-sandbox call AGENT_ID TOOL [JSON]`: one tool call; prints the envelope.
+struct CallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "call", abstract: "Call one tool for an agent on a running server.")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "The agent's id (a UUID).") var agentID: String
+    @Argument(help: "The tool: bash, file_read, file_write, file_edit, multi_edit, glob, grep, file_share.") var tool: String
+    @Argument(help: "The tool's input as a JSON object, e.g. '{\"command\": \"ls\"}'.") var input: String = "{}"
+
+    func run() async throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(input.utf8)), object is [String: Any] else {
+            throw ValidationError("The input must be a JSON object, e.g. '{\"command\": \"ls\"}'.")
+        }
+        try await server.send("POST", "/v1/agents/\(agentID.lowercased())/sandbox/\(tool)", body: object)
+    }
+}
