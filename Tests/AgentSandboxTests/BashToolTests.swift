@@ -152,7 +152,7 @@ struct BashToolTests {
         let agent = newAgent()
         _ = try await server.bash(agent, "mkdir -p sub/dir")
         let reply = try await server.call("bash", agent: agent, [
-            "command": "pwd; cat; echo $GREETING", "working_dir": "sub/dir", "stdin": "from-stdin\n", "env": ["GREETING": "hello"],
+            "command": "pwd; cat; echo $MY_GREETING", "working_dir": "sub/dir", "stdin": "from-stdin\n", "env": ["MY_GREETING": "hello"],
         ])
         let workspace = server.workspace(of: agent).path
         #expect(reply.string("stdout") == "\(workspace)/sub/dir\nfrom-stdin\nhello\n")

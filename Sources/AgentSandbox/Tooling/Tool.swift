@@ -44,10 +44,9 @@ public struct ToolRegistry: Sendable {
 
     public mutating func register<T: Tool>(_ tool: T) {
         entries[T.name] = Entry { input, context in
-            let data = try JSONEncoder().encode(input)
             let decoded: T.Input
             do {
-                decoded = try JSONCoding.makeDecoder().decode(T.Input.self, from: data)
+                decoded = try JSONValueDecoder().decode(T.Input.self, from: input)
             } catch {
                 throw ToolError(.invalidRequest, "The input for \(T.name) does not match its schema: \(error)")
             }
