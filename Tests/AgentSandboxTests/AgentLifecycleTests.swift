@@ -1,3 +1,4 @@
+import AgentSandbox
 import Foundation
 import Testing
 
@@ -125,5 +126,25 @@ struct AdminCommandTests {
         #expect(try cli(server, ["agent", "delete", agent]).0 == 0)
         let gone = try cli(server, ["call", agent, "bash", #"{"command": "true"}"#])
         #expect(gone.0 != 0 && gone.1.contains("AGENT_DELETED"), "\(gone.1)")
+    }
+}
+
+/// Every tool call lands in the audit log (batched writes).
+@Suite(.enabled(if: isRoot, "needs root"))
+struct AuditLogTests {
+    @Test func toolCallsAreAudited() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "echo audited")
+        _ = try await server.call("file_read", agent: agent, ["path": "missing.txt"])
+        let store = try Store(path: server.dataRoot.appendingPathComponent(".agentsandbox/agentsandbox.sqlite").path)
+        var entries: [AuditEntry] = []
+        for _ in 0..<40 where entries.count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            entries = try await store.auditEntries(agent: agent)
+        }
+        #expect(entries.map(\.tool) == ["bash", "file_read"])
+        #expect(entries.map(\.status) == ["ok", "FILE_NOT_FOUND"])
+        #expect(entries.first?.bytes == 8, "stdout bytes of the bash call")
     }
 }

@@ -118,8 +118,11 @@ public final class Store: Sendable {
         guard !entries.isEmpty else { return }
         try await pool.write { db in
             var lastUse: [String: Date] = [:]
-            for var entry in entries {
-                try entry.insert(db)
+            // One cached statement for the batch: at tens of thousands of calls a second, encoding each
+            // record through Codable was a tenth of the server's CPU.
+            let insert = try db.cachedStatement(sql: "INSERT INTO audit_log (agent_id, tool, started_at, duration_ms, status, bytes) VALUES (?, ?, ?, ?, ?, ?)")
+            for entry in entries {
+                try insert.execute(arguments: [entry.agentId, entry.tool, entry.startedAt, entry.durationMs, entry.status, entry.bytes])
                 lastUse[entry.agentId] = max(lastUse[entry.agentId] ?? entry.startedAt, entry.startedAt)
             }
             for (agent, date) in lastUse {
