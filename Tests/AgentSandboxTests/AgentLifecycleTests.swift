@@ -82,14 +82,9 @@ struct KeyCommandTests {
     @Test func createdKeyIsAcceptedByTheRunningServer() async throws {
         let server = try await TestServer().start()
         defer { server.stop() }
-        let process = Process()
-        process.executableURL = TestServer.buildDirectory.appendingPathComponent("agent-sandbox")
-        process.arguments = ["key", "create", "--data", server.dataRoot.path, "--name", "test"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let key = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (status, output) = try runCLI(["key", "create", "--data", server.dataRoot.path, "--name", "test"])
+        #expect(status == 0)
+        let key = output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(key.hasPrefix("ask_") && key.count == 68)
         try await Task.sleep(for: .milliseconds(1100))
         let reply = try await server.request("GET", "/v1/agents", headers: ["x-api-key": key])
@@ -103,16 +98,7 @@ struct KeyCommandTests {
 @Suite(.enabled(if: isRoot, "needs root"))
 struct AdminCommandTests {
     private func cli(_ server: TestServer, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = TestServer.buildDirectory.appendingPathComponent("agent-sandbox")
-        process.arguments = arguments + ["--url", server.baseURL, "--api-key", server.apiKey]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCLI(arguments + ["--url", server.baseURL, "--api-key", server.apiKey])
     }
 
     @Test func agentCreateCallListAndDelete() async throws {

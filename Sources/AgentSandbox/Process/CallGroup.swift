@@ -24,12 +24,6 @@ public struct CallGroup: Sendable {
         Self.removeTree(leaf)
     }
 
-    /// Whether any process is still in the leaf.
-    public var isPopulated: Bool {
-        guard let leaf else { return false }
-        return Self.populated(leaf)
-    }
-
     static func populated(_ path: String) -> Bool {
         if let events = readSmallFile("\(path)/cgroup.events") { return events.contains("populated 1") }
         return !pids(below: path).isEmpty

@@ -28,11 +28,7 @@ public final class ProcessLauncher: Sendable {
 
     /// Runs the request to completion (or timeout) without blocking Swift's cooperative threads.
     public func run(_ request: LaunchRequest) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { [self] in
-                continuation.resume(with: Result { try self.runBlocking(request) })
-            }
-        }
+        try await Thread.run(name: "agent-call") { [self] () throws(any Error) in try self.runBlocking(request) }
     }
 
     /// The helper's argv: options, `--`, then the program and its arguments.

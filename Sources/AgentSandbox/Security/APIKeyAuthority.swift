@@ -47,11 +47,6 @@ public final class APIKeyAuthority: Sendable {
         return key.isEmpty ? nil : key
     }
 
-    /// Adds a key created at runtime (e.g. by `key create`).
-    public func add(hash: String) {
-        hashes.withLock { $0.append(Array(hash.utf8)) }
-    }
-
     /// Checks a key; on a miss, re-reads the store (at most once a second) for keys added meanwhile.
     public func isValid(_ presented: String) async -> Bool {
         if matches(presented) { return true }

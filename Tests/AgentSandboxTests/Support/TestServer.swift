@@ -203,6 +203,20 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Runs the `agent-sandbox` binary with `arguments`; returns its exit status and stdout+stderr.
+func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = TestServer.buildDirectory.appendingPathComponent("agent-sandbox")
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// A new random agent id.
 func newAgent() -> String { UUID().uuidString.lowercased() }
 
