@@ -42,10 +42,11 @@ public enum SandboxServer {
         if configuration.allowSharedUID, bubblewrap != nil {
             logger.warning("--allow-shared-uid: bubblewrap namespaces are not used in shared-uid mode")
         }
-        logger.info("isolation: \(configuration.isolation.rawValue)\(bubblewrap != nil && !configuration.allowSharedUID ? " (bubblewrap \(bubblewrap!.executable))" : ""), network: \(configuration.network.rawValue)")
+        logger.info("isolation: \(configuration.isolation.rawValue)\(bubblewrap != nil && !configuration.allowSharedUID ? " (bubblewrap \(bubblewrap!.executable)\(configuration.warmSandboxes && cgroups != nil ? ", warm per-agent sandboxes" : ", one per call"))" : ""), network: \(configuration.network.rawValue)")
         let launcher = ProcessLauncher(
             helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
-            isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap)
+            isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap,
+            sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap), warmIdleSeconds: configuration.warmSandboxIdleSeconds)
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
         let execSessions = try await ExecSessionManager.prepare(store: store, launcher: launcher, agents: agents, limits: configuration.limits, logger: logger)
         let services = SandboxServices(
@@ -93,8 +94,11 @@ public enum SandboxServer {
         defer { sweeper.cancel() }
         let sessionUpkeep = services.execSessions.startUpkeep()
         defer { sessionUpkeep.cancel() }
+        let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
+        defer { sandboxUpkeep.cancel() }
         try await buildApplication(services: services, onRunning: onRunning).runService()
         await services.execSessions.shutdown()
+        await services.launcher.stopWarmSandboxes()
         await services.audit.flush()
         services.launcher.cgroups?.removeEmptyGroups()
     }
@@ -116,6 +120,27 @@ enum DataRoot {
             throw ConfigurationError("cannot create \(state): \(String(cString: strerror(errno)))")
         }
         _ = chmod(state, 0o700)
+    }
+
+    /// Copies the exec helper to `DATA/.sandbox-init` (root-owned, 0755, replaced atomically): bubblewrap,
+    /// running as the agent, binds it into each warm sandbox as the zygote, and agents can reach the data
+    /// root but not necessarily the build directory. nil when warm sandboxes are off or cannot be used.
+    static func installSandboxInit(_ configuration: ServerConfiguration, using bubblewrap: BubblewrapProfile?) throws -> String? {
+        guard configuration.warmSandboxes, configuration.isolation == .full, bubblewrap != nil, !configuration.allowSharedUID else { return nil }
+        let target = configuration.dataRoot.appendingPathComponent(".sandbox-init").path
+        let staging = target + ".\(getpid())"
+        unlink(staging)
+        do {
+            try FileManager.default.copyItem(atPath: configuration.execHelper.path, toPath: staging)
+        } catch {
+            throw ConfigurationError("cannot copy the exec helper to \(staging): \(error)")
+        }
+        guard chown(staging, 0, 0) == 0, chmod(staging, 0o755) == 0, rename(staging, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(staging)
+            throw ConfigurationError("cannot install \(target): \(reason)")
+        }
+        return target
     }
 
     /// Agents reach `DATA/<id>/` only if every ancestor is searchable by "others".

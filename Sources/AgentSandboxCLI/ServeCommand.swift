@@ -62,6 +62,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedEnableDisable, help: "Create agents on their first tool call.")
     var implicitAgents = true
 
+    @Flag(inversion: .prefixedEnableDisable, help: "Under full isolation, keep one bubblewrap sandbox per agent warm and fork calls inside it (disable: a fresh bubblewrap per call).")
+    var warmSandboxes = true
+
+    @Option(help: "Seconds without calls after which an agent's warm sandbox stops (its /tmp goes with it).")
+    var warmSandboxIdle: Double = 300
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let dataRoot = self.dataRoot ?? environment["AGENT_SANDBOX_DATA"]
@@ -83,6 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = IsolationLevel(rawValue: isolation) else { throw ValidationError("--isolation must be uid, cgroup or full") }
         guard let policy = NetworkPolicy(rawValue: network) else { throw ValidationError("--network must be host or none") }
         configuration.isolation = level
+        configuration.warmSandboxes = warmSandboxes
+        configuration.warmSandboxIdleSeconds = warmSandboxIdle
         configuration.network = policy
         configuration.limits.shareBytes = shareSizeLimit
         configuration.limits.archiveImportBytes = archiveMaxBytes

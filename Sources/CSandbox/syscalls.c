@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <linux/openat2.h>
 
 int csandbox_open_beneath(int dirfd, const char *path, int flags, mode_t mode, int no_symlinks) {
@@ -29,6 +30,41 @@ const int csandbox_O_TMPFILE = O_TMPFILE;
 
 int csandbox_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int csandbox_socketpair_cloexec(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+}
+
+int csandbox_send_with_fds(int socket, const void *bytes, size_t count, const int *fds, int fd_count) {
+    const char *cursor = bytes;
+    size_t left = count;
+    int first = 1;
+    while (left > 0) {
+        struct iovec vector = {.iov_base = (void *)cursor, .iov_len = left};
+        struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1};
+        char control[CMSG_SPACE(sizeof(int) * 16)];
+        if (first && fd_count > 0) {
+            if (fd_count > 16) { errno = EINVAL; return -1; }
+            memset(control, 0, sizeof control);
+            message.msg_control = control;
+            message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)fd_count);
+            struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+            header->cmsg_level = SOL_SOCKET;
+            header->cmsg_type = SCM_RIGHTS;
+            header->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)fd_count);
+            memcpy(CMSG_DATA(header), fds, sizeof(int) * (size_t)fd_count);
+        }
+        ssize_t sent = sendmsg(socket, &message, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        first = 0;
+        cursor += sent;
+        left -= (size_t)sent;
+    }
+    return 0;
 }
 
 int csandbox_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {

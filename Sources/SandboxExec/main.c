@@ -12,6 +12,7 @@
 // usage: agent-sandbox-exec [--uid N --gid N] [--cgroup DIR]... [--rlimit NAME=SOFT[:HARD]]...
 //                           [--cwd DIR] [--nice N] [--private-network] [--data-fd TEXT]...
 //                           -- PROGRAM [ARG]...
+//        agent-sandbox-exec --zygote     (inside an agent's bubblewrap sandbox: see zygote.c)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,8 @@ extern char **environ;
 #define MAX_CGROUPS 8
 #define MAX_RLIMITS 8
 #define MAX_DATA_FDS 4
+
+int zygote_main(void);
 
 static void fail(const char *step, const char *detail) {
     char message[512];
@@ -153,6 +156,7 @@ int main(int argc, char **argv) {
     const char *rlimits[MAX_RLIMITS];
     const char *data[MAX_DATA_FDS];
     int cgroup_count = 0, rlimit_count = 0, data_count = 0, network = 0, index = 1;
+    if (argc == 2 && strcmp(argv[1], "--zygote") == 0) return zygote_main();
 
     for (; index < argc; index++) {
         const char *flag = argv[index];

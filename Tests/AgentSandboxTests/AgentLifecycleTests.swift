@@ -56,7 +56,7 @@ struct AgentLifecycleTests {
         let deleted = try await server.request("DELETE", "/v1/agents/\(agent)")
         #expect(deleted.status == 200)
         _ = try? await running
-        #expect(await eventually(within: 2) { processes(ownedBy: uid).isEmpty })
+        #expect(await eventually(within: 2) { everyProcess(ownedBy: uid).isEmpty }, "nothing of the agent runs, its warm sandbox included")
         #expect(!FileManager.default.fileExists(atPath: server.workspace(of: agent).path))
         let after = try await server.bash(agent, "true")
         #expect(after.status == 410)

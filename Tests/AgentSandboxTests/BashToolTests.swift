@@ -49,7 +49,7 @@ struct BashToolTests {
         let uidB = try #require(try await server.agentInfo(b).int("uid"))
         async let victim = server.bash(b, "sleep 2; echo survived")
         #expect(await eventually(within: 5) { processes(ownedBy: uidB).count >= 2 })
-        let targets = processes(ownedBy: uidB).map(String.init).joined(separator: " ")
+        let targets = everyProcess(ownedBy: uidB).map(String.init).joined(separator: " ")
         let attack = try await server.bash(a, "kill -9 \(targets)")
         #expect(attack.int("exit_code") != 0)
         let expected = isolation == "full" ? "No such process" : "Operation not permitted"

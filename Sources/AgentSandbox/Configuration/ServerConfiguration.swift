@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable {
     public var limits = ResourceLimits()
     /// Sandbox layers for agent processes (default: everything this machine offers).
     public var isolation: IsolationLevel = .full
+    /// Under `.full`: fork calls inside a per-agent warm bubblewrap sandbox instead of starting one per call.
+    public var warmSandboxes = true
+    /// Seconds without calls after which an agent's warm sandbox is stopped (the next call starts it again).
+    public var warmSandboxIdleSeconds: Double = 300
     /// Default network policy for agents.
     public var network: NetworkPolicy = .host
 

@@ -30,8 +30,9 @@ public struct BubblewrapProfile: Sendable {
         ]
     }
 
-    /// bwrap's argv up to and including `--`; the program and its arguments follow.
-    public func arguments(workspace: String, workingDirectory: String, network: NetworkPolicy) -> [String] {
+    /// bwrap's argv up to and including `--`; the program and its arguments follow. `bindIn` binds a
+    /// host file read-only at a path inside (the warm sandbox's zygote).
+    public func arguments(workspace: String, workingDirectory: String, network: NetworkPolicy, bindIn: (host: String, path: String)? = nil) -> [String] {
         var arguments = [executable, "--unshare-all", "--unshare-user", "--disable-userns"]
         if network == .host { arguments.append("--share-net") }
         arguments += ["--new-session", "--die-with-parent", "--hostname", "agent-sandbox"]
@@ -41,6 +42,7 @@ public struct BubblewrapProfile: Sendable {
         arguments += ["--ro-bind-try", "/opt", "/opt"]
         arguments += ["--proc", "/proc", "--dev", "/dev"]
         arguments += ["--size", String(tmpBytes), "--tmpfs", "/tmp", "--size", String(tmpBytes), "--tmpfs", "/var/tmp"]
+        if let bindIn { arguments += ["--ro-bind", bindIn.host, bindIn.path] }
         arguments += ["--bind", workspace, workspace, "--chdir", workingDirectory]
         arguments.append("--")
         return arguments

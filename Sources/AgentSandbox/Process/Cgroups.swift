@@ -107,10 +107,16 @@ public final class CgroupController: Sendable {
         if unifiedRoot == nil, let freezer = legacyRoots["freezer"] { makeDirectory("\(freezer)/\(agent)") }
     }
 
-    /// A fresh per-call group for one process tree of `agent`.
-    public func makeCallGroup(agent: String, limits: ResourceLimits) -> CallGroup {
+    /// Leaf name prefixes: one process tree per call, or an agent's warm sandbox (its zygote).
+    public enum LeafKind: String, Sendable, CaseIterable {
+        case call
+        case sandbox
+    }
+
+    /// A fresh per-call group for one process tree of `agent` (`kind`: what the leaf is named for).
+    public func makeCallGroup(agent: String, limits: ResourceLimits, kind: LeafKind = .call) -> CallGroup {
         if !preparedAgents.withLock({ $0.contains(agent) }) { prepareAgent(agent, limits: limits) }
-        let name = "call-\(getpid())-\(callCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
+        let name = "\(kind.rawValue)-\(getpid())-\(callCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
         var join: [String] = []
         var leaf: String?
         if let unifiedRoot {
@@ -169,11 +175,12 @@ public final class CgroupController: Sendable {
         }
     }
 
-    /// At start-up: kills and removes call groups a previous server process left behind.
+    /// At start-up: kills and removes call and sandbox groups a previous server process left behind.
     public func sweepStaleCalls() {
         for root in [unifiedRoot].compactMap({ $0 }) + legacyRoots.values.sorted() {
             for agent in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where UUID(uuidString: agent) != nil {
-                for call in (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(agent)")) ?? [] where call.hasPrefix("call-") {
+                for call in (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(agent)")) ?? []
+                where LeafKind.allCases.contains(where: { call.hasPrefix("\($0.rawValue)-") }) {
                     CallGroup.killTree("\(root)/\(agent)/\(call)")
                     CallGroup.removeTree("\(root)/\(agent)/\(call)")
                 }

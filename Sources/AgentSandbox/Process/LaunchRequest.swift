@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who a process runs as: the agent's uid and gid (gid = uid here), no supplementary groups.
 public struct Identity: Sendable, Equatable {
     public var uid: UInt32
@@ -59,6 +61,15 @@ public struct ProcessResult: Sendable {
     public var timedOut: Bool
     /// Wall-clock seconds from spawn to the end of output.
     public var duration: Double
+}
+
+extension ProcessResult {
+    /// The result of a finished output loop; a timeout reports exit code 124.
+    init(loop: OutputLoop, ending: OutputLoop.Ending, started: Date) {
+        self.init(
+            exitCode: ending.timedOut ? 124 : ending.exitCode, terminationSignal: ending.signal,
+            stdout: loop.stdout, stderr: loop.stderr, timedOut: ending.timedOut, duration: Date().timeIntervalSince(started))
+    }
 }
 
 /// The process could not be started at all (the helper reports which step failed).

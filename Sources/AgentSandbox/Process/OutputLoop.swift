@@ -5,7 +5,7 @@ import CSandbox
 import Foundation
 
 /// The poll loop of one running child: feeds stdin, collects stdout/stderr, notices exit through a
-/// pidfd, and enforces the deadline.
+/// pidfd (or the warm sandbox's status pipe), and enforces the deadline.
 struct OutputLoop {
     struct Ending {
         var exitCode: Int32 = -1
@@ -13,7 +13,16 @@ struct OutputLoop {
         var timedOut = false
     }
 
-    let pid: pid_t
+    /// How the main process's end is noticed.
+    enum ExitWatch {
+        /// The server's own child: a exitFD says when, the `ChildReaper` says how.
+        case child(pid_t)
+        /// A call the warm sandbox's zygote forked: its raw wait status arrives on this pipe (end of file
+        /// without one means the zygote died, taking the call with it: reported as SIGKILL).
+        case statusPipe(Int32)
+    }
+
+    let exit: ExitWatch
     let pipes: PipeSet
     var stdinBytes: [UInt8]
     var stdinOffset = 0
@@ -24,8 +33,8 @@ struct OutputLoop {
     /// After the main process exits and its tree is killed, how long to wait for the pipes to close.
     static let drainGrace: Double = 2
 
-    init(pid: pid_t, pipes: PipeSet, stdin: [UInt8], limit: Int) {
-        self.pid = pid
+    init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int) {
+        self.exit = exit
         self.pipes = pipes
         stdinBytes = stdin
         stdout = OutputCollector(limit: limit)
@@ -36,8 +45,12 @@ struct OutputLoop {
     /// `terminate` is called once: when the main process exits, or at the deadline.
     mutating func run(deadline: Date, terminate: () -> Void) -> Ending {
         var ending = Ending()
-        let pidfd = csandbox_pidfd_open(pid)
-        defer { if pidfd >= 0 { close(pidfd) } }
+        let exitFD: Int32
+        switch exit {
+        case .child(let pid): exitFD = csandbox_pidfd_open(pid)
+        case .statusPipe(let fd): exitFD = fd
+        }
+        defer { if case .child = exit, exitFD >= 0 { close(exitFD) } }
         for fd in [pipes.stdoutRead, pipes.stderrRead, pipes.stdinWrite].compactMap({ $0 }) {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
@@ -56,14 +69,14 @@ struct OutputLoop {
             }
             var fds = openOutputs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if stdinOpen, let stdinWrite = pipes.stdinWrite { fds.append(pollfd(fd: stdinWrite, events: Int16(POLLOUT), revents: 0)) }
-            if !exited, pidfd >= 0 { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            if !exited, exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
             let until = drainDeadline ?? (ending.timedOut ? now.addingTimeInterval(Self.drainGrace) : deadline)
             var waitMs = Int32(max(0, min(until.timeIntervalSince(now) * 1000 + 1, 1000)))
-            if pidfd < 0, !exited { waitMs = min(waitMs, 10) }
+            if exitFD < 0, !exited { waitMs = min(waitMs, 10) }
             _ = poll(&fds, nfds_t(fds.count), waitMs)
 
             for entry in fds where entry.revents != 0 {
-                if entry.fd == pidfd { continue }
+                if entry.fd == exitFD { continue }
                 if entry.fd == pipes.stdinWrite {
                     stdinOpen = feedStdin()
                 } else if !drain(entry.fd) {
@@ -71,8 +84,8 @@ struct OutputLoop {
                     openOutputs.removeAll { $0 == entry.fd }
                 }
             }
-            let pidfdFired = fds.contains { $0.fd == pidfd && $0.revents != 0 }
-            if !exited, let status = pidfdFired ? ChildReaper.shared.status(of: pid, timeout: 1) : reap() {
+            let exitFired = fds.contains { $0.fd == exitFD && $0.revents != 0 }
+            if !exited, let status = exitFired ? exitStatus(timeout: 1) : exitStatus(timeout: 0) {
                 exited = true
                 if WIFSIGNALED(status) {
                     ending.signal = WTERMSIG(status)
@@ -120,13 +133,24 @@ struct OutputLoop {
         return false
     }
 
-    private func reap() -> Int32? {
-        ChildReaper.shared.status(of: pid, timeout: 0)
+    /// The main process's raw wait status, waiting up to `timeout` seconds; nil while it runs.
+    private func exitStatus(timeout: Double) -> Int32? {
+        switch exit {
+        case .child(let pid):
+            return ChildReaper.shared.status(of: pid, timeout: timeout)
+        case .statusPipe(let fd):
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, Int32(timeout * 1000)) > 0 else { return nil }
+            var status: Int32 = 0
+            var count: Int
+            repeat { count = read(fd, &status, 4) } while count < 0 && errno == EINTR
+            return count == 4 ? status : SIGKILL
+        }
     }
 
     private func waitBlocking() -> Int32 {
         while true {
-            if let status = ChildReaper.shared.status(of: pid, timeout: 1) { return status }
+            if let status = exitStatus(timeout: 1) { return status }
         }
     }
 }

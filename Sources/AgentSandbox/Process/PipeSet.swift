@@ -25,6 +25,13 @@ final class PipeSet {
         if withStdin { (stdinRead, stdinWrite) = try makePipe() }
     }
 
+    /// Pipes for a warm sandbox's zygote: its stdin is `socket` (the zygote's end of the control socket,
+    /// closed with the other child ends); stdout and stderr are pipes as usual.
+    convenience init(stdinSocket socket: Int32) throws {
+        try self.init(withStdin: false)
+        stdinRead = socket
+    }
+
     func close(_ fd: Int32?) {
         guard let fd, !closed.contains(fd) else { return }
         closed.insert(fd)
@@ -40,6 +47,14 @@ final class PipeSet {
 
     func closeAll() {
         for fd in [stdinRead, stdinWrite, stdoutRead, stdoutWrite, stderrRead, stderrWrite, errorRead, errorWrite] { close(fd) }
+    }
+
+    /// What the child wrote to stderr so far (non-blocking; at most 4 KiB): a failed start's reason.
+    func readAvailableStderr() -> String {
+        _ = fcntl(stderrRead, F_SETFL, fcntl(stderrRead, F_GETFL) | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(stderrRead, $0.baseAddress, $0.count) }
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 
     /// Blocks until the helper execs (EOF) or reports a failed step; returns that report.

@@ -18,21 +18,54 @@ public final class ProcessLauncher: Sendable {
     /// Present when isolation is `.full` and bubblewrap is installed.
     public let bubblewrap: BubblewrapProfile?
 
-    public init(helperPath: String, cgroups: CgroupController?, limits: ResourceLimits, isolation: IsolationLevel = .cgroup, bubblewrap: BubblewrapProfile? = nil) {
+    /// Per-agent zygotes inside bubblewrap (full isolation with cgroups): a call forks there instead of
+    /// starting its own bubblewrap. nil when calls start cold.
+    let warmSandboxes: WarmSandboxPool?
+    let sandboxInit: String?
+
+    /// `sandboxInit`: a root-owned copy of the helper that agents can reach (bubblewrap binds it into each
+    /// warm sandbox as the zygote); with it, and isolation `.full` with bubblewrap and cgroups, calls run
+    /// through per-agent warm sandboxes, each stopped after `warmIdleSeconds` without calls. Without it,
+    /// a fresh bubblewrap starts per call.
+    public init(
+        helperPath: String, cgroups: CgroupController?, limits: ResourceLimits, isolation: IsolationLevel = .cgroup,
+        bubblewrap: BubblewrapProfile? = nil, sandboxInit: String? = nil, warmIdleSeconds: Double = 300
+    ) {
         self.helperPath = helperPath
         self.cgroups = isolation == .uid ? nil : cgroups
         self.limits = limits
         self.isolation = isolation
         self.bubblewrap = isolation == .full ? bubblewrap : nil
+        self.sandboxInit = sandboxInit
+        warmSandboxes = sandboxInit != nil && self.bubblewrap != nil && self.cgroups != nil ? WarmSandboxPool(idleSeconds: warmIdleSeconds) : nil
+    }
+
+    /// Stops idle warm sandboxes until cancelled (runs for the server's lifetime).
+    public func runWarmSandboxUpkeep() async {
+        await warmSandboxes?.runUpkeep()
+    }
+
+    /// Stops `agent`'s warm sandbox (its workspace directory was swapped: the sandbox binds the old one).
+    public func stopWarmSandbox(agent: String) async {
+        await warmSandboxes?.stop(agent: agent)
+    }
+
+    /// Stops the warm sandboxes (server shutdown).
+    public func stopWarmSandboxes() async {
+        await warmSandboxes?.stopAll()
     }
 
     /// Runs the request to completion (or timeout) without blocking Swift's cooperative threads.
     public func run(_ request: LaunchRequest) async throws -> ProcessResult {
-        try await Thread.run(name: "agent-call") { [self] () throws(any Error) in try self.runBlocking(request) }
+        if let warmSandboxes, let cgroups, request.identity != nil, request.workspaceRoot != nil {
+            return try await runWarm(request, pool: warmSandboxes, cgroups: cgroups)
+        }
+        return try await Thread.run(name: "agent-call") { [self] () throws(any Error) in try self.runBlocking(request) }
     }
 
-    /// The helper's argv: options, `--`, then the program and its arguments.
-    func helperArguments(_ request: LaunchRequest, group: CallGroup?) -> [String] {
+    /// The helper's argv: options, `--`, then the program and its arguments. `bindIn`: a host file bubblewrap
+    /// binds read-only inside (the warm sandbox's zygote program).
+    func helperArguments(_ request: LaunchRequest, group: CallGroup?, bindIn: (host: String, path: String)? = nil) -> [String] {
         let limits = request.limits ?? self.limits
         var arguments = [helperPath]
         if let identity = request.identity {
@@ -48,7 +81,8 @@ public final class ProcessLauncher: Sendable {
         }
         for text in bubblewrap.dataFiles(identity: identity, home: workspace) { arguments += ["--data-fd", text] }
         arguments.append("--")
-        arguments += bubblewrap.arguments(workspace: workspace, workingDirectory: request.workingDirectory, network: request.network)
+        arguments += bubblewrap.arguments(
+            workspace: workspace, workingDirectory: request.workingDirectory, network: request.network, bindIn: bindIn)
         return arguments + [request.executable] + request.arguments
     }
 
@@ -60,16 +94,13 @@ public final class ProcessLauncher: Sendable {
             output.closeAll()
             group?.remove()
         }
-        var loop = OutputLoop(pid: pid, pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit)
+        var loop = OutputLoop(exit: .child(pid), pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) {
             // The main process is gone (or timed out): take everything it started down with it.
             group?.kill()
             Glibc.kill(-pid, SIGKILL)
         }
-        let exitCode: Int32 = ending.timedOut ? 124 : ending.exitCode
-        return ProcessResult(
-            exitCode: exitCode, terminationSignal: ending.signal, stdout: loop.stdout, stderr: loop.stderr,
-            timedOut: ending.timedOut, duration: Date().timeIntervalSince(started))
+        return ProcessResult(loop: loop, ending: ending, started: started)
     }
 
     /// `posix_spawn`s the helper with `pipes` on fds 0–3 and every signal reset; also used by exec sessions.

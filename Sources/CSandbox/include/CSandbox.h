@@ -23,6 +23,11 @@ int csandbox_chown_tree(const char *path, uid_t uid, gid_t gid);
 /// pipe2(fds, O_CLOEXEC).
 int csandbox_pipe_cloexec(int fds[2]);
 
+/// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
+int csandbox_socketpair_cloexec(int fds[2]);
+/// Sends all `count` bytes of `bytes` on the stream socket `socket`, the first chunk carrying `fds` by
+/// SCM_RIGHTS (MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE). 0, or -1 with errno.
+int csandbox_send_with_fds(int socket, const void *bytes, size_t count, const int *fds, int fd_count);
 /// O_PATH and O_TMPFILE, which need _GNU_SOURCE and so are not visible to Swift's Glibc module.
 extern const int csandbox_O_PATH;
 extern const int csandbox_O_TMPFILE;

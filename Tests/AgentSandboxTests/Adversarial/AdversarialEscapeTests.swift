@@ -39,7 +39,7 @@ struct AdversarialEscapeTests {
         let stdout = reply.string("stdout") ?? ""
         #expect(stdout == "checked\n", "\(reply.text)")
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
-        #expect(await eventually(within: 2) { allProcesses(ownedBy: uid).isEmpty })
+        #expect(await eventually(within: 2) { leftovers(ownedBy: uid).isEmpty })
     }
 
     @Test func agentCanLockItsOwnWorkspaceButNotKeepIt() async throws {

@@ -22,7 +22,7 @@ struct AdversarialProcessTests {
         let uidB = try #require(try await server.agentInfo(b).int("uid"))
         async let victim = server.call("bash", agent: b, ["command": "sleep 2; true", "env": ["VICTIM_SECRET": "b-secret-env"]])
         #expect(await eventually(within: 5) { processes(ownedBy: uidB).count >= 2 })
-        let pids = processes(ownedBy: uidB)
+        let pids = everyProcess(ownedBy: uidB)
         #expect(!pids.isEmpty)
         let probe = pids.map { "cat /proc/\($0)/environ; readlink /proc/\($0)/cwd; ls /proc/\($0)/fd; cat /proc/\($0)/maps | head -1" }.joined(separator: "; ")
         let reply = try await server.bash(a, probe)
@@ -106,15 +106,6 @@ struct AdversarialProcessTests {
         _ = try await server.bash(agent, "true")
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
         _ = try await server.bash(agent, "python3 -c 'import os, time\nfor _ in range(50):\n    if os.fork() == 0: os._exit(0)\ntime.sleep(0.3)' & sleep 0.5; exit 0")
-        #expect(await eventually(within: 3) { allProcesses(ownedBy: uid).isEmpty }, "no zombie or live process of the agent remains")
-    }
-}
-
-/// Every pid of `uid`, zombies included.
-func allProcesses(ownedBy uid: Int) -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name in
-        guard let pid = Int32(name) else { return nil }
-        var info = stat()
-        return stat("/proc/\(name)", &info) == 0 && info.st_uid == uid ? pid : nil
+        #expect(await eventually(within: 3) { leftovers(ownedBy: uid).isEmpty }, "no zombie or live process of the agent remains")
     }
 }

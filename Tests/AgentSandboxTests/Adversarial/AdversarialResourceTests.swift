@@ -38,7 +38,7 @@ struct AdversarialResourceTests {
         }
         #expect(bomb.status == 200)
         let bomberUID = try #require(try await server.agentInfo(bomber).int("uid"))
-        #expect(await eventually(within: 5) { allProcesses(ownedBy: bomberUID).isEmpty }, "the fork bomb is gone")
+        #expect(await eventually(within: 5) { leftovers(ownedBy: bomberUID).isEmpty }, "the fork bomb is gone")
 
         let hog = newAgent()
         let (hogReply, hogLatencies) = try await bystanderLatencies(server) {
@@ -65,7 +65,7 @@ struct AdversarialResourceTests {
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
         let reply = try await server.bash(agent, "while :; do :; done", timeout: 1)
         #expect(reply.string("error_code") == "TIMEOUT")
-        #expect(await eventually(within: 2) { allProcesses(ownedBy: uid).isEmpty })
+        #expect(await eventually(within: 2) { leftovers(ownedBy: uid).isEmpty })
     }
 
     @Test func doubleForkedDaemonsDoNotSurviveTheCall() async throws {
@@ -75,7 +75,7 @@ struct AdversarialResourceTests {
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
         let reply = try await server.bash(agent, "(setsid sh -c 'sleep 100' >/dev/null 2>&1 &); (nohup sleep 100 >/dev/null 2>&1 & disown); python3 -c 'import os\nif os.fork() == 0:\n  os.setsid()\n  if os.fork() == 0: os.execvp(\"sleep\", [\"sleep\", \"100\"])' ; echo launched")
         #expect(reply.string("stdout") == "launched\n")
-        #expect(await eventually(within: 2) { allProcesses(ownedBy: uid).isEmpty }, "daemons are killed with the call")
+        #expect(await eventually(within: 2) { leftovers(ownedBy: uid).isEmpty }, "daemons are killed with the call")
     }
 
     @Test func perAgentPidsLimitStopsForkFlood() async throws {
@@ -123,10 +123,10 @@ struct AdversarialResourceTests {
         _ = try await server.bash(agent, "echo data > file; mkdir -p a/b/c")
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
         async let running = server.bash(agent, "sleep 30")
-        #expect(await eventually(within: 5) { !allProcesses(ownedBy: uid).isEmpty })
+        #expect(await eventually(within: 5) { !everyProcess(ownedBy: uid).isEmpty })
         #expect(try await server.request("DELETE", "/v1/agents/\(agent)").status == 200)
         _ = try? await running
-        #expect(await eventually(within: 2) { allProcesses(ownedBy: uid).isEmpty })
+        #expect(await eventually(within: 2) { everyProcess(ownedBy: uid).isEmpty })
         #expect(!FileManager.default.fileExists(atPath: server.workspace(of: agent).path))
         let groups = ["unified", "pids", "memory", "cpu"].map { "/sys/fs/cgroup/\($0)" }
         for root in groups {

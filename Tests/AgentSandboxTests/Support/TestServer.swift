@@ -221,16 +221,44 @@ func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
 func newAgent() -> String { UUID().uuidString.lowercased() }
 
 /// Pids whose real uid is `uid` (read from /proc).
+/// Live processes of `uid`, except the agent's warm sandbox (bubblewrap and the zygote, which live in a
+/// `sandbox-*` cgroup leaf the agent cannot join): what a call or session left behind.
 func processes(ownedBy uid: Int) -> [Int32] {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap { name -> Int32? in
+    liveProcesses(ownedBy: uid).filter { !isWarmSandboxProcess($0) }
+}
+
+/// The processes of the agent's warm sandbox (bubblewrap's monitor and init, the zygote).
+func warmSandboxProcesses(ownedBy uid: Int) -> [Int32] {
+    liveProcesses(ownedBy: uid).filter(isWarmSandboxProcess)
+}
+
+/// Live processes of `uid`, the warm sandbox included.
+func liveProcesses(ownedBy uid: Int) -> [Int32] {
+    everyProcess(ownedBy: uid).filter { pid in
+        // Zombies are reaped by the server or the sandbox's init; count only live processes.
+        let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+        return state != "Z"
+    }
+}
+
+/// Every pid of `uid`, zombies and the warm sandbox included.
+func everyProcess(ownedBy uid: Int) -> [Int32] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name in
         guard let pid = Int32(name) else { return nil }
         var info = stat()
-        guard stat("/proc/\(name)", &info) == 0, info.st_uid == uid else { return nil }
-        // Zombies are reaped by the server; count only live processes.
-        let state = (try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
-        return state == "Z" ? nil : pid
+        return stat("/proc/\(name)", &info) == 0 && info.st_uid == uid ? pid : nil
     }
+}
+
+/// Every pid of `uid` (zombies included) except the warm sandbox: what calls left behind.
+func leftovers(ownedBy uid: Int) -> [Int32] {
+    everyProcess(ownedBy: uid).filter { !isWarmSandboxProcess($0) }
+}
+
+/// Whether `pid` sits in a warm sandbox's cgroup leaf (read from the host, where the full path shows).
+func isWarmSandboxProcess(_ pid: Int32) -> Bool {
+    let groups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+    return groups.split(separator: "\n").contains { $0.split(separator: "/").last?.hasPrefix("sandbox-") == true }
 }
 
 /// Polls `condition` until it holds or `seconds` pass.

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+
+extension ProcessLauncher {
+    /// Runs `request` through its agent's warm sandbox; a zygote that vanished before the call started
+    /// is replaced once.
+    func runWarm(_ request: LaunchRequest, pool: WarmSandboxPool, cgroups: CgroupController) async throws -> ProcessResult {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let sandbox = try await pool.sandbox(for: request, launcher: self)
+            do {
+                return try await Thread.run(name: "agent-call") { [self] () throws(any Error) in
+                    try self.runBlocking(request, in: sandbox, cgroups: cgroups)
+                }
+            } catch is WarmSandbox.Gone {
+                await pool.discard(sandbox)
+                if attempt >= 2 { throw LaunchError(description: "the agent's sandbox stopped while the command was being started; retry the call") }
+            }
+        }
+    }
+
+    /// One call in a warm sandbox: the server makes the cgroup leaf, pipes and `cgroup.procs`
+    /// descriptors, the zygote forks and execs, the output loop runs here as for any call.
+    func runBlocking(_ request: LaunchRequest, in sandbox: WarmSandbox, cgroups: CgroupController) throws -> ProcessResult {
+        let started = Date()
+        let group = cgroups.makeCallGroup(agent: request.agent, limits: request.limits ?? limits)
+        defer { group.remove() }
+        let pipes = try PipeSet(withStdin: request.stdin != nil)
+        defer { pipes.closeAll() }
+        var status: [Int32] = [-1, -1]
+        try syscallRetrying("pipe2") { csandbox_pipe_cloexec(&status) }
+        defer { close(status[0]) }
+
+        var handed: [Int32] = [status[1]]  // ours to close once the zygote has its copies
+        defer { handed.forEach { close($0) } }
+        let stdin = try pipes.stdinRead ?? syscallRetrying("open", "/dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        if pipes.stdinRead == nil { handed.append(stdin) }
+        var joins: [Int32] = []
+        for path in group.joinPaths {
+            let fd = try syscallRetrying("open", "\(path)/cgroup.procs") { open("\(path)/cgroup.procs", O_WRONLY | O_CLOEXEC) }
+            handed.append(fd)
+            joins.append(fd)
+        }
+        try sandbox.submit(request, fds: [status[1], pipes.errorWrite, stdin, pipes.stdoutWrite, pipes.stderrWrite] + joins)
+        handed.forEach { close($0) }
+        handed = []
+        pipes.closeChildEnds()
+
+        let failure = pipes.readHelperFailure()
+        // The zygote writes the pid right after its fork: nothing there means it never forked.
+        var forkedPid: Int32 = 0
+        guard read(status[0], &forkedPid, 4) == 4 else {
+            sandbox.finished()
+            throw WarmSandbox.Gone()
+        }
+        defer { sandbox.finished() }
+        if !failure.isEmpty { throw LaunchError(description: failure) }
+
+        var loop = OutputLoop(exit: .statusPipe(status[0]), pipes: pipes, stdin: request.stdin ?? [], limit: request.outputLimit)
+        let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) { group.kill() }
+        return ProcessResult(loop: loop, ending: ending, started: started)
+    }
+}

@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+
+/// One agent's warm sandbox: a zygote (`agent-sandbox-exec --zygote`) living inside the agent's
+/// bubblewrap namespaces, which forks each call instead of the server starting a fresh bubblewrap.
+///
+/// The zygote is started exactly like an agent command — helper (cgroups, rlimits, closed fds, uid drop,
+/// no_new_privs) then bubblewrap as the agent — so it has nothing a call lacks. Per call the server still
+/// creates the cgroup leaf, the pipes and the environment; the zygote only forks, joins the leaf through
+/// `cgroup.procs` descriptors the server opened, and execs. What a call shares with the agent's other calls
+/// is what it already shared (uid, workspace, limits) plus the namespaces: one private `/tmp`, one pid
+/// namespace, one network namespace under `--network none`.
+final class WarmSandbox: @unchecked Sendable {
+    /// The zygote could not take the call (it exited or was killed); the call did not start.
+    struct Gone: Error {}
+
+    static let initPath = "/run/sandbox-init"
+    private static let magic: UInt32 = 0x5a59_4731
+
+    let agent: String
+    /// What the sandbox was built for; a request with another fingerprint needs a new one.
+    let fingerprint: String
+    private let socket: Int32
+    private let group: CallGroup?
+    private let lock = NSLock()
+    private var stopped = false
+    private var socketClosed = false
+    private var active = 0
+    private var lastUsed = Date()
+
+    private init(agent: String, fingerprint: String, socket: Int32, group: CallGroup?) {
+        self.agent = agent
+        self.fingerprint = fingerprint
+        self.socket = socket
+        self.group = group
+    }
+
+    static func fingerprint(_ request: LaunchRequest, limits: ResourceLimits) -> String {
+        let identity = request.identity.map { "\($0.uid):\($0.gid)" } ?? "-"
+        return "\(identity)|\(request.workspaceRoot ?? "-")|\(request.network.rawValue)|\(limits.pidsPerAgent)|\(limits.openFiles)|\(limits.fileSizeBytes)"
+    }
+
+    /// Starts the zygote for `request`'s agent and waits until it is ready. Blocking; call it from a
+    /// long-lived thread (bubblewrap's `--die-with-parent` fires when the spawning thread exits).
+    static func start(for request: LaunchRequest, launcher: ProcessLauncher) throws -> WarmSandbox {
+        let limits = request.limits ?? launcher.limits
+        var sandboxRequest = request
+        sandboxRequest.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": request.workspaceRoot ?? "/", "LANG": "C.UTF-8"]
+        sandboxRequest.workingDirectory = request.workspaceRoot ?? request.workingDirectory
+        sandboxRequest.executable = initPath
+        sandboxRequest.arguments = ["--zygote"]
+
+        var pair: [Int32] = [-1, -1]
+        try syscallRetrying("socketpair") { csandbox_socketpair_cloexec(&pair) }
+        let group = launcher.cgroups?.makeCallGroup(agent: request.agent, limits: limits, kind: .sandbox)
+        var started = false
+        defer {
+            if !started {
+                close(pair[0])
+                group?.remove()
+            }
+        }
+        let pipes = try PipeSet(stdinSocket: pair[1])
+        defer { pipes.closeAll() }
+        let pid = try launcher.spawn(
+            arguments: launcher.helperArguments(sandboxRequest, group: group, bindIn: launcher.sandboxInit.map { (host: $0, path: initPath) }),
+            environment: sandboxRequest.environment, pipes: pipes)
+        pipes.closeChildEnds()
+        let failure = pipes.readHelperFailure()
+        if !failure.isEmpty {
+            _ = ChildReaper.shared.status(of: pid, timeout: 5)
+            throw LaunchError(description: "starting the agent's sandbox: \(failure)")
+        }
+        guard awaitReady(pair[0], timeout: 10) else {
+            group?.kill()
+            let reason = pipes.readAvailableStderr().trimmingCharacters(in: .whitespacesAndNewlines)
+            throw LaunchError(description: "starting the agent's sandbox: \(reason.isEmpty ? "bubblewrap did not start" : reason)")
+        }
+        started = true
+        return WarmSandbox(agent: request.agent, fingerprint: fingerprint(request, limits: limits), socket: pair[0], group: group)
+    }
+
+    /// Reads the zygote's one-byte "ready" within `timeout` seconds.
+    private static func awaitReady(_ socket: Int32, timeout: Double) -> Bool {
+        var ready = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        guard poll(&ready, 1, Int32(timeout * 1000)) == 1 else { return false }
+        var byte: UInt8 = 0
+        return read(socket, &byte, 1) == 1 && byte == UInt8(ascii: "R")
+    }
+
+    /// Whether calls can go here: not stopped, and the zygote has not hung up.
+    var isAlive: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return false }
+        var probe = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&probe, 1, 0) == 0
+    }
+
+    /// Hands one call to the zygote: `fds` are status, error, stdin, stdout, stderr, then the
+    /// `cgroup.procs` files of the call's leaf. Throws `Gone` if the zygote is not there to take it.
+    func submit(_ request: LaunchRequest, fds: [Int32]) throws(Gone) {
+        var payload: [UInt8] = []
+        func add(_ text: String) {
+            payload += text.utf8
+            payload.append(0)
+        }
+        add(request.workingDirectory)
+        add(request.executable)
+        add(String(request.arguments.count + 1))
+        add(request.executable)
+        request.arguments.forEach(add)
+        for (name, value) in request.environment.sorted(by: { $0.key < $1.key }) { add("\(name)=\(value)") }
+        var message = [UInt8]()
+        message.reserveCapacity(12 + payload.count)
+        for word in [Self.magic, UInt32(payload.count), UInt32(fds.count)] {
+            withUnsafeBytes(of: word.littleEndian) { message += $0 }
+        }
+        message += payload
+
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { throw Gone() }
+        let sent = message.withUnsafeBytes { bytes in
+            fds.withUnsafeBufferPointer { csandbox_send_with_fds(socket, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 0 else {
+            stopped = true
+            throw Gone()
+        }
+        active += 1
+        lastUsed = Date()
+    }
+
+    /// A call submitted here has ended.
+    func finished() {
+        lock.lock()
+        active -= 1
+        lastUsed = Date()
+        lock.unlock()
+    }
+
+    /// Takes the sandbox out of service if no call has run for `idle` seconds (no call can be submitted
+    /// after this returns true); the caller then `stop()`s it.
+    func retireIfIdle(for idle: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if !stopped, active == 0, Date().timeIntervalSince(lastUsed) >= idle { stopped = true }
+        return stopped
+    }
+
+    /// Closes the zygote's socket (it exits, ending its pid namespace), then kills and removes its group.
+    func stop() {
+        lock.lock()
+        let first = !socketClosed
+        stopped = true
+        socketClosed = true
+        lock.unlock()
+        guard first else { return }
+        close(socket)
+        group?.remove()
+    }
+}

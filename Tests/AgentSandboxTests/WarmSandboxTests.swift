@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// Full isolation keeps one bubblewrap sandbox per agent warm and forks each call inside it.
+@Suite(.enabled(if: isRoot, "needs root"))
+struct WarmSandboxTests {
+    @Test func callsOfAnAgentShareOneWarmSandbox() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "true")
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        let first = Set(warmSandboxProcesses(ownedBy: uid))
+        #expect(first.count == 3, "bubblewrap's monitor and init, and the zygote")
+        let reply = try await server.bash(agent, "cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /proc/self/cgroup")
+        let stdout = try #require(reply.string("stdout"))
+        #expect(stdout.contains("/run/sandbox-init --zygote"), "the namespace's init runs the zygote")
+        let unified = stdout.split(separator: "\n").first { $0.hasPrefix("0::") } ?? ""
+        #expect(unified.contains("/call-"), "the call runs in its own leaf, not the sandbox's: \(stdout)")
+        #expect(Set(warmSandboxProcesses(ownedBy: uid)) == first, "the second call reused the sandbox")
+    }
+
+    @Test func aCallsEnvironmentNeverReachesTheSandbox() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let reply = try await server.call("bash", agent: agent, ["command": "true", "env": ["CALL_SECRET": "warm-canary-\(agent)"]])
+        #expect(reply.int("exit_code") == 0)
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        let sandbox = warmSandboxProcesses(ownedBy: uid)
+        #expect(!sandbox.isEmpty)
+        for pid in sandbox {
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+            #expect(!String(decoding: environ, as: UTF8.self).contains("warm-canary"))
+        }
+    }
+
+    @Test func aKilledSandboxIsReplacedOnTheNextCall() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "true")
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        let before = Set(warmSandboxProcesses(ownedBy: uid))
+        _ = try await server.bash(agent, "kill -9 -1")
+        #expect(await eventually(within: 3) { Set(warmSandboxProcesses(ownedBy: uid)).isDisjoint(with: before) })
+        let after = try await server.bash(agent, "echo alive")
+        #expect(after.string("stdout") == "alive\n")
+        let replaced = Set(warmSandboxProcesses(ownedBy: uid))
+        #expect(replaced.count == 3 && replaced.isDisjoint(with: before))
+    }
+
+    @Test func timeoutKillsTheCallsTreeButNotTheSandbox() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "true")
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        let sandbox = Set(warmSandboxProcesses(ownedBy: uid))
+        let reply = try await server.bash(agent, "setsid sleep 60 & (sleep 70 &) ; sleep 80", timeout: 1)
+        #expect(reply.int("exit_code") == 124)
+        #expect(await eventually(within: 3) { processes(ownedBy: uid).isEmpty }, "every process of the call is gone")
+        #expect(Set(warmSandboxProcesses(ownedBy: uid)) == sandbox)
+    }
+
+    @Test func anIdleSandboxStopsAndRestartsOnDemand() async throws {
+        let server = try await TestServer(extraArguments: ["--warm-sandbox-idle", "1"]).start()
+        defer { server.stop() }
+        let agent = newAgent()
+        let first = try await server.bash(agent, "echo kept > /tmp/note; cat /tmp/note; tr '\\0' ' ' < /proc/1/cmdline")
+        #expect(first.string("stdout")?.hasPrefix("kept\n") == true)
+        #expect(first.string("stdout")?.contains("/run/sandbox-init --zygote") == true, "the call ran in a warm sandbox")
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        #expect(await eventually(within: 5) { everyProcess(ownedBy: uid).isEmpty }, "an idle agent runs nothing")
+        let again = try await server.bash(agent, "cat /tmp/note 2>/dev/null || echo fresh")
+        #expect(again.string("stdout") == "fresh\n", "the private /tmp went with the sandbox")
+    }
+
+    @Test func withoutWarmSandboxesEachCallStartsItsOwnBubblewrap() async throws {
+        let server = try await TestServer(extraArguments: ["--disable-warm-sandboxes"]).start()
+        defer { server.stop() }
+        let agent = newAgent()
+        let reply = try await server.bash(agent, "cat /proc/1/cmdline | tr '\\0' ' '")
+        #expect(reply.string("stdout")?.contains("/bin/bash -c cat /proc/1/cmdline") == true, "\(reply.text)")
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        #expect(everyProcess(ownedBy: uid).isEmpty)
+    }
+}
