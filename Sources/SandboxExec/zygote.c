@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -208,6 +209,9 @@ static void reap_children(void) {
 }
 
 int zygote_main(void) {
+    // Not dumpable: the agent's own calls (same uid) can neither ptrace this process nor open its
+    // /proc/<pid>/fd, so they cannot take the descriptors other calls are handed. execve resets it.
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) { perror("zygote: PR_SET_DUMPABLE"); return 1; }
     signal(SIGPIPE, SIG_IGN);
     sigset_t child_signal;
     sigemptyset(&child_signal);

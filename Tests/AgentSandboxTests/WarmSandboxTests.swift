@@ -33,6 +33,22 @@ struct WarmSandboxTests {
         }
     }
 
+    /// The zygote holds the descriptors of every call it starts (root-opened `cgroup.procs` among them):
+    /// the agent's own code, same uid, must not be able to attach to it or open them.
+    @Test func callsCannotTraceTheZygoteOrOpenItsDescriptors() async throws {
+        let server = try await TestServer.shared.get()
+        let reply = try await server.bash(newAgent(), """
+            tr '\\0' ' ' < /proc/2/cmdline; echo
+            ls /proc/2/fd >/dev/null 2>&1 && echo fd-listing-allowed
+            cat /proc/2/environ >/dev/null 2>&1 && echo environ-allowed
+            python3 -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); print("attach", libc.ptrace(16, 2, 0, 0), ctypes.get_errno())'
+            """)
+        let stdout = try #require(reply.string("stdout"))
+        #expect(stdout.hasPrefix("/run/sandbox-init --zygote"), "pid 2 is the zygote: \(stdout)")
+        #expect(!stdout.contains("allowed"), "\(stdout)")
+        #expect(stdout.contains("attach -1 1\n"), "PTRACE_ATTACH fails with EPERM: \(stdout)")
+    }
+
     @Test func aKilledSandboxIsReplacedOnTheNextCall() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()

@@ -241,12 +241,14 @@ func liveProcesses(ownedBy uid: Int) -> [Int32] {
     }
 }
 
-/// Every pid of `uid`, zombies and the warm sandbox included.
+/// Every pid of `uid`, zombies and the warm sandbox included. The real uid comes from
+/// `/proc/<pid>/status`: a non-dumpable process's `/proc/<pid>` is owned by root whatever its uid.
 func everyProcess(ownedBy uid: Int) -> [Int32] {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name in
-        guard let pid = Int32(name) else { return nil }
-        var info = stat()
-        return stat("/proc/\(name)", &info) == 0 && info.st_uid == uid ? pid : nil
+        guard let pid = Int32(name), let status = try? String(contentsOfFile: "/proc/\(name)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") })
+        else { return nil }
+        return line.split(separator: "\t").dropFirst().first.flatMap { Int($0) } == uid ? pid : nil
     }
 }
 
