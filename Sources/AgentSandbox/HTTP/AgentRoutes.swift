@@ -6,7 +6,7 @@ struct AgentRoutes: Sendable {
     let services: SandboxServices
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        let agents = services.agents
+        let (agents, launcher) = (services.agents, services.launcher)
         router.post("/v1/agents") { request, _ in
             let body = try await request.jsonBody(limit: 64 << 10, emptyIsObject: true)
             var requested: AgentID?
@@ -31,6 +31,7 @@ struct AgentRoutes: Sendable {
         router.delete("/v1/agents/:agent_id") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
             try await agents.delete(id)
+            await launcher.stopWarmSandbox(agent: id.rawValue)
             return Response.json(JSONValue.object(["agent_id": .string(id.rawValue), "state": "deleted"]))
         }
         router.post("/v1/agents/:agent_id/suspend") { _, context in
