@@ -14,6 +14,7 @@
 //                           -- PROGRAM [ARG]...
 //        agent-sandbox-exec --zygote     (inside an agent's bubblewrap sandbox: see zygote.c)
 #define _GNU_SOURCE
+#include "sandbox_exec.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -39,7 +40,6 @@ extern char **environ;
 #define MAX_RLIMITS 8
 #define MAX_DATA_FDS 4
 
-int zygote_main(void);
 
 static void fail(const char *step, const char *detail) {
     char message[512];
@@ -127,19 +127,6 @@ static void data_fd(const char *text, int target) {
     }
 }
 
-static void reset_signals(void) {
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        sigaction(sig, &dfl, NULL);  // errors for reserved realtime signals are expected and harmless
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static void close_inherited_fds(void) {
     if (fcntl(ERROR_FD, F_SETFD, FD_CLOEXEC) != 0) fail("error pipe", NULL);
 #ifdef SYS_close_range
@@ -182,7 +169,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < rlimit_count; i++) apply_rlimit(rlimits[i]);
     if (nice_value != 0 && setpriority(PRIO_PROCESS, 0, (int)nice_value) != 0) fail("setpriority", NULL);
     if (network) private_network();
-    reset_signals();
+    sandbox_reset_signals();
     close_inherited_fds();
     for (int i = 0; i < data_count; i++) data_fd(data[i], ERROR_FD + 1 + i);
     umask(022);

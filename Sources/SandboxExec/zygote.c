@@ -18,6 +18,7 @@
 //         pipe closes without a status.
 // End of file on fd 0 (the server closed it or died) ends the zygote, and with it the pid namespace.
 #define _GNU_SOURCE
+#include "sandbox_exec.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -107,19 +108,6 @@ static void report_error(int error_fd, const char *text) {
     (void)ignored;
 }
 
-static void reset_signals(void) {
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        sigaction(sig, &dfl, NULL);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /// In the forked child: becomes the call's process and execs it. Never returns.
 static void become_call(int *fds, int fd_count, char *cwd, char *program, char **argv, char **envp) {
     if (setsid() < 0) child_fail("setsid");
@@ -136,7 +124,7 @@ static void become_call(int *fds, int fd_count, char *cwd, char *program, char *
     {
         for (int fd = CALL_ERROR_FD + 1; fd < 65536; fd++) close(fd);
     }
-    reset_signals();
+    sandbox_reset_signals();
     if (chdir(cwd) != 0) child_fail("chdir");
     execve(program, argv, envp);
     child_fail("execve");
