@@ -134,3 +134,28 @@ struct AuditLogTests {
         #expect(entries.first?.bytes == 8, "stdout bytes of the bash call")
     }
 }
+
+/// Uids are handed out round-robin: a deleted agent's uid is the last to be used again.
+@Suite(.enabled(if: isRoot, "needs root"))
+struct UidAllocationTests {
+    @Test func aFreedUidIsNotReusedWhileOthersAreFreeAndTheRangeWrapsAround() async throws {
+        let server = try await TestServer(extraArguments: ["--uid-count", "3"]).start()
+        defer { server.stop() }
+        func create() async throws -> (id: String, uid: Int?, status: Int) {
+            let reply = try await server.request("POST", "/v1/agents", body: Data("{}".utf8))
+            return (reply.string("agent_id") ?? "", reply.int("uid"), reply.status)
+        }
+        let first = try await create()
+        #expect(first.uid == server.uidBase)
+        #expect(try await server.request("DELETE", "/v1/agents/\(first.id)").status == 200)
+        let second = try await create(), third = try await create()
+        #expect(second.uid == server.uidBase + 1, "the freed uid waits its turn")
+        #expect(third.uid == server.uidBase + 2)
+        let fourth = try await create()
+        #expect(fourth.uid == server.uidBase, "after the end of the range, the freed uid comes back")
+        let full = try await create()
+        #expect(full.status == 503)
+        let error = try await server.request("POST", "/v1/agents", body: Data("{}".utf8))
+        #expect(error.string("error_code") == "UID_RANGE_EXHAUSTED")
+    }
+}

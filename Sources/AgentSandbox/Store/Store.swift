@@ -52,6 +52,12 @@ public final class Store: Sendable {
             try db.alter(table: "agents") { table in table.add(column: "settings", .text) }
         }
         registerExecSessionsMigration(&migrator)
+        migrator.registerMigration("v6: uid cursor") { db in
+            try db.create(table: "uid_cursor") { table in
+                table.primaryKey("id", .integer).check { $0 == 1 }
+                table.column("last_uid", .integer).notNull()
+            }
+        }
         return migrator
     }
 
@@ -68,24 +74,32 @@ public final class Store: Sendable {
         }
     }
 
-    /// Creates the agent (or revives a deleted one) with the lowest free uid in `uids`.
+    /// Creates the agent (or revives a deleted one) with the next free uid in `uids` after the last one
+    /// handed out, wrapping around: a freed uid goes back into use as late as possible, never at once
+    /// (nothing a deleted agent's uid left behind can meet the next agent early).
     /// Returns the record and whether it was created by this call.
     public func provisionAgent(id: String, uids: ClosedRange<Int64>, settings: String? = nil) async throws -> (AgentRecord, created: Bool) {
         try await pool.write { db in
             if let existing = try AgentRecord.fetchOne(db, key: id), existing.state != .deleted {
                 return (existing, false)
             }
-            let taken = try Int64.fetchAll(db, sql: "SELECT uid FROM agents WHERE uid IS NOT NULL ORDER BY uid")
-            var candidate = uids.lowerBound
-            for uid in taken where uid >= candidate {
-                if uid > candidate { break }
-                candidate = uid + 1
+            let taken = Set(try Int64.fetchAll(db, sql: "SELECT uid FROM agents WHERE uid IS NOT NULL"))
+            let last = try Int64.fetchOne(db, sql: "SELECT last_uid FROM uid_cursor WHERE id = 1")
+            let start = last.map { $0 < uids.lowerBound || $0 >= uids.upperBound ? uids.lowerBound : $0 + 1 } ?? uids.lowerBound
+            guard let uid = Self.firstFree(from: start, in: uids, taken: taken) else {
+                throw ToolError(.uidRangeExhausted, "Every uid in \(uids) is taken; delete unused agents or widen --uid-count.")
             }
-            guard uids.contains(candidate) else { throw ToolError(.uidRangeExhausted, "Every uid in \(uids) is taken; delete unused agents or widen --uid-count.") }
-            let record = AgentRecord(id: id, uid: candidate, state: .active, createdAt: Date(), lastUsedAt: nil, settings: settings)
+            let record = AgentRecord(id: id, uid: uid, state: .active, createdAt: Date(), lastUsedAt: nil, settings: settings)
             try record.save(db)
+            try db.execute(sql: "INSERT INTO uid_cursor (id, last_uid) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_uid = excluded.last_uid", arguments: [uid])
             return (record, true)
         }
+    }
+
+    /// The first uid not in `taken`, scanning `start...upperBound` then `lowerBound..<start`.
+    static func firstFree(from start: Int64, in uids: ClosedRange<Int64>, taken: Set<Int64>) -> Int64? {
+        if let uid = (start...uids.upperBound).first(where: { !taken.contains($0) }) { return uid }
+        return (uids.lowerBound..<start).first { !taken.contains($0) }
     }
 
     public func setState(_ state: AgentRecord.State, of id: String) async throws {
