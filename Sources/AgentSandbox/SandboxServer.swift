@@ -42,7 +42,7 @@ public enum SandboxServer {
         if configuration.allowSharedUID, bubblewrap != nil {
             logger.warning("--allow-shared-uid: bubblewrap namespaces are not used in shared-uid mode")
         }
-        logger.info("isolation: \(configuration.isolation.rawValue)\(bubblewrap != nil && !configuration.allowSharedUID ? " (bubblewrap \(bubblewrap!.executable)\(configuration.warmSandboxes && cgroups != nil ? ", warm per-agent sandboxes" : ", one per call"))" : ""), network: \(configuration.network.rawValue)")
+        logger.info("isolation: \(configuration.isolation.rawValue)\(bubblewrap != nil && !configuration.allowSharedUID ? " (bubblewrap \(bubblewrap!.executable)\(configuration.warmSandboxes && cgroups?.makesCallLeaves == true ? ", warm per-agent sandboxes" : ", one per call"))" : ""), network: \(configuration.network.rawValue)")
         let launcher = ProcessLauncher(
             helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
             isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap,

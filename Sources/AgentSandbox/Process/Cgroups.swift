@@ -57,6 +57,9 @@ public final class CgroupController: Sendable {
         return controller.prepareRoots() ? controller : nil
     }
 
+    /// Whether call leaves exist (a v2 tree, or a v1 pids hierarchy): the handle that kills a whole call.
+    public var makesCallLeaves: Bool { unifiedRoot != nil || legacyRoots["pids"] != nil }
+
     /// A one-line description for the start-up log.
     public var summary: String {
         var parts: [String] = []

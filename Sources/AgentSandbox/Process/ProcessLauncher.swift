@@ -37,7 +37,9 @@ public final class ProcessLauncher: Sendable {
         self.isolation = isolation
         self.bubblewrap = isolation == .full ? bubblewrap : nil
         self.sandboxInit = sandboxInit
-        warmSandboxes = sandboxInit != nil && self.bubblewrap != nil && self.cgroups != nil ? WarmSandboxPool(idleSeconds: warmIdleSeconds) : nil
+        // A warm call has no pid of ours to kill: its cgroup leaf is the only handle on it.
+        let leaves = self.cgroups?.makesCallLeaves ?? false
+        warmSandboxes = sandboxInit != nil && self.bubblewrap != nil && leaves ? WarmSandboxPool(idleSeconds: warmIdleSeconds) : nil
     }
 
     /// Stops idle warm sandboxes until cancelled (runs for the server's lifetime).
