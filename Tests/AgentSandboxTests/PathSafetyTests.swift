@@ -90,15 +90,16 @@ struct PathSafetyTests {
         let outside = makeOutsideDirectory()
         try "secret\n".write(toFile: outside + "/f.txt", atomically: false, encoding: .utf8)
         async let swapper = server.bash(agent, """
-            end=$((SECONDS+8)); n=0; while [ ! -e stop ] &&  [ $SECONDS -lt $end ]; do
+            end=$((SECONDS+40)); n=0; while [ ! -e stop ] &&  [ $SECONDS -lt $end ]; do
               rm -rf d; mkdir d; echo inside > d/f.txt; rm -rf d; ln -s \(outside) d; n=$((n+1))
             done; rm -f stop; echo swapped $n
             """)
-        // Rounds of concurrent writes and reads through `d` while it flips between dir and symlink.
+        // Rounds of concurrent writes and reads through `d` while it flips between dir and symlink: for
+        // 7 s, and at least 3 rounds (on a loaded machine a round of fsyncs can take seconds).
         var outcomes: [String: Int] = [:]
-        let deadline = Date().addingTimeInterval(7)
+        let deadline = Date().addingTimeInterval(7), latest = Date().addingTimeInterval(30)
         var round = 0
-        while Date() < deadline, round < 40 {
+        while (Date() < deadline || round < 3), Date() < latest, round < 40 {
             round += 1
             let current = round
             let replies = try await withThrowingTaskGroup(of: (Bool, TestServer.Reply).self) { group in

@@ -7,11 +7,21 @@ public enum BlockingWork {
     /// Threads in the pool: enough that a few slow disks operations do not queue the fast ones.
     static let threadCount = 16
 
-    private static let pool = WorkerPool(threads: threadCount)
+    private static let pool = WorkerPool(threads: threadCount, name: "blocking-work")
+    private static let spawnPool = WorkerPool(threads: 4, name: "sandbox-spawn")
 
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             pool.submit { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// For starting and stopping long-lived sandboxes (exec sessions, warm sandboxes): their own few
+    /// long-lived threads — bubblewrap's `--die-with-parent` fires when the spawning *thread* exits —
+    /// so that a burst of slow starts never queues the file tools' work behind it.
+    public static func runSpawn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            spawnPool.submit { continuation.resume(with: Result { try body() }) }
         }
     }
 }
@@ -22,10 +32,10 @@ private final class WorkerPool: @unchecked Sendable {
     private var queue: [@Sendable () -> Void] = []
     private var head = 0
 
-    init(threads: Int) {
+    init(threads: Int, name: String) {
         for index in 0..<threads {
             let thread = Thread { [self] in work() }
-            thread.name = "blocking-work-\(index)"
+            thread.name = "\(name)-\(index)"
             thread.start()
         }
     }

@@ -15,11 +15,11 @@ extension ProcessLauncher {
     /// Starts `request` for a long-lived exec session through the same helper as every call (cgroup leaf,
     /// rlimits, fd closing, setsid, uid drop, no_new_privs). Returns once the command was exec'd.
     ///
-    /// The spawn runs on a long-lived blocking-work thread, never a short-lived one: bubblewrap's
+    /// The spawn runs on a long-lived spawn thread, never a short-lived one: bubblewrap's
     /// `--die-with-parent` (PR_SET_PDEATHSIG) fires when the *thread* that spawned it exits, which
     /// would kill a background session the moment its spawning thread returned.
     func startSession(_ request: LaunchRequest, withStdin: Bool) async throws -> SessionProcess {
-        try await BlockingWork.run { [self] in try self.startBlocking(request, withStdin: withStdin) }
+        try await BlockingWork.runSpawn { [self] in try self.startBlocking(request, withStdin: withStdin) }
     }
 
     /// Creates the call's cgroup leaf and pipes, spawns the helper and waits until it exec'd (or reports

@@ -20,7 +20,7 @@ actor WarmSandboxPool {
             discard(sandbox)
         }
         if let pending = starting[request.agent] { return try await pending.value }
-        let task = Task { try await BlockingWork.run { try WarmSandbox.start(for: request, launcher: launcher) } }
+        let task = Task { try await BlockingWork.runSpawn { try WarmSandbox.start(for: request, launcher: launcher) } }
         starting[request.agent] = task
         do {
             let sandbox = try await task.value
@@ -48,7 +48,7 @@ actor WarmSandboxPool {
     func stopAll() async {
         let all = Array(sandboxes.values)
         sandboxes = [:]
-        _ = try? await BlockingWork.run { all.forEach { $0.stop() } }
+        _ = try? await BlockingWork.runSpawn { all.forEach { $0.stop() } }
     }
 
     /// Stops the sandboxes idle for `idleSeconds` or more.
@@ -69,6 +69,6 @@ actor WarmSandboxPool {
     }
 
     private static func stopInBackground(_ sandbox: WarmSandbox) {
-        Task.detached { _ = try? await BlockingWork.run { sandbox.stop() } }
+        Task.detached { _ = try? await BlockingWork.runSpawn { sandbox.stop() } }
     }
 }
