@@ -138,6 +138,31 @@ static int chown_at(int dirfd, const char *name, uid_t uid, gid_t gid, dev_t dev
     return first;
 }
 
+static void usage_at(int dirfd, const char *name, dev_t device, long long *total) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    *total += (long long)st.st_blocks * 512;
+    if (!S_ISDIR(st.st_mode) || st.st_dev != device) return;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    DIR *dir = fdopendir(fd);
+    if (!dir) { close(fd); return; }
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+        usage_at(fd, entry->d_name, device, total);
+    }
+    closedir(dir);
+}
+
+long long csandbox_disk_usage(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    long long total = 0;
+    usage_at(AT_FDCWD, path, st.st_dev, &total);
+    return total;
+}
+
 int csandbox_chown_tree(const char *path, uid_t uid, gid_t gid) {
     struct stat st;
     if (lstat(path, &st) != 0) return -1;

@@ -17,6 +17,9 @@ int csandbox_pidfd_open(pid_t pid);
 /// first failure (it keeps going past failures). Thread-safe.
 int csandbox_remove_tree(const char *path);
 
+/// Bytes allocated on disk at and below `path` (like `du -s`): no symlink following, no crossing mount
+/// points, working by descriptors (trees deeper than PATH_MAX are counted). Unreadable entries count 0.
+long long csandbox_disk_usage(const char *path);
 /// chown every entry below and including `path` (no symlink following) to uid:gid.
 int csandbox_chown_tree(const char *path, uid_t uid, gid_t gid);
 
