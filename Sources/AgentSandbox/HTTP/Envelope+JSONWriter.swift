@@ -8,106 +8,206 @@ import NIOCore
 /// Writes the same document as `JSONCoding.makeEncoder()`: the nine core keys always present
 /// (`null` when unused), extras after them, keys sorted, slashes not escaped, UTF-8 as is.
 extension Envelope {
+    /// The core keys in sorted (wire) order.
+    static let sortedCoreKeys = coreKeys.sorted()
+
     public func jsonBytes() -> [UInt8] {
-        var fields: [(String, JSONValue)] = [
-            ("status", .string(status.rawValue)),
-            ("stdout", stdout.map(JSONValue.string) ?? .null),
-            ("stderr", stderr.map(JSONValue.string) ?? .null),
-            ("exit_code", exitCode.map { .number(Double($0)) } ?? .null),
-            ("content", content.map(JSONValue.string) ?? .null),
-            ("path", path.map(JSONValue.string) ?? .null),
-            ("matches", matches.map(JSONValue.array) ?? .null),
-            ("url", url.map(JSONValue.string) ?? .null),
-            ("error", error.map(JSONValue.string) ?? .null),
-        ]
-        for (key, value) in extras where !Self.coreKeys.contains(key) { fields.append((key, value)) }
-        fields.sort { $0.0 < $1.0 }
-        var writer = JSONByteWriter()
-        writer.output.reserveCapacity(256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
-        writer.object(fields)
+        Array(jsonBuffer().readableBytesView)
+    }
+
+    /// The document in one buffer, sized up front: the response body as is.
+    func jsonBuffer() -> ByteBuffer {
+        var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
+        let extraKeys = extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
+        writer.output.writeInteger(UInt8(ascii: "{"))
+        var first = true
+        var extra = extraKeys.startIndex
+        func field(_ key: String, _ write: (inout JSONByteWriter) -> Void) {
+            if !first { writer.output.writeInteger(UInt8(ascii: ",")) }
+            first = false
+            writer.string(key)
+            writer.output.writeInteger(UInt8(ascii: ":"))
+            write(&writer)
+        }
+        for core in Self.sortedCoreKeys {
+            while extra < extraKeys.endIndex, extraKeys[extra] < core {
+                let key = extraKeys[extra]
+                field(key) { $0.value(extras[key]!) }
+                extra += 1
+            }
+            field(core) { writeCore(core, into: &$0) }
+        }
+        for key in extraKeys[extra...] { field(key) { $0.value(extras[key]!) } }
+        writer.output.writeInteger(UInt8(ascii: "}"))
         return writer.output
+    }
+
+    private func writeCore(_ key: String, into writer: inout JSONByteWriter) {
+        switch key {
+        case "status": writer.string(status.rawValue)
+        case "stdout": writer.optionalString(stdout)
+        case "stderr": writer.optionalString(stderr)
+        case "exit_code": writer.value(exitCode.map { .number(Double($0)) } ?? .null)
+        case "content": writer.optionalString(content)
+        case "path": writer.optionalString(path)
+        case "matches": writer.value(matches.map(JSONValue.array) ?? .null)
+        case "url": writer.optionalString(url)
+        default: writer.optionalString(error)
+        }
     }
 }
 
 extension Response {
-    /// An envelope response, written by `Envelope.jsonBytes()` (preferred over the generic
+    /// An envelope response, written by `Envelope.jsonBuffer()` (preferred over the generic
     /// `json(_:status:headers:)` for envelopes by overload resolution).
     static func json(_ envelope: Envelope, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: envelope.jsonBytes())))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: envelope.jsonBuffer()))
     }
 }
 
-/// Appends JSON text to a byte array.
+/// Appends JSON text to a byte buffer.
 struct JSONByteWriter {
-    var output: [UInt8] = []
+    var output: ByteBuffer
+
+    init(capacity: Int = 256) {
+        output = ByteBufferAllocator().buffer(capacity: capacity)
+    }
 
     mutating func object(_ fields: [(String, JSONValue)]) {
-        output.append(UInt8(ascii: "{"))
+        output.writeInteger(UInt8(ascii: "{"))
         for (index, (key, value)) in fields.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
+            if index > 0 { output.writeInteger(UInt8(ascii: ",")) }
             string(key)
-            output.append(UInt8(ascii: ":"))
+            output.writeInteger(UInt8(ascii: ":"))
             self.value(value)
         }
-        output.append(UInt8(ascii: "}"))
+        output.writeInteger(UInt8(ascii: "}"))
     }
 
     mutating func value(_ value: JSONValue) {
         switch value {
-        case .null: output += "null".utf8
-        case .bool(let flag): output += (flag ? "true" : "false").utf8
+        case .null: output.writeStaticString("null")
+        case .bool(let flag): output.writeStaticString(flag ? "true" : "false")
         case .number(let number): self.number(number)
         case .string(let text): string(text)
         case .array(let items):
-            output.append(UInt8(ascii: "["))
+            output.writeInteger(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
+                if index > 0 { output.writeInteger(UInt8(ascii: ",")) }
                 self.value(item)
             }
-            output.append(UInt8(ascii: "]"))
+            output.writeInteger(UInt8(ascii: "]"))
         case .object(let fields):
             object(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }
     }
 
+    mutating func optionalString(_ text: String?) {
+        if let text { string(text) } else { output.writeStaticString("null") }
+    }
+
     private mutating func number(_ number: Double) {
         if number.rounded() == number, abs(number) < 1e15 {
-            output += String(Int64(number)).utf8
+            output.writeString(String(Int64(number)))
         } else if number.isFinite {
-            output += String(number).utf8
+            output.writeString(String(number))
         } else {
-            output += "null".utf8
+            output.writeStaticString("null")
         }
     }
 
+    /// What follows the backslash for each byte that needs escaping (0: none; `u`: `\u00XX`).
+    private static let escapes: [UInt8] = {
+        var table = [UInt8](repeating: 0, count: 256)
+        for byte in 0..<0x20 { table[byte] = UInt8(ascii: "u") }
+        table[0x22] = UInt8(ascii: "\"")
+        table[0x5C] = UInt8(ascii: "\\")
+        table[0x0A] = UInt8(ascii: "n")
+        table[0x0D] = UInt8(ascii: "r")
+        table[0x09] = UInt8(ascii: "t")
+        table[0x08] = UInt8(ascii: "b")
+        table[0x0C] = UInt8(ascii: "f")
+        return table
+    }()
+
     /// A JSON string: `"` and `\` escaped, control characters as `\n`, `\t`, … or `\u00XX`.
+    /// Measures the escaped length first, then writes it in one reservation; both passes skip eight
+    /// plain bytes at a time (file content is mostly long runs without anything to escape).
     mutating func string(_ text: String) {
-        output.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                output += UnsafeBufferPointer(rebasing: bytes[start..<index])
-                start = index + 1
-                switch byte {
-                case 0x22: output += #"\""#.utf8
-                case 0x5C: output += #"\\"#.utf8
-                case 0x0A: output += #"\n"#.utf8
-                case 0x0D: output += #"\r"#.utf8
-                case 0x09: output += #"\t"#.utf8
-                case 0x08: output += #"\b"#.utf8
-                case 0x0C: output += #"\f"#.utf8
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    output += #"\u00"#.utf8
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0xF)])
+            Self.escapes.withUnsafeBufferPointer { escapes in
+                var length = bytes.count + 2
+                var index = 0
+                while index < bytes.count {
+                    index = Self.plainRun(bytes, from: index)
+                    guard index < bytes.count else { break }
+                    let escape = escapes[Int(bytes[index])]
+                    if escape != 0 { length += escape == UInt8(ascii: "u") ? 5 : 1 }
+                    index += 1
+                }
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                    Self.write(bytes, escapes: escapes, into: target.baseAddress!.assumingMemoryBound(to: UInt8.self), quotedLength: length)
                 }
             }
-            output += UnsafeBufferPointer(rebasing: bytes[start...])
         }
-        output.append(UInt8(ascii: "\""))
+    }
+
+    /// The index of the first byte at or after `start` that may need escaping (`bytes.count` if none),
+    /// testing eight bytes per step: any byte < 0x20, or equal to `"` or `\`.
+    @inline(__always)
+    private static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = start
+        guard let base = UnsafeRawPointer(bytes.baseAddress) else { return index }
+        while index + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let control = (word &- ones &* 0x20) & ~word
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let hits = (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs
+            if hits != 0 { return index + hits.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C { return index }
+            index += 1
+        }
+        return index
+    }
+
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, escapes: UnsafeBufferPointer<UInt8>, into target: UnsafeMutablePointer<UInt8>, quotedLength: Int) -> Int {
+        let hex: StaticString = "0123456789abcdef"
+        target[0] = UInt8(ascii: "\"")
+        var at = 1
+        var index = 0
+        while index < bytes.count {
+            let end = plainRun(bytes, from: index)
+            if end > index {
+                (target + at).update(from: bytes.baseAddress! + index, count: end - index)
+                at += end - index
+            }
+            guard end < bytes.count else { break }
+            let byte = bytes[end]
+            let escape = escapes[Int(byte)]
+            target[at] = UInt8(ascii: "\\")
+            target[at + 1] = escape
+            at += 2
+            if escape == UInt8(ascii: "u") {
+                target[at] = UInt8(ascii: "0")
+                target[at + 1] = UInt8(ascii: "0")
+                target[at + 2] = hex.utf8Start[Int(byte >> 4)]
+                target[at + 3] = hex.utf8Start[Int(byte & 0xF)]
+                at += 4
+            }
+            index = end + 1
+        }
+        target[at] = UInt8(ascii: "\"")
+        assert(at + 1 == quotedLength)
+        return quotedLength
     }
 }
