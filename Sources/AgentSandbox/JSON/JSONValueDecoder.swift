@@ -9,7 +9,8 @@ public struct JSONValueDecoder {
 
     /// `working_dir` → `workingDir` (the rule of `JSONDecoder.KeyDecodingStrategy.convertFromSnakeCase`).
     public static func camelCase(_ key: String) -> String {
-        guard key.contains("_") else { return key }
+        guard key.utf8.contains(underscore) else { return key }
+        if let ascii = asciiCamelCase(key) { return ascii }
         let core = key.drop { $0 == "_" }
         let leading = key.prefix(key.count - core.count)
         let trimmed = core.reversed().drop { $0 == "_" }
@@ -18,6 +19,37 @@ public struct JSONValueDecoder {
         guard let first = words.first else { return key }
         let joined = words.dropFirst().reduce(String(first)) { $0 + $1.prefix(1).uppercased() + $1.dropFirst().lowercased() }
         return leading + joined + String(repeating: "_", count: trailingCount)
+    }
+
+    static let underscore = UInt8(ascii: "_")
+
+    /// The same rule byte by byte for ASCII keys (every schema key): no `Character` or Foundation work.
+    private static func asciiCamelCase(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard let start = bytes.firstIndex(where: { $0 != underscore }) else { return key }
+        let end = bytes.lastIndex(where: { $0 != underscore })! + 1
+        var output = [UInt8](bytes[..<start])
+        output.reserveCapacity(bytes.count)
+        var inFirstWord = true
+        var atWordStart = true
+        for byte in bytes[start..<end] {
+            if byte == underscore {
+                inFirstWord = false
+                atWordStart = true
+                continue
+            }
+            if inFirstWord {
+                output.append(byte)
+            } else if atWordStart {
+                output.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+            } else {
+                output.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+            }
+            atWordStart = false
+        }
+        output += bytes[end...]
+        return String(decoding: output, as: UTF8.self)
     }
 }
 
@@ -89,7 +121,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         self.fields = fields
         self.codingPath = codingPath
         var converted: [String: JSONValue] = [:]
-        for (key, field) in fields where key.contains("_") { converted[JSONValueDecoder.camelCase(key)] = field }
+        for (key, field) in fields where key.utf8.contains(JSONValueDecoder.underscore) { converted[JSONValueDecoder.camelCase(key)] = field }
         self.converted = converted
     }
 
@@ -110,6 +142,21 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try SingleContainer(decoder: try child(key)).decodeAny(type)
     }
+
+    // Optional fields in one lookup (the protocol's defaults look a key up three times).
+    private func present(_ key: Key) -> SingleContainer? {
+        guard let value = lookup(key), value != .null else { return nil }
+        return SingleContainer(decoder: ValueDecoder(value: value, codingPath: codingPath + [key]))
+    }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try present(key)?.decodeAny(type) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(key)?.decode(type) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(key)?.decode(type) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try SingleContainer(decoder: try child(key)).decode(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try SingleContainer(decoder: try child(key)).decode(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try SingleContainer(decoder: try child(key)).decode(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try SingleContainer(decoder: try child(key)).decode(type) }
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try child(key).container(keyedBy: type)
     }
