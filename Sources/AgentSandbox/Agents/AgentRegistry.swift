@@ -52,6 +52,14 @@ public final class AgentRegistry: Sendable {
         return agent
     }
 
+    /// The agent of a tool call when it is in memory and active, without suspending; nil when
+    /// `agentForToolCall` must decide (not cached, being deleted, suspended).
+    public func cachedAgentForToolCall(_ id: AgentID) -> Agent? {
+        if deleting.withLock({ $0.contains(id) }) { return nil }
+        guard let agent = cache.withLock({ $0[id] }), agent.state != .suspended else { return nil }
+        return agent
+    }
+
     /// The agent a tool call runs for: created on first use when implicit creation is on;
     /// 409 when suspended, 410 when deleted.
     public func agentForToolCall(_ id: AgentID) async throws -> Agent {

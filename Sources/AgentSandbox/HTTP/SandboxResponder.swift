@@ -13,7 +13,7 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
-            if request.uri.path.hasPrefix("/v1") { try await authenticate(request) }
+            if request.uri.path.hasPrefix("/v1"), let unknown = try unknownKey(in: request) { try await confirm(unknown) }
             let response = try await inner.respond(to: request, context: context)
             // The router answers unmatched routes (and its own HTTP errors) with an empty body.
             if response.status.code >= 400, response.headers[.contentType] == nil {
@@ -35,11 +35,18 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
         }
     }
 
-    private func authenticate(_ request: Request) async throws(ToolError) {
+    /// The API key of a request when it is not among the keys in memory (nil: known, the usual case,
+    /// checked without suspending); 401 when the request carries none.
+    private func unknownKey(in request: Request) throws(ToolError) -> String? {
         guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
             throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
         }
-        guard await keys.isValid(presented) else {
+        return keys.isKnown(presented) ? nil : presented
+    }
+
+    /// Accepts a key missing from memory only if the store has it now (a key created meanwhile).
+    private func confirm(_ presented: String) async throws(ToolError) {
+        guard await keys.isValidAfterReload(presented) else {
             throw ToolError(.unauthorized, "The API key is not valid. Use the key printed when the server first started, or set AGENT_SANDBOX_API_KEY.")
         }
     }

@@ -11,7 +11,12 @@ public struct ToolDispatcher: Sendable {
     func dispatch(agentID: AgentID, tool: String, input: JSONValue) async throws -> (Envelope, ToolError?) {
         let started = Date()
         _ = try services.tools.entry(named: tool)
-        let agent = try await services.agents.agentForToolCall(agentID)
+        let agent: Agent
+        if let cached = services.agents.cachedAgentForToolCall(agentID) {
+            agent = cached
+        } else {
+            agent = try await services.agents.agentForToolCall(agentID)
+        }
         try services.agents.beginCall(agent)
         defer { services.agents.finishCall(agentID) }
         var context = ToolContext(workspace: services.workspace(for: agent), configuration: services.configuration)

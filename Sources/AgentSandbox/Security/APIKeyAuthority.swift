@@ -41,15 +41,27 @@ public final class APIKeyAuthority: Sendable {
 
     /// The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`.
     public static func presentedKey(in headers: HTTPFields) -> String? {
-        if let key = headers[HTTPField.Name("x-api-key")!], !key.isEmpty { return key }
+        if let key = headers[apiKeyField], !key.isEmpty { return key }
         guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
         let key = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         return key.isEmpty ? nil : key
     }
 
+    static let apiKeyField = HTTPField.Name("x-api-key")!
+
     /// Checks a key; on a miss, re-reads the store (at most once a second) for keys added meanwhile.
     public func isValid(_ presented: String) async -> Bool {
         if matches(presented) { return true }
+        return await isValidAfterReload(presented)
+    }
+
+    /// Checks a key against the keys in memory only (no store access, no suspension).
+    func isKnown(_ presented: String) -> Bool {
+        matches(presented)
+    }
+
+    /// The miss path of `isValid`: re-reads the store (at most once a second) and checks again.
+    func isValidAfterReload(_ presented: String) async -> Bool {
         guard let store else { return false }
         let now = ContinuousClock.now
         let due = lastReload.withLock { last in
