@@ -25,7 +25,7 @@ extension Request {
     }
 
     /// The body as one `ByteBuffer`, up to `limit` bytes; 413 past it.
-    func collectBuffer(limit: Int) async throws -> ByteBuffer {
+    nonisolated(nonsending) func collectBuffer(limit: Int) async throws -> ByteBuffer {
         if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
             throw Self.tooLarge(limit)
         }
@@ -37,7 +37,7 @@ extension Request {
     }
 
     /// Collects and parses a JSON body (in place, no copy); an empty body is `{}` when `emptyIsObject`.
-    func jsonBody(limit: Int, emptyIsObject: Bool = false) async throws -> JSONValue {
+    nonisolated(nonsending) func jsonBody(limit: Int, emptyIsObject: Bool = false) async throws -> JSONValue {
         let buffer = try await collectBuffer(limit: limit)
         if buffer.readableBytes == 0, emptyIsObject { return .object([:]) }
         return try JSONCoding.parseBody(bytes: buffer.readableBytesView)

@@ -8,7 +8,9 @@ public struct ToolDispatcher: Sendable {
 
     /// Runs `tool` for `agentID` with `input`; a `ToolError` becomes the error envelope.
     /// Returns the envelope and the HTTP status it travels with.
-    func dispatch(agentID: AgentID, tool: String, input: JSONValue) async throws -> (Envelope, ToolError?) {
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): a call is one task, and each hop to the
+    /// generic executor cost a runtime switch per call.
+    nonisolated(nonsending) func dispatch(agentID: AgentID, tool: String, input: JSONValue) async throws -> (Envelope, ToolError?) {
         let started = Date()
         _ = try services.tools.entry(named: tool)
         let agent: Agent
