@@ -100,6 +100,39 @@ struct HotPathUnitTests {
         return leading + joined + String(repeating: "_", count: trailingCount)
     }
 
+    @Test func normalizedPathsAreReturnedAsTheGeneralRuleWouldGiveThem() {
+        let resolver = PathResolver(root: "/data/agent")
+        let pieces = ["a", "b", ".", "..", "...", ".x", "x.", "", "/", "//", "é", String(repeating: "n", count: 255), String(repeating: "n", count: 256)]
+        var random = SplitMix(state: 11)
+        for _ in 0..<3000 {
+            let raw = (0..<Int.random(in: 1...5, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined(separator: Bool.random(using: &random) ? "/" : "")
+            let fast = Result { () throws(ToolError) in try resolver.relative(raw, field: "path") }
+            let general = Result { () throws(ToolError) in try Self.generalRelative(raw) }
+            switch (fast, general) {
+            case (.success(let a), .success(let b)): #expect(a == b, "\(raw)")
+            case (.failure(let a), .failure(let b)): #expect(a.code == b.code, "\(raw)")
+            default: Issue.record("\(raw): \(fast) vs \(general)")
+            }
+        }
+    }
+
+    /// `PathResolver.relative` for relative paths, as written before its fast path.
+    static func generalRelative(_ raw: String) throws(ToolError) -> String {
+        if raw.hasPrefix("/") { throw ToolError(.pathOutsideWorkspace, "absolute") }
+        var components: [Substring] = []
+        for component in raw.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." {
+                if components.popLast() == nil { throw ToolError(.pathOutsideWorkspace, "..") }
+                continue
+            }
+            guard component.utf8.count <= 255 else { throw ToolError.invalidField("path", "long") }
+            components.append(component)
+        }
+        if components.isEmpty { throw ToolError.invalidField("path", "empty") }
+        return components.joined(separator: "/")
+    }
+
     @Test func metricsRenderCountsByToolAndStatus() {
         let metrics = Metrics()
         metrics.recordCall(tool: "file_read", status: "ok", seconds: 0.5)

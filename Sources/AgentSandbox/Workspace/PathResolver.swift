@@ -26,6 +26,7 @@ public struct PathResolver: Sendable {
         if raw.utf8.count >= Int(PATH_MAX) {
             throw ToolError.invalidField(field, "is \(raw.utf8.count) bytes long; paths must be shorter than \(PATH_MAX) bytes.")
         }
+        if Self.isNormalized(raw) { return raw }
         var path = Substring(raw)
         if path.hasPrefix("/") {
             if let inside = strip(prefix: root, from: path) ?? strip(prefix: Self.virtualRoot, from: path) {
@@ -52,6 +53,25 @@ public struct PathResolver: Sendable {
             throw ToolError.invalidField(field, raw.isEmpty ? "must not be empty: name a file relative to the workspace root." : "names the workspace root itself; name a file inside it.")
         }
         return components.joined(separator: "/")
+    }
+
+    /// True when `raw` is already what `relative` returns: relative, no empty, `.` or `..` component,
+    /// no trailing slash, every component at most NAME_MAX bytes (most paths agents send).
+    static func isNormalized(_ raw: String) -> Bool {
+        var length = 0
+        var onlyDots = true
+        for byte in raw.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (onlyDots && length <= 2) { return false }
+                length = 0
+                onlyDots = true
+                continue
+            }
+            length += 1
+            if length > Int(NAME_MAX) { return false }
+            if byte != UInt8(ascii: ".") { onlyDots = false }
+        }
+        return length > 0 && !(onlyDots && length <= 2)
     }
 
     private func strip(prefix: String, from path: Substring) -> Substring? {
