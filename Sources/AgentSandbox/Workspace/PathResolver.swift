@@ -15,8 +15,12 @@ public struct PathResolver: Sendable {
     /// The mount point clients may use for the workspace in absolute paths.
     public static let virtualRoot = "/workspace"
 
-    public init(root: String) {
+    /// The root opened once for the agent's calls (`RootDescriptorCache`); nil: open it per call.
+    public let rootDescriptor: RootDescriptor?
+
+    public init(root: String, rootDescriptor: RootDescriptor? = nil) {
         self.root = root
+        self.rootDescriptor = rootDescriptor
     }
 
     /// Validates `raw` and returns it relative to the root, normalised (no `.`, no `..`, no `//`).
@@ -90,6 +94,11 @@ public struct PathResolver: Sendable {
     /// Opens `relative` beneath the root with `openat2`; maps escapes to `PATH_OUTSIDE_WORKSPACE`.
     /// The caller closes the descriptor.
     public func open(_ relative: String, flags: Int32, mode: mode_t = 0, display: String? = nil) throws(ToolError) -> Int32 {
+        if let rootDescriptor {
+            return try withExtendedLifetime(rootDescriptor) { () throws(ToolError) in
+                try open(relative, beneath: rootDescriptor.fd, flags: flags, mode: mode, display: display)
+            }
+        }
         let rootFD = try openRoot()
         defer { close(rootFD) }
         return try open(relative, beneath: rootFD, flags: flags, mode: mode, display: display)
