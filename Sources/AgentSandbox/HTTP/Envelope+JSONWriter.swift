@@ -8,8 +8,18 @@ import NIOCore
 /// Writes the same document as `JSONCoding.makeEncoder()`: the nine core keys always present
 /// (`null` when unused), extras after them, keys sorted, slashes not escaped, UTF-8 as is.
 extension Envelope {
-    /// The core keys in sorted (wire) order.
-    static let sortedCoreKeys = coreKeys.sorted()
+    /// The core fields in sorted (wire) order, each with its `"key":` prefix written once.
+    private enum CoreField: CaseIterable {
+        case content, error, exitCode, matches, path, status, stderr, stdout, url
+    }
+    private static let sortedCore: [(key: String, prefix: [UInt8], field: CoreField)] = {
+        let fields: [(String, CoreField)] = [
+            ("content", .content), ("error", .error), ("exit_code", .exitCode), ("matches", .matches), ("path", .path),
+            ("status", .status), ("stderr", .stderr), ("stdout", .stdout), ("url", .url),
+        ]
+        precondition(fields.map(\.0) == coreKeys.sorted(), "the writer lists every core key in order")
+        return fields.map { key, field in (key, Array("\"\(key)\":".utf8), field) }
+    }()
 
     public func jsonBytes() -> [UInt8] {
         Array(jsonBuffer().readableBytesView)
@@ -18,41 +28,42 @@ extension Envelope {
     /// The document in one buffer, sized up front: the response body as is.
     func jsonBuffer() -> ByteBuffer {
         var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
-        let extraKeys = extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
+        let extraKeys = extras.isEmpty ? [] : extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
         writer.output.writeInteger(UInt8(ascii: "{"))
-        var first = true
         var extra = extraKeys.startIndex
-        func field(_ key: String, _ write: (inout JSONByteWriter) -> Void) {
-            if !first { writer.output.writeInteger(UInt8(ascii: ",")) }
-            first = false
-            writer.string(key)
-            writer.output.writeInteger(UInt8(ascii: ":"))
-            write(&writer)
-        }
-        for core in Self.sortedCoreKeys {
-            while extra < extraKeys.endIndex, extraKeys[extra] < core {
-                let key = extraKeys[extra]
-                field(key) { $0.value(extras[key]!) }
+        for (index, core) in Self.sortedCore.enumerated() {
+            while extra < extraKeys.endIndex, extraKeys[extra] < core.key {
+                writer.string(extraKeys[extra])
+                writer.output.writeInteger(UInt8(ascii: ":"))
+                writer.value(extras[extraKeys[extra]]!)
+                writer.output.writeInteger(UInt8(ascii: ","))
                 extra += 1
             }
-            field(core) { writeCore(core, into: &$0) }
+            writer.output.writeBytes(core.prefix)
+            write(core.field, into: &writer)
+            if index < Self.sortedCore.count - 1 { writer.output.writeInteger(UInt8(ascii: ",")) }
         }
-        for key in extraKeys[extra...] { field(key) { $0.value(extras[key]!) } }
+        for key in extraKeys[extra...] {
+            writer.output.writeInteger(UInt8(ascii: ","))
+            writer.string(key)
+            writer.output.writeInteger(UInt8(ascii: ":"))
+            writer.value(extras[key]!)
+        }
         writer.output.writeInteger(UInt8(ascii: "}"))
         return writer.output
     }
 
-    private func writeCore(_ key: String, into writer: inout JSONByteWriter) {
-        switch key {
-        case "status": writer.string(status.rawValue)
-        case "stdout": writer.optionalString(stdout)
-        case "stderr": writer.optionalString(stderr)
-        case "exit_code": writer.value(exitCode.map { .number(Double($0)) } ?? .null)
-        case "content": writer.optionalString(content)
-        case "path": writer.optionalString(path)
-        case "matches": writer.value(matches.map(JSONValue.array) ?? .null)
-        case "url": writer.optionalString(url)
-        default: writer.optionalString(error)
+    private func write(_ field: CoreField, into writer: inout JSONByteWriter) {
+        switch field {
+        case .status: writer.string(status.rawValue)
+        case .stdout: writer.optionalString(stdout)
+        case .stderr: writer.optionalString(stderr)
+        case .exitCode: writer.value(exitCode.map { .number(Double($0)) } ?? .null)
+        case .content: writer.optionalString(content)
+        case .path: writer.optionalString(path)
+        case .matches: writer.value(matches.map(JSONValue.array) ?? .null)
+        case .url: writer.optionalString(url)
+        case .error: writer.optionalString(error)
         }
     }
 }
