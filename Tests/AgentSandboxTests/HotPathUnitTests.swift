@@ -133,6 +133,18 @@ struct HotPathUnitTests {
         return components.joined(separator: "/")
     }
 
+    @Test func onlyPlainEnvelopeCallPathsSkipTheRouter() {
+        let id = "3f2b6c1e-8d4a-4b7e-9c21-5a6d7e8f9a0b"
+        #expect(ToolDispatcher.envelopeCallTarget(method: .post, path: "/v1/agents/\(id)/sandbox/file_read")! == (id, "file_read"))
+        #expect(ToolDispatcher.envelopeCallTarget(method: .post, path: "/v1/agents/X_y-1/sandbox/nope")! == ("X_y-1", "nope"))
+        for path in ["/v1/agents/\(id)/sandbox/file_read/", "/v1/agents/\(id)/sandbox/", "/v1/agents//sandbox/bash", "/v1/agents/\(id)//sandbox/bash",
+                     "/v1/agents/\(id)/sandbox/file%5Fread", "/v1/agents/\(id)/tools/call", "/v1/agents/\(id)/workspace/file_read",
+                     "/v1/agents/\(id)/sandbox/a/b", "/V1/agents/\(id)/sandbox/bash", "/v1/agents/\(id)/Sandbox/bash", "v1/agents/\(id)/sandbox/bash", "/v1/agents/é/sandbox/bash"] {
+            #expect(ToolDispatcher.envelopeCallTarget(method: .post, path: path) == nil, "\(path)")
+        }
+        #expect(ToolDispatcher.envelopeCallTarget(method: .get, path: "/v1/agents/\(id)/sandbox/file_read") == nil)
+    }
+
     @Test func metricsRenderCountsByToolAndStatus() {
         let metrics = Metrics()
         metrics.recordCall(tool: "file_read", status: "ok", seconds: 0.5)
