@@ -71,7 +71,8 @@ public enum SandboxServer {
     /// The HTTP application over `services`.
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = buildRouter(services: services)
-        let responder = SandboxResponder(inner: router.buildResponder(), keys: services.keys, logger: services.logger)
+        let responder = SandboxResponder(
+            inner: router.buildResponder(), keys: services.keys, logger: services.logger, toolCalls: ToolDispatcher(services: services))
         return Application(
             responder: responder,
             server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in

@@ -16,6 +16,7 @@ public final class AgentRegistry: Sendable {
     /// Agents being deleted: their calls get 410 while their processes and files go.
     private let deleting = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
+    private let roots = RootDescriptorCache()
 
     public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
@@ -33,6 +34,7 @@ public final class AgentRegistry: Sendable {
         let encoded = settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
         let agent = try makeAgent(record)
+        roots.forget(id)
         try prepareWorkspace(agent, fresh: created)
         cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
         cache.withLock { $0[id] = agent }
@@ -49,6 +51,14 @@ public final class AgentRegistry: Sendable {
         if record.state == .deleted { throw Self.deletedError(id) }
         let agent = try makeAgent(record)
         cache.withLock { $0[id] = agent }
+        return agent
+    }
+
+    /// The agent of a tool call when it is in memory and active, without suspending; nil when
+    /// `agentForToolCall` must decide (not cached, being deleted, suspended).
+    public func cachedAgentForToolCall(_ id: AgentID) -> Agent? {
+        if deleting.withLock({ $0.contains(id) }) { return nil }
+        guard let agent = cache.withLock({ $0[id] }), agent.state != .suspended else { return nil }
         return agent
     }
 
@@ -80,6 +90,8 @@ public final class AgentRegistry: Sendable {
         deleting.withLock { _ = $0.insert(id) }
         defer { deleting.withLock { _ = $0.remove(id) } }
         cache.withLock { $0[id] = nil }
+        roots.forget(id)
+        defer { roots.forget(id) }
         try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
         await notifyEnd(id, .deleted)
         let isolated = configuration.launchIdentity(for: agent.identity) != nil
@@ -104,6 +116,16 @@ public final class AgentRegistry: Sendable {
         let updated = agent
         cache.withLock { $0[id] = updated }
         return updated
+    }
+
+    /// The agent's workspace root, opened once and shared by its calls (nil: open it per call).
+    public func rootDescriptor(for agent: Agent) -> RootDescriptor? {
+        roots.descriptor(for: agent.id, path: agent.workspacePath)
+    }
+
+    /// The agent's workspace directory was replaced (an archive import): its next call opens the new one.
+    public func workspaceReplaced(_ id: AgentID) {
+        roots.forget(id)
     }
 
     /// Counts a call against the agent's concurrency limit (429 past it); `finish` releases it.

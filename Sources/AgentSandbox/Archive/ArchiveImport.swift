@@ -20,6 +20,8 @@ struct ArchiveImport: Sendable {
     let stagingParent: String
     let limits: ImportLimits
     let mode: ImportMode
+    /// Called right after `replace` swaps the new tree in (shared root descriptors must be dropped).
+    var replaced: @Sendable () -> Void = {}
 
     func run(feed: ImportFeed) throws(ArchiveError) -> ImportReport {
         defer { feed.stop() }
@@ -44,7 +46,9 @@ struct ArchiveImport: Sendable {
             throw feed.failure ?? error
         }
         switch mode {
-        case .replace: try swap(staging)
+        case .replace:
+            try swap(staging)
+            replaced()
         case .merge: try merge(staging, report: &report)
         }
         return report

@@ -48,9 +48,13 @@ struct AgentRoutes: Sendable {
 /// `/healthz`, `/metrics`, `/v1/tools`.
 struct MetaRoutes: Sendable {
     let services: SandboxServices
+    static let healthy = ByteBuffer(string: #"{"status":"ok"}"#)
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/healthz") { _, _ in Response.json(JSONValue.object(["status": "ok"])) }
+        // A constant: the benchmarks' ceiling is this route (scripts/bench-files), so it does no work.
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: Self.healthy))
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: services.metrics.render())))
         }

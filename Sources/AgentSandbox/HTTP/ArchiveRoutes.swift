@@ -77,7 +77,8 @@ struct ArchiveRoutes: Sendable {
         let job = ArchiveImport(
             workspacePath: agent.workspacePath, owner: services.configuration.launchIdentity(for: agent.identity),
             stagingParent: services.configuration.stateDirectory.appendingPathComponent("imports").path,
-            limits: ImportLimits(maxBytes: limits.archiveImportBytes, maxEntries: limits.archiveImportEntries), mode: mode)
+            limits: ImportLimits(maxBytes: limits.archiveImportBytes, maxEntries: limits.archiveImportEntries), mode: mode,
+            replaced: { [agents = services.agents] in agents.workspaceReplaced(id) })
         let feed = ImportFeed()
         let importing = Task { try await Thread.run(name: "archive-import") { () throws(ArchiveError) in try job.run(feed: feed) } }
 

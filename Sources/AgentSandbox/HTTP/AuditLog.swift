@@ -41,25 +41,36 @@ public final class AuditLog: Sendable {
 }
 
 /// Request counters for `/metrics` (Prometheus text format).
+///
+/// Counted by tool and status as given; the label text is built only when `/metrics` is read.
 public final class Metrics: Sendable {
-    private let calls = Mutex<[String: Int]>([:])
-    private let durations = Mutex<[String: Double]>([:])
+    private struct Counters {
+        var calls: [String: [String: Int]] = [:]
+        var seconds: [String: Double] = [:]
+    }
+    private let counters = Mutex(Counters())
 
     public init() {}
 
     public func recordCall(tool: String, status: String, seconds: Double) {
-        let key = "tool=\"\(tool)\",status=\"\(status)\""
-        calls.withLock { $0[key, default: 0] += 1 }
-        durations.withLock { $0["tool=\"\(tool)\"", default: 0] += seconds }
+        counters.withLock { counters in
+            counters.calls[tool, default: [:]][status, default: 0] += 1
+            counters.seconds[tool, default: 0] += seconds
+        }
     }
 
     public func render() -> String {
+        let counters = counters.withLock { $0 }
+        var calls: [(String, Int)] = []
+        for (tool, byStatus) in counters.calls {
+            for (status, count) in byStatus { calls.append(("tool=\"\(tool)\",status=\"\(status)\"", count)) }
+        }
         var lines = ["# HELP agentsandbox_tool_calls_total Tool calls by tool and status.", "# TYPE agentsandbox_tool_calls_total counter"]
-        for (labels, count) in calls.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+        for (labels, count) in calls.sorted(by: { $0.0 < $1.0 }) {
             lines.append("agentsandbox_tool_calls_total{\(labels)} \(count)")
         }
         lines += ["# HELP agentsandbox_tool_call_seconds_total Time spent in tool calls.", "# TYPE agentsandbox_tool_call_seconds_total counter"]
-        for (labels, seconds) in durations.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+        for (labels, seconds) in counters.seconds.map({ ("tool=\"\($0.key)\"", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             lines.append("agentsandbox_tool_call_seconds_total{\(labels)} \(seconds)")
         }
         return lines.joined(separator: "\n") + "\n"

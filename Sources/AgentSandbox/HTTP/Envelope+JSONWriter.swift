@@ -8,106 +8,72 @@ import NIOCore
 /// Writes the same document as `JSONCoding.makeEncoder()`: the nine core keys always present
 /// (`null` when unused), extras after them, keys sorted, slashes not escaped, UTF-8 as is.
 extension Envelope {
-    public func jsonBytes() -> [UInt8] {
-        var fields: [(String, JSONValue)] = [
-            ("status", .string(status.rawValue)),
-            ("stdout", stdout.map(JSONValue.string) ?? .null),
-            ("stderr", stderr.map(JSONValue.string) ?? .null),
-            ("exit_code", exitCode.map { .number(Double($0)) } ?? .null),
-            ("content", content.map(JSONValue.string) ?? .null),
-            ("path", path.map(JSONValue.string) ?? .null),
-            ("matches", matches.map(JSONValue.array) ?? .null),
-            ("url", url.map(JSONValue.string) ?? .null),
-            ("error", error.map(JSONValue.string) ?? .null),
+    /// The core fields in sorted (wire) order, each with its `"key":` prefix written once.
+    private enum CoreField: CaseIterable {
+        case content, error, exitCode, matches, path, status, stderr, stdout, url
+    }
+    private static let sortedCore: [(key: String, prefix: [UInt8], field: CoreField)] = {
+        let fields: [(String, CoreField)] = [
+            ("content", .content), ("error", .error), ("exit_code", .exitCode), ("matches", .matches), ("path", .path),
+            ("status", .status), ("stderr", .stderr), ("stdout", .stdout), ("url", .url),
         ]
-        for (key, value) in extras where !Self.coreKeys.contains(key) { fields.append((key, value)) }
-        fields.sort { $0.0 < $1.0 }
-        var writer = JSONByteWriter()
-        writer.output.reserveCapacity(256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
-        writer.object(fields)
+        precondition(fields.map(\.0) == coreKeys.sorted(), "the writer lists every core key in order")
+        return fields.map { key, field in (key, Array("\"\(key)\":".utf8), field) }
+    }()
+
+    public func jsonBytes() -> [UInt8] {
+        Array(jsonBuffer().readableBytesView)
+    }
+
+    /// The document in one buffer, sized up front: the response body as is.
+    func jsonBuffer() -> ByteBuffer {
+        var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
+        let extraKeys = extras.isEmpty ? [] : extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
+        writer.output.writeInteger(UInt8(ascii: "{"))
+        var extra = extraKeys.startIndex
+        for (index, core) in Self.sortedCore.enumerated() {
+            while extra < extraKeys.endIndex, extraKeys[extra] < core.key {
+                writer.string(extraKeys[extra])
+                writer.output.writeInteger(UInt8(ascii: ":"))
+                writer.value(extras[extraKeys[extra]]!)
+                writer.output.writeInteger(UInt8(ascii: ","))
+                extra += 1
+            }
+            writer.output.writeBytes(core.prefix)
+            write(core.field, into: &writer)
+            if index < Self.sortedCore.count - 1 { writer.output.writeInteger(UInt8(ascii: ",")) }
+        }
+        for key in extraKeys[extra...] {
+            writer.output.writeInteger(UInt8(ascii: ","))
+            writer.string(key)
+            writer.output.writeInteger(UInt8(ascii: ":"))
+            writer.value(extras[key]!)
+        }
+        writer.output.writeInteger(UInt8(ascii: "}"))
         return writer.output
+    }
+
+    private func write(_ field: CoreField, into writer: inout JSONByteWriter) {
+        switch field {
+        case .status: writer.string(status.rawValue)
+        case .stdout: writer.optionalString(stdout)
+        case .stderr: writer.optionalString(stderr)
+        case .exitCode: writer.value(exitCode.map { .number(Double($0)) } ?? .null)
+        case .content: writer.optionalString(content)
+        case .path: writer.optionalString(path)
+        case .matches: writer.value(matches.map(JSONValue.array) ?? .null)
+        case .url: writer.optionalString(url)
+        case .error: writer.optionalString(error)
+        }
     }
 }
 
 extension Response {
-    /// An envelope response, written by `Envelope.jsonBytes()` (preferred over the generic
+    /// An envelope response, written by `Envelope.jsonBuffer()` (preferred over the generic
     /// `json(_:status:headers:)` for envelopes by overload resolution).
     static func json(_ envelope: Envelope, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: envelope.jsonBytes())))
-    }
-}
-
-/// Appends JSON text to a byte array.
-struct JSONByteWriter {
-    var output: [UInt8] = []
-
-    mutating func object(_ fields: [(String, JSONValue)]) {
-        output.append(UInt8(ascii: "{"))
-        for (index, (key, value)) in fields.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            string(key)
-            output.append(UInt8(ascii: ":"))
-            self.value(value)
-        }
-        output.append(UInt8(ascii: "}"))
-    }
-
-    mutating func value(_ value: JSONValue) {
-        switch value {
-        case .null: output += "null".utf8
-        case .bool(let flag): output += (flag ? "true" : "false").utf8
-        case .number(let number): self.number(number)
-        case .string(let text): string(text)
-        case .array(let items):
-            output.append(UInt8(ascii: "["))
-            for (index, item) in items.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                self.value(item)
-            }
-            output.append(UInt8(ascii: "]"))
-        case .object(let fields):
-            object(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        }
-    }
-
-    private mutating func number(_ number: Double) {
-        if number.rounded() == number, abs(number) < 1e15 {
-            output += String(Int64(number)).utf8
-        } else if number.isFinite {
-            output += String(number).utf8
-        } else {
-            output += "null".utf8
-        }
-    }
-
-    /// A JSON string: `"` and `\` escaped, control characters as `\n`, `\t`, … or `\u00XX`.
-    mutating func string(_ text: String) {
-        output.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { bytes in
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                output += UnsafeBufferPointer(rebasing: bytes[start..<index])
-                start = index + 1
-                switch byte {
-                case 0x22: output += #"\""#.utf8
-                case 0x5C: output += #"\\"#.utf8
-                case 0x0A: output += #"\n"#.utf8
-                case 0x0D: output += #"\r"#.utf8
-                case 0x09: output += #"\t"#.utf8
-                case 0x08: output += #"\b"#.utf8
-                case 0x0C: output += #"\f"#.utf8
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    output += #"\u00"#.utf8
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0xF)])
-                }
-            }
-            output += UnsafeBufferPointer(rebasing: bytes[start...])
-        }
-        output.append(UInt8(ascii: "\""))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: envelope.jsonBuffer()))
     }
 }

@@ -21,22 +21,26 @@ extension Response {
 extension Request {
     /// Collects the body up to `limit` bytes; 413 past it (checked on Content-Length first).
     func collectBody(limit: Int) async throws -> Data {
+        Data(try await collectBuffer(limit: limit).readableBytesView)
+    }
+
+    /// The body as one `ByteBuffer`, up to `limit` bytes; 413 past it.
+    nonisolated(nonsending) func collectBuffer(limit: Int) async throws -> ByteBuffer {
         if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
             throw Self.tooLarge(limit)
         }
         do {
-            let buffer = try await body.collect(upTo: limit)
-            return Data(buffer.readableBytesView)
+            return try await body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw Self.tooLarge(limit)
         }
     }
 
-    /// Collects and parses a JSON body; an empty body is `{}` when `emptyIsObject`.
-    func jsonBody(limit: Int, emptyIsObject: Bool = false) async throws -> JSONValue {
-        let data = try await collectBody(limit: limit)
-        if data.isEmpty, emptyIsObject { return .object([:]) }
-        return try JSONCoding.parseBody(data)
+    /// Collects and parses a JSON body (in place, no copy); an empty body is `{}` when `emptyIsObject`.
+    nonisolated(nonsending) func jsonBody(limit: Int, emptyIsObject: Bool = false) async throws -> JSONValue {
+        let buffer = try await collectBuffer(limit: limit)
+        if buffer.readableBytes == 0, emptyIsObject { return .object([:]) }
+        return try JSONCoding.parseBody(bytes: buffer.readableBytesView)
     }
 
     private static func tooLarge(_ limit: Int) -> ToolError {

@@ -10,11 +10,21 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
     let inner: Inner
     let keys: APIKeyAuthority
     let logger: Logger
+    /// Answers `POST /v1/agents/{id}/sandbox/{tool}` — every envelope tool call — without the router's
+    /// path matching (the same handler the router runs for that route); nil: everything via the router.
+    var toolCalls: ToolDispatcher?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
-            if request.uri.path.hasPrefix("/v1") { try await authenticate(request) }
-            let response = try await inner.respond(to: request, context: context)
+            if request.uri.path.hasPrefix("/v1"), let unknown = try unknownKey(in: request) { try await confirm(unknown) }
+            let response: Response
+            if let toolCalls, let target = ToolDispatcher.envelopeCallTarget(method: request.method, path: request.uri.path) {
+                response = try await Self.direct(request, context: context) {
+                    try await toolCalls.envelopeCall(request, agentID: target.agentID, tool: target.tool)
+                }
+            } else {
+                response = try await inner.respond(to: request, context: context)
+            }
             // The router answers unmatched routes (and its own HTTP errors) with an empty body.
             if response.status.code >= 400, response.headers[.contentType] == nil {
                 return .error(Self.map(HTTPError(response.status)))
@@ -35,12 +45,28 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
         }
     }
 
-    private func authenticate(_ request: Request) async throws(ToolError) {
+    /// The API key of a request when it is not among the keys in memory (nil: known, the usual case,
+    /// checked without suspending); 401 when the request carries none.
+    private func unknownKey(in request: Request) throws(ToolError) -> String? {
         guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
             throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
         }
-        guard await keys.isValid(presented) else {
+        return keys.isKnown(presented) ? nil : presented
+    }
+
+    /// Accepts a key missing from memory only if the store has it now (a key created meanwhile).
+    private func confirm(_ presented: String) async throws(ToolError) {
+        guard await keys.isValidAfterReload(presented) else {
             throw ToolError(.unauthorized, "The API key is not valid. Use the key printed when the server first started, or set AGENT_SANDBOX_API_KEY.")
+        }
+    }
+
+    /// Runs a handler as `RouterResponder` does: its `HTTPResponseError`s become their own responses.
+    private static func direct(_ request: Request, context: Context, _ handler: () async throws -> Response) async throws -> Response {
+        do {
+            return try await handler()
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
         }
     }
 

@@ -18,6 +18,6 @@ public struct SandboxServices: Sendable {
     /// The workspace of `agent`, ready for tools.
     public func workspace(for agent: Agent) -> Workspace {
         Workspace(agent: agent, launchIdentity: configuration.launchIdentity(for: agent.identity), launcher: launcher, network: agent.settings.network ?? configuration.network,
-                  limits: agents.limits(of: agent))
+                  limits: agents.limits(of: agent), rootDescriptor: agents.rootDescriptor(for: agent))
     }
 }

@@ -18,9 +18,14 @@ public enum JSONCoding {
 
     /// Decodes a request body into a `JSONValue`, mapping syntax errors to a 400 the caller can act on.
     public static func parseBody(_ data: Data) throws(ToolError) -> JSONValue {
-        if data.isEmpty { throw ToolError(.invalidRequest, "The request body is empty; send a JSON object.") }
+        try parseBody(bytes: data)
+    }
+
+    /// `parseBody` over any bytes (a request's `ByteBuffer` view is parsed in place).
+    public static func parseBody(bytes: some Collection<UInt8>) throws(ToolError) -> JSONValue {
+        if bytes.isEmpty { throw ToolError(.invalidRequest, "The request body is empty; send a JSON object.") }
         do {
-            return try JSONParser.parse(data)
+            return try JSONParser.parse(bytes)
         } catch {
             throw ToolError(.invalidRequest, "The request body is not valid JSON (\(error.description)). Send a JSON object.")
         }

@@ -11,15 +11,19 @@ public struct JSONParser {
 
     /// Parses one complete document; trailing non-space bytes are an error.
     public static func parse(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> JSONValue {
-        let array = Array(bytes)
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in Result { () throws(SyntaxError) in try parse(buffer: buffer) } }
+        if let contiguous { return try contiguous.get() }
+        return try Array(bytes).withUnsafeBufferPointer { buffer in Result { () throws(SyntaxError) in try parse(buffer: buffer) } }.get()
+    }
+
+    /// Parses one complete document in `buffer` (no copy).
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> JSONValue {
         do {
-            return try array.withUnsafeBufferPointer { buffer in
-                var parser = Reader(bytes: buffer)
-                let value = try parser.value(depth: 0)
-                parser.skipSpace()
-                if parser.index != buffer.count { throw SyntaxError(offset: parser.index, reason: "unexpected data after the document") }
-                return value
-            }
+            var parser = Reader(bytes: buffer)
+            let value = try parser.value(depth: 0)
+            parser.skipSpace()
+            if parser.index != buffer.count { throw SyntaxError(offset: parser.index, reason: "unexpected data after the document") }
+            return value
         } catch let error as SyntaxError {
             throw error
         } catch {

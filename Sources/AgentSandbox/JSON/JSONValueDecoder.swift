@@ -6,19 +6,6 @@ public struct JSONValueDecoder {
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
         try T(from: ValueDecoder(value: value, codingPath: []))
     }
-
-    /// `working_dir` → `workingDir` (the rule of `JSONDecoder.KeyDecodingStrategy.convertFromSnakeCase`).
-    public static func camelCase(_ key: String) -> String {
-        guard key.contains("_") else { return key }
-        let core = key.drop { $0 == "_" }
-        let leading = key.prefix(key.count - core.count)
-        let trimmed = core.reversed().drop { $0 == "_" }
-        let trailingCount = core.count - trimmed.count
-        let words = String(core.dropLast(trailingCount)).split(separator: "_", omittingEmptySubsequences: true)
-        guard let first = words.first else { return key }
-        let joined = words.dropFirst().reduce(String(first)) { $0 + $1.prefix(1).uppercased() + $1.dropFirst().lowercased() }
-        return leading + joined + String(repeating: "_", count: trailingCount)
-    }
 }
 
 private struct ValueDecoder: Decoder {
@@ -89,7 +76,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         self.fields = fields
         self.codingPath = codingPath
         var converted: [String: JSONValue] = [:]
-        for (key, field) in fields where key.contains("_") { converted[JSONValueDecoder.camelCase(key)] = field }
+        for (key, field) in fields where key.utf8.contains(JSONValueDecoder.underscore) { converted[JSONValueDecoder.camelCase(key)] = field }
         self.converted = converted
     }
 
@@ -110,6 +97,51 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try SingleContainer(decoder: try child(key)).decodeAny(type)
     }
+
+    // Primitive fields straight from the value, optional ones in one lookup (the protocol's defaults look
+    // a key up three times); the coding path is built only for an error.
+    private func value(_ key: Key) throws -> JSONValue {
+        guard let value = lookup(key) else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "Missing `\(key.stringValue)`."))
+        }
+        return value
+    }
+    private func present(_ key: Key) -> JSONValue? {
+        guard let value = lookup(key) else { return nil }
+        if case .null = value { return nil }
+        return value
+    }
+    private func mismatch(_ type: Any.Type, _ value: JSONValue, _ key: Key) -> DecodingError {
+        ValueDecoder(value: value, codingPath: codingPath + [key]).mismatch(type)
+    }
+    private func string(_ value: JSONValue, _ key: Key) throws -> String {
+        guard case .string(let text) = value else { throw mismatch(String.self, value, key) }
+        return text
+    }
+    private func bool(_ value: JSONValue, _ key: Key) throws -> Bool {
+        guard case .bool(let flag) = value else { throw mismatch(Bool.self, value, key) }
+        return flag
+    }
+    private func int(_ value: JSONValue, _ key: Key) throws -> Int {
+        guard case .number(let number) = value, number.rounded() == number, let exact = Int(exactly: number) else { throw mismatch(Int.self, value, key) }
+        return exact
+    }
+    private func double(_ value: JSONValue, _ key: Key) throws -> Double {
+        guard case .number(let number) = value else { throw mismatch(Double.self, value, key) }
+        return number
+    }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let value = present(key) else { return nil }
+        return try SingleContainer(decoder: ValueDecoder(value: value, codingPath: codingPath + [key])).decodeAny(type)
+    }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(key).map { try string($0, key) } }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(key).map { try bool($0, key) } }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(key).map { try int($0, key) } }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(key).map { try double($0, key) } }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try string(try value(key), key) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try bool(try value(key), key) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try int(try value(key), key) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try double(try value(key), key) }
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try child(key).container(keyedBy: type)
     }

@@ -136,7 +136,7 @@ public final class Store: Sendable {
             // record through Codable was a tenth of the server's CPU.
             let insert = try db.cachedStatement(sql: "INSERT INTO audit_log (agent_id, tool, started_at, duration_ms, status, bytes) VALUES (?, ?, ?, ?, ?, ?)")
             for entry in entries {
-                try insert.execute(arguments: [entry.agentId, entry.tool, entry.startedAt, entry.durationMs, entry.status, entry.bytes])
+                try insert.execute(arguments: [entry.agentId, entry.tool, entry.startedAt.storageValue, entry.durationMs, entry.status, entry.bytes])
                 lastUse[entry.agentId] = max(lastUse[entry.agentId] ?? entry.startedAt, entry.startedAt)
             }
             for (agent, date) in lastUse {

@@ -55,7 +55,7 @@ public struct ToolRegistry: Sendable {
     }
 
     /// Validates `input` against the tool's schema and runs it.
-    public func call(_ name: String, input: JSONValue, schemas: SchemaCatalog, context: ToolContext) async throws -> Envelope {
+    nonisolated(nonsending) public func call(_ name: String, input: JSONValue, schemas: SchemaCatalog, context: ToolContext) async throws -> Envelope {
         let entry = try entry(named: name)
         guard let validator = schemas.validator(for: name) else {
             throw ToolError(.internalError, "No schema is published for tool '\(name)'.")

@@ -15,8 +15,12 @@ public struct PathResolver: Sendable {
     /// The mount point clients may use for the workspace in absolute paths.
     public static let virtualRoot = "/workspace"
 
-    public init(root: String) {
+    /// The root opened once for the agent's calls (`RootDescriptorCache`); nil: open it per call.
+    public let rootDescriptor: RootDescriptor?
+
+    public init(root: String, rootDescriptor: RootDescriptor? = nil) {
         self.root = root
+        self.rootDescriptor = rootDescriptor
     }
 
     /// Validates `raw` and returns it relative to the root, normalised (no `.`, no `..`, no `//`).
@@ -26,6 +30,7 @@ public struct PathResolver: Sendable {
         if raw.utf8.count >= Int(PATH_MAX) {
             throw ToolError.invalidField(field, "is \(raw.utf8.count) bytes long; paths must be shorter than \(PATH_MAX) bytes.")
         }
+        if Self.isNormalized(raw) { return raw }
         var path = Substring(raw)
         if path.hasPrefix("/") {
             if let inside = strip(prefix: root, from: path) ?? strip(prefix: Self.virtualRoot, from: path) {
@@ -54,6 +59,25 @@ public struct PathResolver: Sendable {
         return components.joined(separator: "/")
     }
 
+    /// True when `raw` is already what `relative` returns: relative, no empty, `.` or `..` component,
+    /// no trailing slash, every component at most NAME_MAX bytes (most paths agents send).
+    static func isNormalized(_ raw: String) -> Bool {
+        var length = 0
+        var onlyDots = true
+        for byte in raw.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (onlyDots && length <= 2) { return false }
+                length = 0
+                onlyDots = true
+                continue
+            }
+            length += 1
+            if length > Int(NAME_MAX) { return false }
+            if byte != UInt8(ascii: ".") { onlyDots = false }
+        }
+        return length > 0 && !(onlyDots && length <= 2)
+    }
+
     private func strip(prefix: String, from path: Substring) -> Substring? {
         if path == prefix { return "" }
         if path.hasPrefix(prefix + "/") { return path.dropFirst(prefix.count + 1) }
@@ -70,6 +94,11 @@ public struct PathResolver: Sendable {
     /// Opens `relative` beneath the root with `openat2`; maps escapes to `PATH_OUTSIDE_WORKSPACE`.
     /// The caller closes the descriptor.
     public func open(_ relative: String, flags: Int32, mode: mode_t = 0, display: String? = nil) throws(ToolError) -> Int32 {
+        if let rootDescriptor {
+            return try withExtendedLifetime(rootDescriptor) { () throws(ToolError) in
+                try open(relative, beneath: rootDescriptor.fd, flags: flags, mode: mode, display: display)
+            }
+        }
         let rootFD = try openRoot()
         defer { close(rootFD) }
         return try open(relative, beneath: rootFD, flags: flags, mode: mode, display: display)

@@ -13,13 +13,16 @@ public struct Workspace: Sendable {
     /// The agent's effective limits (its overrides on top of the server's).
     public let limits: ResourceLimits
 
-    public init(agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher, network: NetworkPolicy = .host, limits: ResourceLimits? = nil) {
+    public init(
+        agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher, network: NetworkPolicy = .host, limits: ResourceLimits? = nil,
+        rootDescriptor: RootDescriptor? = nil
+    ) {
         self.agent = agent
         self.network = network
         self.limits = limits ?? launcher.limits
         self.launchIdentity = launchIdentity
         self.launcher = launcher
-        paths = PathResolver(root: agent.workspacePath)
+        paths = PathResolver(root: agent.workspacePath, rootDescriptor: rootDescriptor)
     }
 
     /// The clean environment every agent process starts from: nothing of the server's own.

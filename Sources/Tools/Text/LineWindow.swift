@@ -43,6 +43,7 @@ struct LineWindow {
         if seen < 8192, memchr(base, 0, min(chunk.count, 8192 - seen)) != nil { sawNUL = true }
         seen += chunk.count
         lastByte = chunk[chunk.count - 1]
+        if line >= first, !capped, bytes.count + chunk.count <= cap, keepWhole(chunk) { return }
         var position = 0
         while position < chunk.count {
             let rest = chunk.count - position
@@ -56,6 +57,24 @@ struct LineWindow {
             if hit != nil { line += 1 }
             position = end
         }
+    }
+
+    /// The common case in one step: every line of `chunk` is in the window and fits under the cap.
+    /// Keeps it all and returns true; false (nothing done) when a line past `last` starts in it.
+    private mutating func keepWhole(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        let newlines = Int(csandbox_count_byte(chunk.baseAddress!, chunk.count, ByteText.newline))
+        guard newlines <= last - line else { return false }
+        if !sawNUL, memchr(chunk.baseAddress!, 0, chunk.count) != nil { sawNUL = true }
+        if bytes.isEmpty { bytes.reserveCapacity(chunk.count) }
+        bytes += chunk
+        if newlines > 0 {
+            line += newlines
+            lastKept = line - 1
+            var tail = 0
+            while chunk[chunk.count - 1 - tail] != ByteText.newline { tail += 1 }
+            lineStart = bytes.count - tail
+        }
+        return true
     }
 
     private mutating func keep(_ piece: UnsafeRawBufferPointer, complete: Bool) {
