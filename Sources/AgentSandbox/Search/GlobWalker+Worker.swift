@@ -56,6 +56,17 @@ extension GlobWalker {
                 if visited & 4095 == 0, queue.pastDeadline() { break walking }
 
                 let frame = stack[level]
+                let cName = UnsafeRawPointer(namePointer).assumingMemoryBound(to: CChar.self)
+                var mode: UInt32 = 0, seconds: Int64 = 0, nanoseconds: UInt32 = 0
+                if type != 0 /* DT_UNKNOWN */ && type != 4 /* DT_DIR */ {
+                    // A file (a symlink is listed, never followed) matches when a state on its
+                    // alternative's last segment matches its name; no state set is built.
+                    guard listsFile(name, in: frame.states, alternatives),
+                        csandbox_stat_nofollow(frame.fd, cName, &mode, &seconds, &nanoseconds) == 0
+                    else { continue }
+                    output.add(path[..<frame.pathLength], name, seconds: seconds, nanoseconds: nanoseconds)
+                    continue
+                }
                 next.removeAll(keepingCapacity: true)
                 var terminal = false
                 for state in frame.states {
@@ -69,13 +80,8 @@ extension GlobWalker {
                     addWithClosure(advanced, to: &next, terminal: &terminal)
                 }
                 if next.isEmpty { continue }
-
-                let cName = UnsafeRawPointer(namePointer).assumingMemoryBound(to: CChar.self)
-                var mode: UInt32 = 0, seconds: Int64 = 0, nanoseconds: UInt32 = 0
-                var statted = false
                 if type == 0 /* DT_UNKNOWN */ {
                     guard csandbox_stat_nofollow(frame.fd, cName, &mode, &seconds, &nanoseconds) == 0 else { continue }
-                    statted = true
                     type = (mode & S_IFMT) == S_IFDIR ? 4 : 8
                 }
                 if type == 4 /* DT_DIR */ {
@@ -92,17 +98,37 @@ extension GlobWalker {
                         stack.append(Frame(fd: child, depth: frame.depth + 1, pathLength: path.count, states: live))
                     }
                 } else if terminal {
-                    if !statted {
-                        guard csandbox_stat_nofollow(frame.fd, cName, &mode, &seconds, &nanoseconds) == 0 else { continue }
-                    }
-                    let start = output.arena.count
-                    output.arena.append(contentsOf: path[..<frame.pathLength])
-                    output.arena.append(contentsOf: name)
-                    output.found.append(.init(seconds: seconds, nanoseconds: nanoseconds, start: start, count: output.arena.count - start))
+                    // A DT_UNKNOWN entry, statted above.
+                    output.add(path[..<frame.pathLength], name, seconds: seconds, nanoseconds: nanoseconds)
                 }
             }
         }
         for frame in stack { close(frame.fd) }
         return output
+    }
+
+    /// Whether a non-directory `name` completes one of `states` (closed under `**`, so only a state on
+    /// an alternative's last segment, never a `**`, can).
+    @inline(__always)
+    private func listsFile(_ name: UnsafeBufferPointer<UInt8>, in states: [UInt32], _ alternatives: [[GlobPattern.Segment]]) -> Bool {
+        for state in states {
+            let (alternative, index) = decode(state)
+            let segments = alternatives[alternative]
+            guard index == segments.count - 1 else { continue }
+            if case .globstar = segments[index] { continue }
+            if segments[index].matches(name) { return true }
+        }
+        return false
+    }
+}
+
+extension WalkOutput {
+    /// Records a match: `directory` + `name` into the arena.
+    @inline(__always)
+    mutating func add(_ directory: ArraySlice<UInt8>, _ name: UnsafeBufferPointer<UInt8>, seconds: Int64, nanoseconds: UInt32) {
+        let start = arena.count
+        arena.append(contentsOf: directory)
+        arena.append(contentsOf: name)
+        found.append(Found(seconds: seconds, nanoseconds: nanoseconds, start: start, count: arena.count - start))
     }
 }
