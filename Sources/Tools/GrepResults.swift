@@ -24,7 +24,10 @@ enum GrepResults {
                 runs.append((line.file, index..<(index + 1)))
             }
         }
-        runs.sort { a, b in a.file == b.file ? a.lines.lowerBound < b.lines.lowerBound : utf8Precedes(a.file, b.file) }
+        runs.sort { a, b in
+            let order = utf8Order(a.file, b.file)
+            return order != 0 ? order < 0 : a.lines.lowerBound < b.lines.lowerBound
+        }
         var matches: [JSONValue] = []
         var next = 0
         while next < runs.count {
@@ -91,13 +94,16 @@ enum GrepResults {
     }
 
     /// Byte order of the UTF-8 forms (memcmp; `utf8.lexicographicallyPrecedes` is generic and slow).
-    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool { utf8Order(a, b) < 0 }
+
+    /// Negative, zero or positive as `a`'s UTF-8 bytes sort before, equal or after `b`'s.
+    static func utf8Order(_ a: String, _ b: String) -> Int {
         var a = a, b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in
                 let shared = min(x.count, y.count)
                 let order = shared == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, shared)
-                return order != 0 ? order < 0 : x.count < y.count
+                return order != 0 ? Int(order) : x.count - y.count
             }
         }
     }
