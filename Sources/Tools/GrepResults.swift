@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AgentSandbox
 
 /// Turns ripgrep's output into the `grep` envelope for each output mode.
@@ -11,16 +14,31 @@ enum GrepResults {
     /// `content` mode: `[{file, line, content, context: [{line, content}]}]`. A match's context is
     /// every line ripgrep printed within `contextLines` of it (context lines and neighbouring matches).
     static func content(_ output: String, limit: Int, contextLines: Int, stripDotSlash: Bool, outputCut: Bool) -> Envelope {
-        let parsed = RipgrepJSON.parse(output, limit: limit, withContext: contextLines > 0)
-        var byFile: [String: [RipgrepJSON.Line]] = [:]
-        var order: [String] = []
-        for line in parsed.lines {
-            if byFile[line.file] == nil { order.append(line.file) }
-            byFile[line.file, default: []].append(line)
+        let parsed = RipgrepJSON.parse(output, limit: limit, withContext: contextLines > 0, complete: !outputCut)
+        // ripgrep prints a file's lines together: group runs of one file, then order files by path bytes.
+        var runs: [(file: String, lines: Range<Int>)] = []
+        for (index, line) in parsed.lines.enumerated() {
+            if let last = runs.last, last.file == line.file, last.lines.upperBound == index {
+                runs[runs.count - 1].lines = last.lines.lowerBound..<(index + 1)
+            } else {
+                runs.append((line.file, index..<(index + 1)))
+            }
+        }
+        runs.sort { a, b in
+            let order = utf8Order(a.file, b.file)
+            return order != 0 ? order < 0 : a.lines.lowerBound < b.lines.lowerBound
         }
         var matches: [JSONValue] = []
-        for file in order.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            let lines = byFile[file]!.sorted { $0.number < $1.number }
+        var next = 0
+        while next < runs.count {
+            let file = runs[next].file
+            var group = Array(parsed.lines[runs[next].lines])
+            next += 1
+            while next < runs.count, runs[next].file == file {
+                group += parsed.lines[runs[next].lines]
+                next += 1
+            }
+            let lines = group.sorted { $0.number < $1.number }
             let name = JSONValue.string(clean(file, stripDotSlash))
             for (index, line) in lines.enumerated() where line.isMatch {
                 var context: [JSONValue] = []
@@ -47,7 +65,7 @@ enum GrepResults {
     static func files(_ output: String, limit: Int, stripDotSlash: Bool) -> Envelope {
         let files = output.split(separator: "\0", omittingEmptySubsequences: true)
             .map { clean(String($0), stripDotSlash) }
-            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .sorted(by: utf8Precedes)
         var result = envelope(files.prefix(limit).map(JSONValue.string), total: files.count)
         result.extras["total_files"] = .number(Double(files.count))
         return result
@@ -60,7 +78,7 @@ enum GrepResults {
             guard let separator = line.lastIndex(of: 0), let count = Int(String(decoding: line[line.index(after: separator)...], as: UTF8.self)) else { continue }
             entries.append((clean(String(decoding: line[..<separator], as: UTF8.self), stripDotSlash), count))
         }
-        entries.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        entries.sort { utf8Precedes($0.0, $1.0) }
         let total = entries.reduce(0) { $0 + $1.1 }
         var result = envelope(entries.prefix(limit).map { ["file": .string($0.0), "count": .number(Double($0.1))] }, total: total)
         result.extras["total_files"] = .number(Double(entries.count))
@@ -73,6 +91,21 @@ enum GrepResults {
         envelope.extras["total_matches"] = .number(Double(total))
         envelope.extras["truncated"] = .bool(total > matches.count)
         return envelope
+    }
+
+    /// Byte order of the UTF-8 forms (memcmp; `utf8.lexicographicallyPrecedes` is generic and slow).
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool { utf8Order(a, b) < 0 }
+
+    /// Negative, zero or positive as `a`'s UTF-8 bytes sort before, equal or after `b`'s.
+    static func utf8Order(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let shared = min(x.count, y.count)
+                let order = shared == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, shared)
+                return order != 0 ? Int(order) : x.count - y.count
+            }
+        }
     }
 
     private static func clean(_ path: String, _ stripDotSlash: Bool) -> String {

@@ -1,4 +1,5 @@
 @testable import AgentSandbox
+import Foundation
 import Testing
 
 /// The glob compiler and matcher, and the Range header parser, without a server.
@@ -35,6 +36,52 @@ struct GlobPatternTests {
             #expect(throws: GlobSyntaxError.self, "\(pattern)") { _ = try GlobPattern(pattern) }
         }
         #expect(throws: GlobSyntaxError.self) { _ = try GlobPattern(String(repeating: "{a,b}", count: 12)) }
+    }
+}
+
+/// `GlobWalker` on a generated tree wide and deep enough that its threads share directories.
+struct GlobWalkerTests {
+    @Test func parallelWalkEqualsSingleThreadedAndSelectsTheNewest() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("glob-walker-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var expected: [(path: String, time: Int)] = []
+        for a in 0..<12 {
+            for b in 0..<15 {
+                let directory = "\(root)/d\(a)/e\(b)" + (b % 4 == 0 ? "/deep/er" : "")
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                for c in 0..<6 {
+                    let path = "\(directory)/f\(c).\(c % 2 == 0 ? "swift" : "txt")"
+                    FileManager.default.createFile(atPath: path, contents: nil)
+                    // Repeated times, so ties are broken by path.
+                    let time = (a * 7 + b * 3 + c) % 40
+                    try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_600_000_000 + Double(time))], ofItemAtPath: path)
+                    if c % 2 == 0 { expected.append((String(path.dropFirst(root.count + 1)), time)) }
+                }
+            }
+        }
+        try FileManager.default.createDirectory(atPath: "\(root)/.git/x", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: "\(root)/.git/x/y.swift", contents: nil)
+        let order = expected.sorted { $0.time != $1.time ? $0.time > $1.time : $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }.map(\.path)
+
+        for threads in [1, 2, 4] {
+            for limit in [1, 7, 100, order.count, 50000] {
+                var walker = GlobWalker(pattern: try GlobPattern("**/*.swift"))
+                walker.threads = threads
+                let fd = open(root, O_RDONLY | O_DIRECTORY)
+                try #require(fd >= 0)
+                let result = walker.walk(directoryFD: fd, prefix: "", limit: limit, deadline: .distantFuture)
+                #expect(result.paths == Array(order.prefix(limit)), "threads \(threads), limit \(limit)")
+                #expect(result.totalFound == order.count)
+                #expect(!result.timedOut)
+            }
+        }
+    }
+
+    @Test func boundedSelectionEqualsSorting() {
+        let values = (0..<1000).map { ($0 * 7919) % 503 }
+        for count in [0, 1, 10, 502, 503, 2000] {
+            #expect(GlobWalker.smallest(count, of: values, by: <) == Array(values.sorted().prefix(count)))
+        }
     }
 }
 

@@ -76,8 +76,70 @@ struct JSONParserTests {
     }
 
     @Test func refusesMalformedDocumentsWithAnOffset() {
-        for document in [#"{"a": }"#, #"[1, 2"#, #"{"a" 1}"#, #"tru"#, #""unterminated"#, #"{"a": 1} x"#, "", #"[01x]"#] {
+        for document in [#"{"a": }"#, #"[1, 2"#, #"{"a" 1}"#, #"tru"#, #""unterminated"#, #"{"a": 1} x"#, "", #"[01x]"#,
+                         #""esc\"#, #""a\nb"#, #""bad \q escape""#, "\"tab\\t and raw \u{01}\"", #""\u12"#] {
             #expect(throws: JSONParser.SyntaxError.self, "\(document)") { try JSONParser.parse(Array(document.utf8)) }
+        }
+    }
+
+    @Test func decodesEscapesLikeJSONDecoder() throws {
+        let strings = [
+            #""\n""#, #""line\n""#, #""\tindented\t\"quoted\" back\\slash \/ \b\f\r""#, #""é \u00e9 \ud83d\ude00 end""#,
+            #""\u0000nul""#, #""x\\""#, "\"ünïcödé \\n\"",
+        ]
+        for document in strings {
+            let fast = try JSONParser.parse(Array(document.utf8))
+            let reference = try JSONDecoder().decode(JSONValue.self, from: Data(document.utf8))
+            #expect(fast == reference, "\(document)")
+        }
+        // Foundation refuses a lone surrogate; the parser replaces it.
+        #expect(try JSONParser.parse(Array(#""lone \ud800 surrogate\t""#.utf8)) == .string("lone \u{FFFD} surrogate\t"))
+    }
+}
+
+struct JSONCursorTests {
+    @Test func readsChosenMembersAndSkipsTheRest() throws {
+        let document = #"{"type":"match","data":{"skip":[{"a":[1,{"b":"}]\""}]},-2.5e3,null,true],"path":{"text":"a\nb"},"n":null,"line_number":42}}"#
+        let bytes = Array(document.utf8)
+        try bytes.withUnsafeBufferPointer { buffer in
+            var cursor = JSONCursor(buffer)
+            var seen: [String] = []
+            try cursor.beginObject()
+            while let key = try cursor.nextKey() {
+                seen.append(String(decoding: key, as: UTF8.self))
+                guard key.elementsEqual("data".utf8) else { try cursor.skip(); continue }
+                try cursor.beginObject()
+                while let field = try cursor.nextKey() {
+                    seen.append(String(decoding: field, as: UTF8.self))
+                    if field.elementsEqual("path".utf8) {
+                        try cursor.beginObject()
+                        _ = try cursor.nextKey()
+                        #expect(try cursor.string() == "a\nb")
+                        #expect(try cursor.nextKey() == nil)
+                    } else if field.elementsEqual("n".utf8) {
+                        #expect(try cursor.number() == nil)
+                    } else if field.elementsEqual("line_number".utf8) {
+                        #expect(try cursor.number() == 42)
+                    } else {
+                        try cursor.skip()
+                    }
+                }
+            }
+            #expect(seen == ["type", "data", "skip", "path", "n", "line_number"])
+            #expect(cursor.offset == buffer.count)
+        }
+    }
+
+    @Test func refusesTruncatedInput() {
+        for document in [#"{"a":{"b":[1,2"#, #"{"a":"unterminated"#, #"{"a" 1}"#, #"{"a":1"#] {
+            let bytes = Array(document.utf8)
+            #expect(throws: JSONParser.SyntaxError.self, "\(document)") {
+                try bytes.withUnsafeBufferPointer { buffer in
+                    var cursor = JSONCursor(buffer)
+                    try cursor.beginObject()
+                    while try cursor.nextKey() != nil { try cursor.skip() }
+                }
+            }
         }
     }
 }

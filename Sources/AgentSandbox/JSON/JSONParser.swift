@@ -32,14 +32,14 @@ public struct JSONParser {
     }
 }
 
-private struct Reader {
+struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     static let maximumDepth = 512
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    private func fail(_ reason: String) -> JSONParser.SyntaxError { JSONParser.SyntaxError(offset: index, reason: reason) }
+    func fail(_ reason: String) -> JSONParser.SyntaxError { JSONParser.SyntaxError(offset: index, reason: reason) }
 
     mutating func skipSpace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
@@ -60,7 +60,7 @@ private struct Reader {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws {
+    mutating func literal(_ word: StaticString) throws {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw fail("invalid literal") }
         for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw fail("invalid literal") }
@@ -103,7 +103,7 @@ private struct Reader {
         }
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -116,30 +116,54 @@ private struct Reader {
             index += 1
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
         }
-        var decoded = Array(bytes[start..<index])
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
+        // Escapes only shrink the text, so it is decoded straight into the string's storage, sized
+        // by the span up to the closing quote.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
+        var closed = false
+        let text = try String(unsafeUninitializedCapacity: min(end, bytes.count) - start) { (output: UnsafeMutableBufferPointer<UInt8>) throws -> Int in
+            var count = index - start
+            output.baseAddress!.initialize(from: bytes.baseAddress! + start, count: count)
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    closed = true
+                    return count
+                }
+                if byte < 0x20 { throw fail("control character in a string") }
+                if byte != UInt8(ascii: "\\") {
+                    // Copy the run up to the next quote or escape in one go.
+                    let run = index
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 { index += 1 }
+                    (output.baseAddress! + count).initialize(from: bytes.baseAddress! + run, count: index - run)
+                    count += index - run
+                    continue
+                }
                 index += 1
-                return String(decoding: decoded, as: UTF8.self)
+                guard index < bytes.count else { break }
+                let escape = bytes[index]
+                index += 1
+                var decoded: UInt8
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded = escape
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
+                case UInt8(ascii: "u"):
+                    let scalar = Unicode.Scalar(try unicodeEscape()) ?? "\u{FFFD}"
+                    UTF8.encode(scalar) { output[count] = $0; count += 1 }
+                    continue
+                default: throw fail("invalid escape")
+                }
+                output[count] = decoded
+                count += 1
             }
-            if byte < 0x20 { throw fail("control character in a string") }
-            if byte != UInt8(ascii: "\\") { decoded.append(byte); index += 1; continue }
-            index += 1
-            guard index < bytes.count else { break }
-            let escape = bytes[index]
-            index += 1
-            switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
-            case UInt8(ascii: "b"): decoded.append(0x08)
-            case UInt8(ascii: "f"): decoded.append(0x0C)
-            case UInt8(ascii: "n"): decoded.append(0x0A)
-            case UInt8(ascii: "r"): decoded.append(0x0D)
-            case UInt8(ascii: "t"): decoded.append(0x09)
-            case UInt8(ascii: "u"): appendScalar(try unicodeEscape(), to: &decoded)
-            default: throw fail("invalid escape")
-            }
+            return count
         }
+        if closed { return text }
         throw fail("unterminated string")
     }
 
@@ -172,12 +196,7 @@ private struct Reader {
         return 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
     }
 
-    private func appendScalar(_ value: UInt32, to buffer: inout [UInt8]) {
-        let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
-        buffer.append(contentsOf: Array(String(Character(scalar)).utf8))
-    }
-
-    private mutating func number() throws -> Double {
+    mutating func number() throws -> Double {
         let start = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
         var integer: Int64 = 0

@@ -58,4 +58,12 @@ long csandbox_find(const void *haystack, size_t haystack_count, const void *need
 /// How many times `byte` occurs in `bytes` (memchr loop).
 size_t csandbox_count_byte(const void *bytes, size_t count, unsigned char byte);
 
+/// getdents64(2) (retrying EINTR): fills `buffer` with `struct linux_dirent64` records (d_ino at 0,
+/// d_off at 8, d_reclen at 16, d_type at 18, NUL-terminated d_name at 19). Bytes read, 0 at the end, -1 on error.
+long csandbox_getdents(int fd, void *buffer, size_t size);
+
+/// statx(2) of `name` in `dirfd` without following a final symlink: the mode bits (type and
+/// permissions) and the modification time. 0, or -1 with errno.
+int csandbox_stat_nofollow(int dirfd, const char *name, unsigned int *mode, int64_t *seconds, uint32_t *nanoseconds);
+
 #endif
