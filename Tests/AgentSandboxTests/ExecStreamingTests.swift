@@ -39,9 +39,14 @@ struct ExecStreamingTests {
 
     @Test func foregroundExecWithEventStreamAcceptStreams() async throws {
         let server = try await TestServer.shared.get()
-        let body = try JSONSerialization.data(withJSONObject: ["command": Self.spaced + "; echo warn >&2"])
-        let client = try await offPool { try SSEClient(server, "/v1/agents/\(newAgent())/exec", method: "POST", body: body) }
+        let agent = newAgent()
+        // As in the background case: output starts once the stream's headers reached the client (`go`), so a
+        // slow start on a busy machine cannot turn live events into a replayed burst.
+        let command = "while [ ! -e go ]; do sleep 0.02; done; " + Self.spaced + "; echo warn >&2"
+        let body = try JSONSerialization.data(withJSONObject: ["command": command])
+        let client = try await offPool { try SSEClient(server, "/v1/agents/\(agent)/exec", method: "POST", body: body) }
         #expect(client.status == 200)
+        FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("go").path, contents: nil)
         let events = try await offPool { try client.read() }
         expectLive(events.filter { $0.event != "stderr" })
         #expect(events.text("stderr") == "warn\n")
