@@ -131,15 +131,7 @@ struct GrepToolTests {
         if mode == "files_with_matches" { arguments.append("-l") }
         if mode == "count" { arguments.append("--count") }
         let target = (options["path"] as? String) ?? "."
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/rg")
-        process.arguments = arguments + ["-e", pattern, "--", target]
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runProcess("/usr/bin/rg", arguments + ["-e", pattern, "--", target], in: root, stderrToo: false).output
         var reference = Reference()
         if mode == "files_with_matches" {
             reference.matches = Set(String(decoding: data, as: UTF8.self).split(separator: "\0").map { clean(String($0)) })

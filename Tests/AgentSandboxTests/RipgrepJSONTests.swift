@@ -68,15 +68,9 @@ struct RipgrepJSONTests {
     }
 
     func ripgrep(in directory: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/rg")
-        process.arguments = ["--no-config", "--hidden", "--with-filename", "--threads", "1", "--sort", "path"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let run = try runProcess(
+            "/usr/bin/rg", ["--no-config", "--hidden", "--with-filename", "--threads", "1", "--sort", "path"] + arguments,
+            in: directory, stderrToo: false)
+        return String(decoding: run.output, as: UTF8.self)
     }
 }

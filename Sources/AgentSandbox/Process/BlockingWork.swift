@@ -11,18 +11,14 @@ public enum BlockingWork {
     private static let spawnPool = WorkerPool(threads: 4, name: "sandbox-spawn")
 
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            pool.submit { continuation.resume(with: Result { try body() }) }
-        }
+        try await pool.run(body)
     }
 
     /// For starting and stopping long-lived sandboxes (exec sessions, warm sandboxes): their own few
     /// long-lived threads — bubblewrap's `--die-with-parent` fires when the spawning *thread* exits —
     /// so that a burst of slow starts never queues the file tools' work behind it.
     public static func runSpawn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            spawnPool.submit { continuation.resume(with: Result { try body() }) }
-        }
+        try await spawnPool.run(body)
     }
 }
 
@@ -37,6 +33,13 @@ private final class WorkerPool: @unchecked Sendable {
             let thread = Thread { [self] in work() }
             thread.name = "\(name)-\(index)"
             thread.start()
+        }
+    }
+
+    /// Runs `body` on one of the pool's threads and awaits its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit { continuation.resume(with: Result { try body() }) }
         }
     }
 

@@ -15,7 +15,7 @@ struct OutputLoop {
 
     /// How the main process's end is noticed.
     enum ExitWatch {
-        /// The server's own child: a exitFD says when, the `ChildReaper` says how.
+        /// The server's own child: a pidfd says when, the `ChildReaper` says how.
         case child(pid_t)
         /// A call the warm sandbox's zygote forked: its raw wait status arrives on this pipe (end of file
         /// without one means the zygote died, taking the call with it: reported as SIGKILL).
@@ -84,8 +84,9 @@ struct OutputLoop {
                     openOutputs.removeAll { $0 == entry.fd }
                 }
             }
+            // With an exit fd, its poll entry says when to look; without one (no pidfd), look every round.
             let exitFired = fds.contains { $0.fd == exitFD && $0.revents != 0 }
-            if !exited, let status = exitFired ? exitStatus(timeout: 1) : exitStatus(timeout: 0) {
+            if !exited, exitFired || exitFD < 0, let status = exitStatus(timeout: exitFired ? 1 : 0) {
                 exited = true
                 if WIFSIGNALED(status) {
                     ending.signal = WTERMSIG(status)

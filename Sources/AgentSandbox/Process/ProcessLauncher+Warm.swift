@@ -55,7 +55,9 @@ extension ProcessLauncher {
         let failure = pipes.readHelperFailure()
         // The zygote writes the pid right after its fork: nothing there means it never forked.
         var forkedPid: Int32 = 0
-        guard read(status[0], &forkedPid, 4) == 4 else {
+        var count: Int
+        repeat { count = read(status[0], &forkedPid, 4) } while count < 0 && errno == EINTR
+        guard count == 4 else {
             sandbox.finished()
             throw WarmSandbox.Gone()
         }

@@ -13,20 +13,11 @@ enum ArchiveSupport {
         return URL(fileURLWithPath: path)
     }
 
-    /// Runs `/bin/bash -c script`; returns exit status and stdout (stderr goes to stdout's end on failure).
+    /// Runs `/bin/bash -c script`; returns exit status and what it wrote to stdout and stderr.
     @discardableResult
     static func shell(_ script: String, in directory: URL? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        if let directory { process.currentDirectoryURL = directory }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try runProcess("/bin/bash", ["-c", script], in: directory?.path)
+        return (run.status, String(decoding: run.output, as: UTF8.self))
     }
 
     /// Runs a Python program (tarfile / zipfile build the hostile archives) that writes `output`.

@@ -203,18 +203,26 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs the `agent-sandbox` binary with `arguments`; returns its exit status and stdout+stderr.
-func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs `executable` (in `directory`) and waits: its exit status and what it wrote to stdout, and to
+/// stderr too unless `stderrToo` is false (then stderr goes to the test's own).
+func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil, stderrToo: Bool = true) throws -> (status: Int32, output: Data) {
     let process = Process()
-    process.executableURL = TestServer.buildDirectory.appendingPathComponent("agent-sandbox")
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let output = Pipe()
     process.standardOutput = output
-    process.standardError = output
+    if stderrToo { process.standardError = output }
     try process.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (process.terminationStatus, data)
+}
+
+/// Runs the `agent-sandbox` binary with `arguments`; returns its exit status and stdout+stderr.
+func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let run = try runProcess(TestServer.buildDirectory.appendingPathComponent("agent-sandbox").path, arguments)
+    return (run.status, String(decoding: run.output, as: UTF8.self))
 }
 
 /// A new random agent id.
