@@ -2,7 +2,11 @@ extension JSONValueDecoder {
     /// `working_dir` → `workingDir` (the rule of `JSONDecoder.KeyDecodingStrategy.convertFromSnakeCase`).
     public static func camelCase(_ key: String) -> String {
         guard key.utf8.contains(underscore) else { return key }
-        if let ascii = asciiCamelCase(key) { return ascii }
+        return asciiCamelCase(key) ?? generalCamelCase(key)
+    }
+
+    /// The rule on `Character`s, for any key (the ASCII fast path must agree with it).
+    static func generalCamelCase(_ key: String) -> String {
         let core = key.drop { $0 == "_" }
         let leading = key.prefix(key.count - core.count)
         let trimmed = core.reversed().drop { $0 == "_" }
