@@ -11,13 +11,15 @@ enum GrepResults {
     /// Longest line content returned, in characters; longer lines are cut with a marker.
     static let maxLineLength = 2000
 
-    /// `content` mode: `[{file, line, content, context: [{line, content}]}]`. A match's context is
-    /// every line ripgrep printed within `contextLines` of it (context lines and neighbouring matches).
-    static func content(_ output: String, limit: Int, contextLines: Int, stripDotSlash: Bool, outputCut: Bool) -> Envelope {
-        let parsed = RipgrepJSON.parse(output, limit: limit, withContext: contextLines > 0, complete: !outputCut)
+    /// `content` mode: `[{file, line, content, context: [{line, content}]}]`, written straight to JSON
+    /// with the texts as ripgrep escaped them. A match's context is every line ripgrep printed within
+    /// `contextLines` of it (context lines and neighbouring matches).
+    static func content(_ reader: RipgrepReader, contextLines: Int, stripDotSlash: Bool) -> Envelope {
+        let names = reader.files.map { clean($0, stripDotSlash) }
+        let lines = reader.lines
         // ripgrep prints a file's lines together: group runs of one file, then order files by path bytes.
-        var runs: [(file: String, lines: Range<Int>)] = []
-        for (index, line) in parsed.lines.enumerated() {
+        var runs: [(file: Int, lines: Range<Int>)] = []
+        for (index, line) in lines.enumerated() {
             if let last = runs.last, last.file == line.file, last.lines.upperBound == index {
                 runs[runs.count - 1].lines = last.lines.lowerBound..<(index + 1)
             } else {
@@ -25,40 +27,65 @@ enum GrepResults {
             }
         }
         runs.sort { a, b in
-            let order = utf8Order(a.file, b.file)
+            let order = utf8Order(names[a.file], names[b.file])
             return order != 0 ? order < 0 : a.lines.lowerBound < b.lines.lowerBound
         }
-        var matches: [JSONValue] = []
-        var next = 0
-        while next < runs.count {
-            let file = runs[next].file
-            var group = Array(parsed.lines[runs[next].lines])
-            next += 1
-            while next < runs.count, runs[next].file == file {
-                group += parsed.lines[runs[next].lines]
-                next += 1
-            }
-            let lines = group.sorted { $0.number < $1.number }
-            let name = JSONValue.string(clean(file, stripDotSlash))
-            for (index, line) in lines.enumerated() where line.isMatch {
-                var context: [JSONValue] = []
-                if contextLines > 0 {
-                    let last = line.number + max(0, lineCount(line.text) - 1)
-                    let window = (line.number - contextLines)...(last + contextLines)
-                    var first = index
-                    while first > 0, window.contains(lines[first - 1].number) { first -= 1 }
-                    var end = index + 1
-                    while end < lines.count, window.contains(lines[end].number) { end += 1 }
-                    for neighbour in lines[first..<end] where neighbour.number != line.number {
-                        context.append(["line": .number(Double(neighbour.number)), "content": .string(text(neighbour.text))])
-                    }
+        var array = JSONArrayWriter(capacity: reader.texts.count * (contextLines > 0 ? 3 : 1) + lines.count * 48)
+        reader.texts.withUnsafeBufferPointer { texts in
+            func write(_ text: RipgrepReader.Text) {
+                switch text {
+                case .escaped(let range): array.escapedString(UnsafeBufferPointer(rebasing: texts[range]))
+                case .decoded(let string): array.string(string)
                 }
-                matches.append(["file": name, "line": .number(Double(line.number)), "content": .string(text(line.text)), "context": .array(context)])
+            }
+            var next = 0
+            while next < runs.count {
+                let name = names[runs[next].file]
+                var group = Array(lines[runs[next].lines])
+                next += 1
+                while next < runs.count, names[runs[next].file] == name {
+                    group += lines[runs[next].lines]
+                    next += 1
+                }
+                if !zip(group, group.dropFirst()).allSatisfy({ $0.number <= $1.number }) {
+                    group.sort { $0.number < $1.number }
+                }
+                for (index, line) in group.enumerated() where line.isMatch {
+                    array.nextElement()
+                    array.syntax(#"{"content":"#)
+                    write(line.text)
+                    array.syntax(#","context":["#)
+                    if contextLines > 0 {
+                        let window = (line.number - contextLines)...(line.number + line.span - 1 + contextLines)
+                        var first = index
+                        while first > 0, window.contains(group[first - 1].number) { first -= 1 }
+                        var end = index + 1
+                        while end < group.count, window.contains(group[end].number) { end += 1 }
+                        var written = 0
+                        for neighbour in group[first..<end] where neighbour.number != line.number {
+                            if written > 0 { array.syntax(",") }
+                            written += 1
+                            array.syntax(#"{"content":"#)
+                            write(neighbour.text)
+                            array.syntax(#","line":"#)
+                            array.integer(neighbour.number)
+                            array.syntax("}")
+                        }
+                    }
+                    array.syntax(#"],"file":"#)
+                    array.string(name)
+                    array.syntax(#","line":"#)
+                    array.integer(line.number)
+                    array.syntax("}")
+                }
             }
         }
-        // Every match message is counted; only when the output cap cut some does the summary decide.
-        let total = outputCut ? max(parsed.summaryLines ?? parsed.seen, parsed.seen) : parsed.seen
-        return envelope(matches, total: total)
+        let encoded = array.finish()
+        var envelope = Envelope()
+        envelope.encodedMatches = encoded
+        envelope.extras["total_matches"] = .number(Double(reader.seen))
+        envelope.extras["truncated"] = .bool(reader.seen > encoded.count || reader.incomplete)
+        return envelope
     }
 
     /// `files_with_matches` mode: paths (`rg --files-with-matches --null`).
@@ -112,8 +139,8 @@ enum GrepResults {
         stripDotSlash && path.hasPrefix("./") ? String(path.dropFirst(2)) : path
     }
 
-    /// The line without its terminator, cut at `maxLineLength` characters.
-    private static func text(_ raw: String) -> String {
+    /// A decoded line without its terminator, cut at `maxLineLength` characters.
+    static func lineText(_ raw: String) -> String {
         let utf8 = raw.utf8
         var end = utf8.endIndex
         for terminator in [UInt8(ascii: "\n"), UInt8(ascii: "\r")] where end > utf8.startIndex && utf8[utf8.index(before: end)] == terminator {
@@ -122,11 +149,5 @@ enum GrepResults {
         let line = raw[..<end]
         if line.utf8.count > maxLineLength, line.count > maxLineLength { return line.prefix(maxLineLength) + " […line cut at \(maxLineLength) characters]" }
         return String(line)
-    }
-
-    private static func lineCount(_ text: String) -> Int {
-        var count = text.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-        if !text.hasSuffix("\n") { count += 1 }
-        return max(count, 1)
     }
 }

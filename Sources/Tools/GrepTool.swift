@@ -41,26 +41,28 @@ public struct GrepTool: Tool {
         let workspace = context.workspace
         let target = try searchTarget(input.path, in: workspace)
         let arguments = Self.arguments(for: input, target: target)
-        let outputLimit = input.outputMode == .content
-            ? min(256 << 20, max(8 << 20, input.maxResults * (4096 + input.contextLines * 2048) * 2))
-            : 128 << 20
+        let stripPrefix = target == "."
+        // Content mode reads ripgrep's JSON while it runs, keeping at most max_results matches (and
+        // their context) within the same budget as the other modes' output.
+        let outputLimit = 128 << 20
+        let stream = input.outputMode == .content
+            ? RipgrepStream(RipgrepReader(limit: input.maxResults, contextLines: input.contextLines, retainLimit: outputLimit))
+            : nil
         let result = try await workspace.run(
-            Self.executable, arguments, timeout: Double(input.timeout), outputLimit: outputLimit)
+            Self.executable, arguments, timeout: Double(input.timeout), outputLimit: outputLimit, stdoutSink: stream)
 
         let stderr = result.stderr.render().trimmingCharacters(in: .whitespacesAndNewlines)
         if result.exitCode == 2, Self.isPatternError(stderr) {
             throw ToolError(.invalidPattern, "ripgrep rejected the pattern: \(stderr)")
         }
-        let stdout = result.stdout.render()
-        let stripPrefix = target == "."
         var envelope: Envelope
         switch input.outputMode {
         case .content:
-            envelope = GrepResults.content(stdout, limit: input.maxResults, contextLines: input.contextLines, stripDotSlash: stripPrefix, outputCut: result.stdout.truncated)
+            envelope = GrepResults.content(stream!.finish(), contextLines: input.contextLines, stripDotSlash: stripPrefix)
         case .filesWithMatches:
-            envelope = GrepResults.files(stdout, limit: input.maxResults, stripDotSlash: stripPrefix)
+            envelope = GrepResults.files(result.stdout.render(), limit: input.maxResults, stripDotSlash: stripPrefix)
         case .count:
-            envelope = GrepResults.counts(stdout, limit: input.maxResults, stripDotSlash: stripPrefix)
+            envelope = GrepResults.counts(result.stdout.render(), limit: input.maxResults, stripDotSlash: stripPrefix)
         }
         if result.stdout.truncated { envelope.extras["truncated"] = .bool(true) }
         if !stderr.isEmpty { envelope.stderr = String(stderr.prefix(8192)) }

@@ -15,4 +15,42 @@ struct EnvelopeWriterTests {
         #expect(direct != nil && direct == encoded)
         #expect(String(decoding: envelope.jsonBytes(), as: UTF8.self).contains(#""path":"src/a.py""#), "slashes are not escaped")
     }
+
+    @Test func encodedMatchesAreCopiedAsWrittenAndReadBackAsValues() throws {
+        var array = JSONArrayWriter()
+        array.nextElement()
+        array.syntax(#"{"content":"#)
+        Array(#"tab\there \"q\" \u00e9"#.utf8).withUnsafeBufferPointer { array.escapedString($0) }
+        array.syntax(#","file":"#)
+        array.string("dir/ä \"b\".txt")
+        array.syntax(#","line":"#)
+        array.integer(42)
+        array.syntax("}")
+        array.nextElement()
+        array.syntax("{}")
+        var envelope = Envelope()
+        envelope.encodedMatches = array.finish()
+        envelope.extras["total_matches"] = 2
+
+        let expected: [JSONValue] = [["content": "tab\there \"q\" é", "file": "dir/ä \"b\".txt", "line": 42], [:]]
+        #expect(envelope.encodedMatches?.count == 2)
+        #expect(envelope.matches == expected, "reading matches parses the array back")
+        let direct = try JSONSerialization.jsonObject(with: Data(envelope.jsonBytes())) as? NSDictionary
+        let encoded = try JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(envelope)) as? NSDictionary
+        #expect(direct != nil && direct == encoded)
+        #expect(String(decoding: envelope.jsonBytes(), as: UTF8.self).contains(#"[{"content":"tab\there \"q\" \u00e9","file""#))
+    }
+
+    @Test func stringContentCheckAcceptsOnlyWhatCanStandBetweenQuotes() {
+        func check(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBufferPointer(JSONArrayWriter.isStringContent) }
+        for good in ["", "plain", #"esc \" \\ \/ \b \f \n \r \t \u00FF \uabcd"#, "héllo ✓ 日本語", String(repeating: "long run of text ", count: 20)] {
+            #expect(check(Array(good.utf8)), "\(good)")
+        }
+        for bad in [#"bare " quote"#, #"trailing \"#, #"bad \x escape"#, #"short \u12"#, #"bad hex \u12g4"#, "tab\tinside", "nul\u{0}"] {
+            #expect(!check(Array(bad.utf8)), "\(bad.debugDescription)")
+        }
+        #expect(!check(Array("caf".utf8) + [0xE9, 0x20]), "Latin-1, not UTF-8")
+        #expect(!check([0xED, 0xA0, 0x80]), "an encoded surrogate")
+        #expect(!check(Array("ok".utf8) + [0xE2, 0x9C]), "a cut sequence")
+    }
 }

@@ -27,7 +27,8 @@ extension Envelope {
 
     /// The document in one buffer, sized up front: the response body as is.
     func jsonBuffer() -> ByteBuffer {
-        var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
+        let known = (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0) + (encodedMatches?.buffer.readableBytes ?? 0)
+        var writer = JSONByteWriter(capacity: 256 + known)
         let extraKeys = extras.isEmpty ? [] : extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
         writer.output.writeInteger(UInt8(ascii: "{"))
         var extra = extraKeys.startIndex
@@ -61,7 +62,12 @@ extension Envelope {
         case .exitCode: writer.value(exitCode.map { .number(Double($0)) } ?? .null)
         case .content: writer.optionalString(content)
         case .path: writer.optionalString(path)
-        case .matches: writer.value(matches.map(JSONValue.array) ?? .null)
+        case .matches:
+            if let encoded = encodedMatches {
+                writer.output.writeImmutableBuffer(encoded.buffer)
+            } else {
+                writer.value(matches.map(JSONValue.array) ?? .null)
+            }
         case .url: writer.optionalString(url)
         case .error: writer.optionalString(error)
         }

@@ -16,10 +16,33 @@ public struct Envelope: Sendable, Equatable, Encodable {
     public var exitCode: Int32?
     public var content: String?
     public var path: String?
-    public var matches: [JSONValue]?
+    /// The result list (glob paths, grep matches …). Reading it after `encodedMatches` was set parses
+    /// the encoded array back.
+    public var matches: [JSONValue]? {
+        get {
+            switch matchList {
+            case .values(let values)?: values
+            case .encoded(let encoded)?: encoded.values()
+            case nil: nil
+            }
+        }
+        set { matchList = newValue.map(MatchList.values) }
+    }
+    /// The result list as an array the tool wrote itself, copied into the response as is (for large
+    /// results; see `EncodedJSONArray`).
+    public var encodedMatches: EncodedJSONArray? {
+        get { if case .encoded(let encoded)? = matchList { encoded } else { nil } }
+        set { matchList = newValue.map(MatchList.encoded) }
+    }
     public var url: String?
     public var error: String?
     public var extras: [String: JSONValue] = [:]
+
+    private enum MatchList: Sendable, Equatable {
+        case values([JSONValue])
+        case encoded(EncodedJSONArray)
+    }
+    private var matchList: MatchList?
 
     public init(
         stdout: String? = nil, stderr: String? = nil, exitCode: Int32? = nil, content: String? = nil,

@@ -89,9 +89,10 @@ struct JSONByteWriter {
     }
 
     /// The index of the first byte at or after `start` that may need escaping (`bytes.count` if none),
-    /// testing eight bytes per step: any byte < 0x20, or equal to `"` or `\`.
+    /// testing eight bytes per step: any byte < 0x20, or equal to `"` or `\`; with `stopAtNonASCII`,
+    /// also any byte >= 0x80.
     @inline(__always)
-    private static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAtNonASCII: Bool = false) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         var index = start
@@ -101,13 +102,13 @@ struct JSONByteWriter {
             let control = (word &- ones &* 0x20) & ~word
             let quote = word ^ (ones &* 0x22)
             let backslash = word ^ (ones &* 0x5C)
-            let hits = (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs
+            let hits = (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (stopAtNonASCII ? word : 0)) & highs
             if hits != 0 { return index + hits.trailingZeroBitCount / 8 }
             index += 8
         }
         while index < bytes.count {
             let byte = bytes[index]
-            if byte < 0x20 || byte == 0x22 || byte == 0x5C { return index }
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C || (stopAtNonASCII && byte >= 0x80) { return index }
             index += 1
         }
         return index

@@ -64,6 +64,16 @@ public struct JSONCursor {
         do { return try reader.string() } catch { throw Self.syntaxError(error, at: reader.index) }
     }
 
+    /// The string at the cursor as it is written: the bytes between its quotes, escapes kept (valid
+    /// JSON string content, to be copied into another document without decoding it).
+    public mutating func rawString() throws(JSONParser.SyntaxError) -> UnsafeBufferPointer<UInt8> {
+        reader.skipSpace()
+        guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "\"") else { throw reader.fail("expected a string") }
+        let start = reader.index + 1
+        try skipString()
+        return UnsafeBufferPointer(rebasing: reader.bytes[start..<(reader.index - 1)])
+    }
+
     /// The number at the cursor, or nil for `null`.
     public mutating func number() throws(JSONParser.SyntaxError) -> Double? {
         reader.skipSpace()

@@ -29,6 +29,8 @@ public struct LaunchRequest: Sendable {
     public var timeout: Double
     /// Bytes kept per output stream.
     public var outputLimit: Int
+    /// Where stdout goes as it arrives instead of being kept (then `outputLimit` bounds only stderr).
+    public var stdoutSink: (any OutputSink)?
     /// The agent's workspace root: the only host directory bound writable into a bubblewrap sandbox.
     public var workspaceRoot: String?
     public var network: NetworkPolicy = .host

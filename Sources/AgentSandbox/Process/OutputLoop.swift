@@ -28,13 +28,16 @@ struct OutputLoop {
     var stdinOffset = 0
     var stdout: OutputCollector
     var stderr: OutputCollector
+    /// Takes stdout in place of `stdout` when set.
+    let stdoutSink: (any OutputSink)?
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
     /// After the main process exits and its tree is killed, how long to wait for the pipes to close.
     static let drainGrace: Double = 2
 
-    init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int) {
+    init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil) {
         self.exit = exit
+        self.stdoutSink = stdoutSink
         self.pipes = pipes
         stdinBytes = stdin
         stdout = OutputCollector(limit: limit)
@@ -109,7 +112,13 @@ struct OutputLoop {
             if count > 0 {
                 buffer.withUnsafeBytes { bytes in
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[..<count])
-                    if fd == pipes.stdoutRead { stdout.append(chunk) } else { stderr.append(chunk) }
+                    if fd != pipes.stdoutRead {
+                        stderr.append(chunk)
+                    } else if let stdoutSink {
+                        stdoutSink.consume(chunk)
+                    } else {
+                        stdout.append(chunk)
+                    }
                 }
                 if count < buffer.count { return true }
                 continue

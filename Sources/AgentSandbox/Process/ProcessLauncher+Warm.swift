@@ -64,7 +64,8 @@ extension ProcessLauncher {
         defer { sandbox.finished() }
         if !failure.isEmpty { throw LaunchError(description: failure) }
 
-        var loop = OutputLoop(exit: .statusPipe(status[0]), pipes: pipes, stdin: request.stdin ?? [], limit: request.outputLimit)
+        var loop = OutputLoop(exit: .statusPipe(status[0]), pipes: pipes, stdin: request.stdin ?? [], limit: request.outputLimit,
+            stdoutSink: request.stdoutSink)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) { group.kill() }
         return ProcessResult(loop: loop, ending: ending, started: started)
     }

@@ -96,7 +96,8 @@ public final class ProcessLauncher: Sendable {
             output.closeAll()
             group?.remove()
         }
-        var loop = OutputLoop(exit: .child(pid), pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit)
+        var loop = OutputLoop(exit: .child(pid), pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit,
+            stdoutSink: request.stdoutSink)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) {
             // The main process is gone (or timed out): take everything it started down with it.
             group?.kill()

@@ -58,12 +58,16 @@ public struct Workspace: Sendable {
     }
 
     /// Runs `executable` as the agent inside its workspace and waits for the whole tree to end.
+    /// With `stdoutSink`, stdout goes there as it arrives instead of into the result.
     public func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        workingDirectory: String? = nil, stdin: [UInt8]? = nil, timeout: Double, outputLimit: Int? = nil
+        workingDirectory: String? = nil, stdin: [UInt8]? = nil, timeout: Double, outputLimit: Int? = nil,
+        stdoutSink: (any OutputSink)? = nil
     ) async throws -> ProcessResult {
-        try await launcher.run(launchRequest(
+        var request = launchRequest(
             executable, arguments, environment: environment, workingDirectory: workingDirectory, stdin: stdin,
-            timeout: timeout, outputLimit: outputLimit))
+            timeout: timeout, outputLimit: outputLimit)
+        request.stdoutSink = stdoutSink
+        return try await launcher.run(request)
     }
 }
