@@ -16,71 +16,40 @@ enum GrepResults {
     /// `contextLines` of it (context lines and neighbouring matches).
     static func content(_ reader: RipgrepReader, contextLines: Int, stripDotSlash: Bool) -> Envelope {
         let names = reader.files.map { clean($0, stripDotSlash) }
+        let rank = pathRanks(names)
         let lines = reader.lines
         // ripgrep prints a file's lines together: group runs of one file, then order files by path bytes.
-        var runs: [(file: Int, lines: Range<Int>)] = []
+        var runs: [(rank: Int, lines: Range<Int>)] = []
         for (index, line) in lines.enumerated() {
-            if let last = runs.last, last.file == line.file, last.lines.upperBound == index {
+            if let last = runs.last, last.rank == rank[line.file], last.lines.upperBound == index {
                 runs[runs.count - 1].lines = last.lines.lowerBound..<(index + 1)
             } else {
-                runs.append((line.file, index..<(index + 1)))
+                runs.append((rank[line.file], index..<(index + 1)))
             }
         }
-        runs.sort { a, b in
-            let order = utf8Order(names[a.file], names[b.file])
-            return order != 0 ? order < 0 : a.lines.lowerBound < b.lines.lowerBound
-        }
-        var array = JSONArrayWriter(capacity: reader.texts.count * (contextLines > 0 ? 3 : 1) + lines.count * 48)
-        reader.texts.withUnsafeBufferPointer { texts in
-            func write(_ text: RipgrepReader.Text) {
-                switch text {
-                case .escaped(let range): array.escapedString(UnsafeBufferPointer(rebasing: texts[range]))
-                case .decoded(let string): array.string(string)
-                }
-            }
+        runs.sort { a, b in a.rank != b.rank ? a.rank < b.rank : a.lines.lowerBound < b.lines.lowerBound }
+        let encoded = reader.texts.withUnsafeBufferPointer { texts in
+            var writer = MatchWriter(
+                texts: texts, names: names.map(JSONArrayWriter.escaped), contextLines: contextLines,
+                capacity: texts.count * (contextLines > 0 ? 3 : 1) + lines.count * 64)
+            var group: [RipgrepReader.Line] = []
             var next = 0
             while next < runs.count {
-                let name = names[runs[next].file]
-                var group = Array(lines[runs[next].lines])
+                let file = runs[next].rank
+                group.removeAll(keepingCapacity: true)
+                group += lines[runs[next].lines]
                 next += 1
-                while next < runs.count, names[runs[next].file] == name {
+                while next < runs.count, runs[next].rank == file {
                     group += lines[runs[next].lines]
                     next += 1
                 }
                 if !zip(group, group.dropFirst()).allSatisfy({ $0.number <= $1.number }) {
                     group.sort { $0.number < $1.number }
                 }
-                for (index, line) in group.enumerated() where line.isMatch {
-                    array.nextElement()
-                    array.syntax(#"{"content":"#)
-                    write(line.text)
-                    array.syntax(#","context":["#)
-                    if contextLines > 0 {
-                        let window = (line.number - contextLines)...(line.number + line.span - 1 + contextLines)
-                        var first = index
-                        while first > 0, window.contains(group[first - 1].number) { first -= 1 }
-                        var end = index + 1
-                        while end < group.count, window.contains(group[end].number) { end += 1 }
-                        var written = 0
-                        for neighbour in group[first..<end] where neighbour.number != line.number {
-                            if written > 0 { array.syntax(",") }
-                            written += 1
-                            array.syntax(#"{"content":"#)
-                            write(neighbour.text)
-                            array.syntax(#","line":"#)
-                            array.integer(neighbour.number)
-                            array.syntax("}")
-                        }
-                    }
-                    array.syntax(#"],"file":"#)
-                    array.string(name)
-                    array.syntax(#","line":"#)
-                    array.integer(line.number)
-                    array.syntax("}")
-                }
+                writer.writeMatches(of: group)
             }
+            return writer.array.finish()
         }
-        let encoded = array.finish()
         var envelope = Envelope()
         envelope.encodedMatches = encoded
         envelope.extras["total_matches"] = .number(Double(reader.seen))
@@ -120,19 +89,34 @@ enum GrepResults {
         return envelope
     }
 
+    /// For each path, its place in byte order (equal paths share one): sorting by rank then costs
+    /// integer comparisons only.
+    static func pathRanks(_ paths: [String]) -> [Int] {
+        let keys = paths.map { Array($0.utf8) }
+        let order = keys.indices.sorted { a, b in
+            keys[a].withUnsafeBufferPointer { x in keys[b].withUnsafeBufferPointer { y in bytesOrder(x, y) < 0 } }
+        }
+        var rank = [Int](repeating: 0, count: paths.count)
+        for (position, index) in order.enumerated() {
+            rank[index] = position > 0 && keys[order[position - 1]] == keys[index] ? rank[order[position - 1]] : position
+        }
+        return rank
+    }
+
     /// Byte order of the UTF-8 forms (memcmp; `utf8.lexicographicallyPrecedes` is generic and slow).
     static func utf8Precedes(_ a: String, _ b: String) -> Bool { utf8Order(a, b) < 0 }
 
     /// Negative, zero or positive as `a`'s UTF-8 bytes sort before, equal or after `b`'s.
     static func utf8Order(_ a: String, _ b: String) -> Int {
         var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let shared = min(x.count, y.count)
-                let order = shared == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, shared)
-                return order != 0 ? Int(order) : x.count - y.count
-            }
-        }
+        return a.withUTF8 { x in b.withUTF8 { y in bytesOrder(x, y) } }
+    }
+
+    /// Negative, zero or positive as `x` sorts before, equal or after `y` (memcmp, then length).
+    static func bytesOrder(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+        let shared = min(x.count, y.count)
+        let order = shared == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, shared)
+        return order != 0 ? Int(order) : x.count - y.count
     }
 
     private static func clean(_ path: String, _ stripDotSlash: Bool) -> String {
@@ -149,5 +133,99 @@ enum GrepResults {
         let line = raw[..<end]
         if line.utf8.count > maxLineLength, line.count > maxLineLength { return line.prefix(maxLineLength) + " […line cut at \(maxLineLength) characters]" }
         return String(line)
+    }
+}
+
+/// Writes `content` mode's match objects, one `JSONArrayWriter.element` each.
+private struct MatchWriter {
+    let texts: UnsafeBufferPointer<UInt8>
+    /// File names as JSON string content, by file index.
+    let names: [[UInt8]]
+    let contextLines: Int
+    var array: JSONArrayWriter
+
+    init(texts: UnsafeBufferPointer<UInt8>, names: [[UInt8]], contextLines: Int, capacity: Int) {
+        self.texts = texts
+        self.names = names
+        self.contextLines = contextLines
+        array = JSONArrayWriter(capacity: capacity)
+    }
+
+    /// The matches among one file's lines (ordered by line number), each with its context.
+    mutating func writeMatches(of lines: [RipgrepReader.Line]) {
+        for (index, line) in lines.enumerated() where line.isMatch {
+            var context = index..<index
+            if contextLines > 0 {
+                let window = (line.number - contextLines)...(line.number + line.span - 1 + contextLines)
+                var first = index
+                while first > 0, window.contains(lines[first - 1].number) { first -= 1 }
+                var end = index + 1
+                while end < lines.count, window.contains(lines[end].number) { end += 1 }
+                context = first..<end
+            }
+            write(line, context: lines[context])
+        }
+    }
+
+    private mutating func write(_ line: RipgrepReader.Line, context: ArraySlice<RipgrepReader.Line>) {
+        let name = names[line.file]
+        var maximum = 72 + line.text.count + name.count
+        for neighbour in context { maximum += 48 + neighbour.text.count }
+        let texts = self.texts
+        name.withUnsafeBufferPointer { name in
+            array.element(maximumBytes: maximum) { space in
+                var out = ByteCursor(space.baseAddress!)
+                out.put(#"{"content":""#)
+                out.put(UnsafeBufferPointer(rebasing: texts[line.text]))
+                out.put(#"","context":["#)
+                var first = true
+                for neighbour in context where neighbour.number != line.number {
+                    out.put(first ? #"{"content":""# : #",{"content":""#)
+                    first = false
+                    out.put(UnsafeBufferPointer(rebasing: texts[neighbour.text]))
+                    out.put(#"","line":"#)
+                    out.put(neighbour.number)
+                    out.put("}")
+                }
+                out.put(#"],"file":""#)
+                out.put(name)
+                out.put(#"","line":"#)
+                out.put(line.number)
+                out.put("}")
+                return out.count
+            }
+        }
+    }
+}
+
+/// Appends bytes at a raw pointer (the caller has reserved the space).
+private struct ByteCursor {
+    let base: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawPointer) { self.base = base }
+
+    mutating func put(_ text: StaticString) {
+        (base + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let start = bytes.baseAddress else { return }
+        (base + count).copyMemory(from: start, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// A non-negative integer in decimal.
+    mutating func put(_ value: Int) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var remaining = max(value, 0)
+        for position in stride(from: digits - 1, through: 0, by: -1) {
+            base.storeBytes(of: UInt8(ascii: "0") + UInt8(remaining % 10), toByteOffset: count + position, as: UInt8.self)
+            remaining /= 10
+        }
+        count += digits
     }
 }

@@ -18,23 +18,17 @@ import Synchronization
 /// Every match is counted; at most `limit` are kept, with the context lines around them, and no more
 /// than `retainLimit` bytes of text in all.
 struct RipgrepReader {
-    /// One searched line as ripgrep reports it.
+    /// One searched line as ripgrep reports it (plain values only: copying one costs no reference counting).
     struct Line {
         /// Index into `files`.
         var file: Int
         var number: Int
-        var text: Text
+        /// The line without its terminator, cut at `GrepResults.maxLineLength` characters, as JSON string
+        /// content (escaped): this range of `texts`.
+        var text: Range<Int>
         var isMatch: Bool
         /// Lines the text spans (a multiline match spans several); counted only when context is kept.
         var span: Int
-    }
-
-    /// A line's text without its terminator, cut at `GrepResults.maxLineLength` characters.
-    enum Text {
-        /// JSON string content (escaped), at this range of `RipgrepReader.texts`.
-        case escaped(Range<Int>)
-        /// Text that had to be decoded: cut, given as base64, or not well-formed as it came.
-        case decoded(String)
     }
 
     let limit: Int
@@ -46,7 +40,8 @@ struct RipgrepReader {
     private(set) var files: [String] = []
     /// Kept lines in output order.
     private(set) var lines: [Line] = []
-    /// The escaped texts of `lines`.
+    /// The texts of `lines`, escaped: as ripgrep wrote them when they were safe to copy and short,
+    /// else decoded (and cut) and escaped again.
     private(set) var texts: [UInt8] = []
     /// Match messages seen, kept or not.
     private(set) var seen = 0
@@ -149,7 +144,7 @@ struct RipgrepReader {
         guard var line = try? message(raw, isMatch: isMatch) else { return }
         if !wanted {
             guard let lastKept, lastKept.file == line.file, line.number <= lastKept.lastLine + contextLines else {
-                if case .escaped(let range) = line.text { texts.removeLast(range.count) }
+                texts.removeLast(line.text.count)
                 return
             }
             line.isMatch = false
@@ -164,7 +159,7 @@ struct RipgrepReader {
         var cursor = JSONCursor(raw)
         var file: Int?
         var number: Double?
-        var text: Text?
+        var text: Range<Int>?
         try cursor.beginObject()
         reading: while let key = try cursor.nextKey() {
             guard Self.same(key, Self.dataKey) else { try cursor.skip(); continue }
@@ -186,7 +181,7 @@ struct RipgrepReader {
             }
         }
         guard let file, let number, let text else {
-            if case .escaped(let range)? = text { texts.removeLast(range.count) }
+            if let text { texts.removeLast(text.count) }
             throw CocoaError(.coderReadCorrupt)
         }
         return Line(file: file, number: Int(number), text: text, isMatch: isMatch, span: withContext ? Self.span(text, in: texts) : 1)
@@ -202,33 +197,35 @@ struct RipgrepReader {
         return files.count - 1
     }
 
-    /// A `lines` value: kept escaped as ripgrep wrote it when that is safe and short, else decoded.
-    private mutating func lineText(_ cursor: inout JSONCursor) throws -> Text {
-        var result: Text?
+    /// A `lines` value, appended to `texts` (escaped): as ripgrep wrote it when that is safe and short,
+    /// else decoded, cut and escaped again.
+    private mutating func lineText(_ cursor: inout JSONCursor) throws -> Range<Int> {
+        let start = texts.count
+        var found = false
         try cursor.beginObject()
         while let key = try cursor.nextKey() {
-            if Self.same(key, Self.textKey) {
+            if Self.same(key, Self.textKey), !found {
                 let written = try cursor.rawString()
                 let escaped = Self.withoutTerminator(written)
                 if escaped.count <= GrepResults.maxLineLength, JSONArrayWriter.isStringContent(escaped) {
-                    let at = texts.count
                     texts.append(contentsOf: escaped)
-                    result = .escaped(at..<texts.count)
                 } else {
                     // Long (to be cut by characters) or not safe to copy: decoded like any JSON string.
                     let quoted = [UInt8(ascii: "\"")] + Array(written) + [UInt8(ascii: "\"")]
                     guard let decoded = try JSONParser.parse(quoted).stringValue else { throw CocoaError(.coderReadCorrupt) }
-                    result = .decoded(GrepResults.lineText(decoded))
+                    texts.append(contentsOf: JSONArrayWriter.escaped(GrepResults.lineText(decoded)))
                 }
-            } else if Self.same(key, Self.bytesKey), result == nil {
-                let encoded = try cursor.string()
-                result = .decoded(GrepResults.lineText(Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) } ?? ""))
+                found = true
+            } else if Self.same(key, Self.bytesKey), !found {
+                let decoded = Data(base64Encoded: try cursor.string()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                texts.append(contentsOf: JSONArrayWriter.escaped(GrepResults.lineText(decoded)))
+                found = true
             } else {
                 try cursor.skip()
             }
         }
-        guard let result else { throw CocoaError(.coderReadCorrupt) }
-        return result
+        guard found else { throw CocoaError(.coderReadCorrupt) }
+        return start..<texts.count
     }
 
     /// A `{"text": …}` or `{"bytes": base64}` value (ripgrep's encoding of non-UTF-8 data) as text;
@@ -263,24 +260,19 @@ struct RipgrepReader {
         return UnsafeBufferPointer(rebasing: escaped[..<end])
     }
 
-    /// How many lines a text spans: its newlines (escaped `\n` when escaped) plus one.
-    private static func span(_ text: Text, in texts: [UInt8]) -> Int {
-        switch text {
-        case .decoded(let string):
-            return string.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-        case .escaped(let range):
-            var count = 1
-            var index = range.lowerBound
-            while index < range.upperBound - 1 {
-                if texts[index] == UInt8(ascii: "\\") {
-                    if texts[index + 1] == UInt8(ascii: "n") { count += 1 }
-                    index += 2
-                } else {
-                    index += 1
-                }
+    /// How many lines an escaped text spans: its `\n` escapes plus one.
+    private static func span(_ text: Range<Int>, in texts: [UInt8]) -> Int {
+        var count = 1
+        var index = text.lowerBound
+        while index < text.upperBound - 1 {
+            if texts[index] == UInt8(ascii: "\\") {
+                if texts[index + 1] == UInt8(ascii: "n") { count += 1 }
+                index += 2
+            } else {
+                index += 1
             }
-            return count
         }
+        return count
     }
 
     /// Whether two byte strings are equal (memcmp; the generic `elementsEqual` is several times slower).

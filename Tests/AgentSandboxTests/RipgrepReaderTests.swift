@@ -65,13 +65,8 @@ struct RipgrepReaderTests {
         let file: String, number: Int, text: String, isMatch: Bool
         init(file: String, number: Int, text: String, isMatch: Bool) { (self.file, self.number, self.text, self.isMatch) = (file, number, text, isMatch) }
         init(_ line: RipgrepReader.Line, _ reader: RipgrepReader) {
-            let text: String
-            switch line.text {
-            case .decoded(let string): text = string
-            case .escaped(let range):
-                let quoted = [UInt8(ascii: "\"")] + reader.texts[range] + [UInt8(ascii: "\"")]
-                text = (try? JSONParser.parse(quoted).stringValue) ?? "<not a JSON string: \(String(decoding: quoted, as: UTF8.self))>"
-            }
+            let quoted = [UInt8(ascii: "\"")] + reader.texts[line.text] + [UInt8(ascii: "\"")]
+            let text = (try? JSONParser.parse(quoted).stringValue) ?? "<not a JSON string: \(String(decoding: quoted, as: UTF8.self))>"
             self.init(file: reader.files[line.file], number: line.number, text: text, isMatch: line.isMatch)
         }
         var description: String { "\(file):\(number)\(isMatch ? ":" : "-")\(text.debugDescription)" }

@@ -25,10 +25,20 @@ extension Envelope {
         Array(jsonBuffer().readableBytesView)
     }
 
-    /// The document in one buffer, sized up front: the response body as is.
+    /// The document in one buffer, sized up front.
     func jsonBuffer() -> ByteBuffer {
-        let known = (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0) + (encodedMatches?.buffer.readableBytes ?? 0)
-        var writer = JSONByteWriter(capacity: 256 + known)
+        let pieces = jsonPieces()
+        guard pieces.count > 1 else { return pieces[0] }
+        var whole = ByteBufferAllocator().buffer(capacity: pieces.reduce(0) { $0 + $1.readableBytes })
+        for var piece in pieces { whole.writeBuffer(&piece) }
+        return whole
+    }
+
+    /// The document as the response body's buffers, in order: one, or three when `encodedMatches` is
+    /// set (the text before it, the encoded array itself, not copied, and the text after it).
+    func jsonPieces() -> [ByteBuffer] {
+        var pieces: [ByteBuffer] = []
+        var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
         let extraKeys = extras.isEmpty ? [] : extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
         writer.output.writeInteger(UInt8(ascii: "{"))
         var extra = extraKeys.startIndex
@@ -41,7 +51,13 @@ extension Envelope {
                 extra += 1
             }
             writer.output.writeBytes(core.prefix)
-            write(core.field, into: &writer)
+            if core.field == .matches, let encoded = encodedMatches {
+                pieces.append(writer.output)
+                pieces.append(encoded.buffer)
+                writer = JSONByteWriter(capacity: 256)
+            } else {
+                write(core.field, into: &writer)
+            }
             if index < Self.sortedCore.count - 1 { writer.output.writeInteger(UInt8(ascii: ",")) }
         }
         for key in extraKeys[extra...] {
@@ -51,7 +67,8 @@ extension Envelope {
             writer.value(extras[key]!)
         }
         writer.output.writeInteger(UInt8(ascii: "}"))
-        return writer.output
+        pieces.append(writer.output)
+        return pieces
     }
 
     private func write(_ field: CoreField, into writer: inout JSONByteWriter) {
@@ -62,12 +79,7 @@ extension Envelope {
         case .exitCode: writer.value(exitCode.map { .number(Double($0)) } ?? .null)
         case .content: writer.optionalString(content)
         case .path: writer.optionalString(path)
-        case .matches:
-            if let encoded = encodedMatches {
-                writer.output.writeImmutableBuffer(encoded.buffer)
-            } else {
-                writer.value(matches.map(JSONValue.array) ?? .null)
-            }
+        case .matches: writer.value(matches.map(JSONValue.array) ?? .null)
         case .url: writer.optionalString(url)
         case .error: writer.optionalString(error)
         }
@@ -80,6 +92,8 @@ extension Response {
     static func json(_ envelope: Envelope, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: envelope.jsonBuffer()))
+        let pieces = envelope.jsonPieces()
+        let body = pieces.count == 1 ? ResponseBody(byteBuffer: pieces[0]) : ResponseBody(contentsOf: pieces)
+        return Response(status: status, headers: fields, body: body)
     }
 }

@@ -62,6 +62,18 @@ public struct JSONArrayWriter {
         writer.output.writeInteger(UInt8(ascii: "\""))
     }
 
+    /// Writes one whole element straight into the buffer: `body` gets at least `maximumBytes` of space,
+    /// writes the element's JSON there and returns how many bytes it wrote. For elements written by the
+    /// thousand, where a call per piece would cost more than the copying.
+    public mutating func element(maximumBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        nextElement()
+        writer.output.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes) { space in
+            let written = body(space)
+            precondition(written <= space.count, "an element wrote past its space")
+            return written
+        }
+    }
+
     /// An integer value.
     public mutating func integer(_ value: Int) {
         writer.output.writeString(String(value))
@@ -71,6 +83,13 @@ public struct JSONArrayWriter {
     public consuming func finish() -> EncodedJSONArray {
         writer.output.writeInteger(UInt8(ascii: "]"))
         return EncodedJSONArray(buffer: writer.output, count: count)
+    }
+
+    /// `text` escaped as JSON string content (without the quotes), for `escapedString` or `element`.
+    public static func escaped(_ text: String) -> [UInt8] {
+        var writer = JSONByteWriter(capacity: text.utf8.count + 2)
+        writer.string(text)
+        return Array(writer.output.readableBytesView.dropFirst().dropLast())
     }
 
     /// Whether `bytes` can stand between a JSON string's quotes as they are: valid UTF-8, no control
