@@ -89,6 +89,22 @@ struct GrepToolTests {
         #expect(none.json["matches"] as? [Any] != nil && (none.json["matches"] as! [Any]).isEmpty)
     }
 
+    @Test func timeoutStopsTheSearchAndTheServerKeepsServing() async throws {
+        let (server, agent, _) = try await prepare()
+        let uid = try #require(try await server.agentInfo(agent).int("uid"))
+        #expect(try await server.bash(agent, "mkfifo never-written").int("exit_code") == 0)
+        let started = Date()
+        // ripgrep opens the FIFO it is pointed at and waits for a writer that never comes.
+        let stuck = try await server.call("grep", agent: agent, ["pattern": "answer", "path": "never-written", "timeout": 1])
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(stuck.string("error_code") == "TIMEOUT", "\(stuck.text)")
+        #expect(stuck.json["matches"] as? [Any] != nil, "the envelope still lists what was found")
+        #expect(await eventually(within: 2) { processes(ownedBy: uid).isEmpty }, "ripgrep is killed")
+        let next = try await server.call("grep", agent: agent, ["pattern": "answer", "include": "*.h", "-i": true])
+        #expect(next.string("status") == "ok")
+        #expect((next.json["matches"] as? [[String: Any]])?.map { $0["file"] as? String } == ["lib/util.h"])
+    }
+
     @Test func neverReadsOutsideTheWorkspace() async throws {
         let server = try await TestServer.shared.get()
         let (agent, other) = (newAgent(), newAgent())

@@ -34,6 +34,8 @@ struct OutputLoop {
 
     /// After the main process exits and its tree is killed, how long to wait for the pipes to close.
     static let drainGrace: Double = 2
+    /// With a stdout sink, the longest wait between two reads while the child runs.
+    static let batchWaitMs: Int32 = 4
 
     init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil) {
         self.exit = exit
@@ -57,6 +59,11 @@ struct OutputLoop {
         for fd in [pipes.stdoutRead, pipes.stderrRead, pipes.stdinWrite].compactMap({ $0 }) {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
+        if stdoutSink != nil {
+            // A program whose output is parsed as it comes writes a lot of it: a 1 MiB pipe (the
+            // default maximum) holds what arrives while the loop waits between reads (below).
+            _ = fcntl(pipes.stdoutRead, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
+        }
         if stdinBytes.isEmpty { pipes.close(pipes.stdinWrite) }
         var openOutputs: [Int32] = [pipes.stdoutRead, pipes.stderrRead]
         var stdinOpen = !stdinBytes.isEmpty
@@ -69,6 +76,12 @@ struct OutputLoop {
             if !exited, now >= deadline, !ending.timedOut {
                 ending.timedOut = true
                 terminate()
+            }
+            if stdoutSink != nil, !exited, exitFD >= 0, !stdinOpen {
+                // Read in batches: wait up to `batchWait` for the exit only, not woken by each write
+                // (a search printing megabytes would otherwise cost a wakeup per few KiB).
+                var exitOnly = pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)
+                _ = poll(&exitOnly, 1, Self.batchWaitMs)
             }
             var fds = openOutputs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if stdinOpen, let stdinWrite = pipes.stdinWrite { fds.append(pollfd(fd: stdinWrite, events: Int16(POLLOUT), revents: 0)) }
