@@ -36,6 +36,9 @@ struct OutputLoop {
     static let drainGrace: Double = 2
     /// With a stdout sink, the longest wait between two reads while the child runs.
     static let batchWaitMs: Int32 = 4
+    static let batchPipeBytes = 1 << 20
+    /// Bytes the last drain of stdout read.
+    private var lastStdoutRead = 0
 
     init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil) {
         self.exit = exit
@@ -62,7 +65,7 @@ struct OutputLoop {
         if stdoutSink != nil {
             // A program whose output is parsed as it comes writes a lot of it: a 1 MiB pipe (the
             // default maximum) holds what arrives while the loop waits between reads (below).
-            _ = fcntl(pipes.stdoutRead, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
+            _ = fcntl(pipes.stdoutRead, 1031 /* F_SETPIPE_SZ */, Int32(Self.batchPipeBytes))
         }
         if stdinBytes.isEmpty { pipes.close(pipes.stdinWrite) }
         var openOutputs: [Int32] = [pipes.stdoutRead, pipes.stderrRead]
@@ -77,9 +80,10 @@ struct OutputLoop {
                 ending.timedOut = true
                 terminate()
             }
-            if stdoutSink != nil, !exited, exitFD >= 0, !stdinOpen {
+            if stdoutSink != nil, !exited, exitFD >= 0, !stdinOpen, lastStdoutRead < Self.batchPipeBytes / 2 {
                 // Read in batches: wait up to `batchWait` for the exit only, not woken by each write
-                // (a search printing megabytes would otherwise cost a wakeup per few KiB).
+                // (a search printing megabytes would otherwise cost a wakeup per few KiB). A child that
+                // half filled the pipe since the last read is read again at once instead.
                 var exitOnly = pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)
                 _ = poll(&exitOnly, 1, Self.batchWaitMs)
             }
@@ -120,11 +124,13 @@ struct OutputLoop {
 
     /// Reads what is available; false at EOF.
     private mutating func drain(_ fd: Int32) -> Bool {
+        if fd == pipes.stdoutRead { lastStdoutRead = 0 }
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
                 buffer.withUnsafeBytes { bytes in
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[..<count])
+                    if fd == pipes.stdoutRead { lastStdoutRead += count }
                     if fd != pipes.stdoutRead {
                         stderr.append(chunk)
                     } else if let stdoutSink {
