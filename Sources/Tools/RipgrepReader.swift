@@ -74,7 +74,7 @@ struct RipgrepReader {
     /// Reads the complete lines in `bytes` (with any pending start of a line), keeping an incomplete
     /// last line for the next call.
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        let bytes = bytes.bindMemory(to: UInt8.self)
+        let bytes = bytes.assumingMemoryBound(to: UInt8.self)
         var start = 0
         while start < bytes.count {
             guard let newline = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
@@ -136,7 +136,7 @@ struct RipgrepReader {
         // Past the limit, only the trailing context of the last kept match is still wanted (a later
         // match inside it is kept as a context line).
         let wanted = isMatch ? seen <= limit : seen < limit
-        guard wanted || lastKept != nil else { return }
+        guard wanted || (withContext && lastKept != nil) else { return }
         guard texts.count + lines.count * MemoryLayout<Line>.stride <= retainLimit else {
             incomplete = true
             return
