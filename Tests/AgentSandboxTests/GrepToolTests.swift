@@ -89,6 +89,17 @@ struct GrepToolTests {
         #expect(none.json["matches"] as? [Any] != nil && (none.json["matches"] as! [Any]).isEmpty)
     }
 
+    @Test func workspaceRouteListsTheSameMatches() async throws {
+        let (server, agent, _) = try await prepare()
+        let input: [String: Any] = ["pattern": "answer", "context_lines": 1, "-i": true]
+        let envelope = try await server.call("grep", agent: agent, input)
+        let body = try await server.post("/v1/agents/\(agent)/workspace/grep", json: input)
+        let listed = try #require(envelope.json["matches"] as? [[String: Any]])
+        #expect(listed.count > 3)
+        #expect(NSArray(array: listed) == (body.json["matches"] as? NSArray), "\(body.text)")
+        #expect(body.int("total_matches") == envelope.int("total_matches"))
+    }
+
     @Test func timeoutStopsTheSearchAndTheServerKeepsServing() async throws {
         let (server, agent, _) = try await prepare()
         let uid = try #require(try await server.agentInfo(agent).int("uid"))
