@@ -42,12 +42,18 @@ public enum SandboxServer {
         if configuration.allowSharedUID, bubblewrap != nil {
             logger.warning("--allow-shared-uid: bubblewrap namespaces are not used in shared-uid mode")
         }
-        logger.info("isolation: \(configuration.isolation.rawValue)\(bubblewrap != nil && !configuration.allowSharedUID ? " (bubblewrap \(bubblewrap!.executable)\(configuration.warmSandboxes && cgroups?.makesCallLeaves == true ? ", warm per-agent sandboxes" : ", one per call"))" : ""), network: \(configuration.network.rawValue)")
         let launcher = ProcessLauncher(
             helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
             isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap,
-            sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap), warmIdleSeconds: configuration.warmSandboxIdleSeconds)
+            sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap, cgroups: cgroups),
+            warmIdleSeconds: configuration.warmSandboxIdleSeconds)
+        let sandboxes = launcher.bubblewrap.map { " (bubblewrap \($0.executable), \(launcher.usesWarmSandboxes ? "warm per-agent sandboxes" : "one per call"))" } ?? ""
+        logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue)")
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        // A deleted agent's sandbox goes before its workspace and uid do.
+        agents.onSuspendOrDelete { [launcher] agent, state in
+            if state == .deleted { await launcher.stopWarmSandbox(agent: agent.rawValue) }
+        }
         let execSessions = try await ExecSessionManager.prepare(store: store, launcher: launcher, agents: agents, limits: configuration.limits, logger: logger)
         let services = SandboxServices(
             configuration: configuration, store: store, agents: agents, tools: tools, schemas: schemas, launcher: launcher,
@@ -125,15 +131,18 @@ enum DataRoot {
 
     /// Copies the exec helper to `DATA/.sandbox-init` (root-owned, 0755, replaced atomically): bubblewrap,
     /// running as the agent, binds it into each warm sandbox as the zygote, and agents can reach the data
-    /// root but not necessarily the build directory. nil when warm sandboxes are off or cannot be used.
-    static func installSandboxInit(_ configuration: ServerConfiguration, using bubblewrap: BubblewrapProfile?) throws -> String? {
-        guard configuration.warmSandboxes, configuration.isolation == .full, bubblewrap != nil, !configuration.allowSharedUID else { return nil }
+    /// root but not necessarily the build directory. nil when warm sandboxes are off or cannot be used
+    /// (they need bubblewrap, and per-call cgroup leaves: a warm call's only kill handle).
+    static func installSandboxInit(_ configuration: ServerConfiguration, using bubblewrap: BubblewrapProfile?, cgroups: CgroupController?) throws -> String? {
+        guard configuration.warmSandboxes, configuration.isolation == .full, bubblewrap != nil, !configuration.allowSharedUID,
+              cgroups?.makesCallLeaves == true else { return nil }
         let target = configuration.dataRoot.appendingPathComponent(".sandbox-init").path
         let staging = target + ".\(getpid())"
         unlink(staging)
         do {
             try FileManager.default.copyItem(atPath: configuration.execHelper.path, toPath: staging)
         } catch {
+            unlink(staging)
             throw ConfigurationError("cannot copy the exec helper to \(staging): \(error)")
         }
         guard chown(staging, 0, 0) == 0, chmod(staging, 0o755) == 0, rename(staging, target) == 0 else {

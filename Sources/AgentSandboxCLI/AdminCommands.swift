@@ -6,13 +6,14 @@ import FoundationNetworking
 
 extension ServerOptions {
     /// Sends one JSON request to the running server; prints the reply body; fails on an HTTP error.
-    func send(_ method: String, _ path: String, body: Any? = nil) async throws {
+    /// Sends `body` (JSON) as is and prints the reply; a status of 400 or more is an error.
+    func send(_ method: String, _ path: String, body: Data? = nil) async throws {
         var request = URLRequest(url: try endpoint(path))
         request.httpMethod = method
         request.setValue(try key(), forHTTPHeaderField: "x-api-key")
         request.timeoutInterval = 3700
         if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -37,7 +38,7 @@ struct AgentCommand: AsyncParsableCommand {
             var body: [String: Any] = [:]
             if let agentID { body["agent_id"] = agentID }
             if let network { body["network"] = network }
-            try await server.send("POST", "/v1/agents", body: body)
+            try await server.send("POST", "/v1/agents", body: try JSONSerialization.data(withJSONObject: body))
         }
     }
 
@@ -51,7 +52,7 @@ struct AgentCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete an agent: its processes, workspace, shares and uid.")
         @OptionGroup var server: ServerOptions
         @Argument(help: "The agent's id.") var agentID: String
-        func run() async throws { try await server.send("DELETE", "/v1/agents/\(agentID.lowercased())") }
+        func run() async throws { try await server.send("DELETE", "/v1/agents/\(agentID.escapedPathComponent)") }
     }
 }
 
@@ -64,9 +65,10 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "The tool's input as a JSON object, e.g. '{\"command\": \"ls\"}'.") var input: String = "{}"
 
     func run() async throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(input.utf8)), object is [String: Any] else {
+        guard (try? JSONSerialization.jsonObject(with: Data(input.utf8))) is [String: Any] else {
             throw ValidationError("The input must be a JSON object, e.g. '{\"command\": \"ls\"}'.")
         }
-        try await server.send("POST", "/v1/agents/\(agentID.lowercased())/sandbox/\(tool)", body: object)
+        // Sent as typed (numbers such as 1.0 or large integers would not survive a round trip).
+        try await server.send("POST", "/v1/agents/\(agentID.escapedPathComponent)/sandbox/\(tool.escapedPathComponent)", body: Data(input.utf8))
     }
 }

@@ -88,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.concurrentCallsPerAgent = maxConcurrentCalls
         guard let level = IsolationLevel(rawValue: isolation) else { throw ValidationError("--isolation must be uid, cgroup or full") }
         guard let policy = NetworkPolicy(rawValue: network) else { throw ValidationError("--network must be host or none") }
+        guard warmSandboxIdle > 0 else { throw ValidationError("--warm-sandbox-idle must be a number of seconds above 0") }
         configuration.isolation = level
         configuration.warmSandboxes = warmSandboxes
         configuration.warmSandboxIdleSeconds = warmSandboxIdle

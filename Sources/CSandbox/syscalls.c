@@ -26,6 +26,7 @@ int csandbox_open_beneath(int dirfd, const char *path, int flags, mode_t mode, i
 }
 
 const int csandbox_O_PATH = O_PATH;
+const int csandbox_F_SETPIPE_SZ = F_SETPIPE_SZ;
 const int csandbox_O_TMPFILE = O_TMPFILE;
 
 int csandbox_pipe_cloexec(int fds[2]) {

@@ -24,6 +24,9 @@ public struct FileReadTool: Tool {
     public static let name = "file_read"
     /// Most content bytes one call returns.
     public static let contentCap = 256 << 10
+    /// Files up to this size are read on the calling task (one `read` of cached data costs less than a
+    /// thread hop); larger ones on `BlockingWork`, so a big or cold file never holds a cooperative thread.
+    static let inlineReadBytes = 1 << 20
 
     public init() {}
 
@@ -32,6 +35,15 @@ public struct FileReadTool: Tool {
         let relative = try paths.relative(input.path, field: "path")
         let (first, last) = try lineRange(input)
         let file = try paths.openForReading(relative, owner: context.workspace.launchIdentity, display: input.path)
+        if file.size <= Self.inlineReadBytes {
+            return try envelope(file, relative: relative, lines: (first, last), input: input)
+        }
+        return try await BlockingWork.run { try envelope(file, relative: relative, lines: (first, last), input: input) }
+    }
+
+    /// The envelope for lines `first...last` of the open file.
+    private func envelope(_ file: OpenFile, relative: String, lines: (first: Int, last: Int), input: Input) throws -> Envelope {
+        let (first, last) = lines
         var window = LineWindow(first: first, last: last, cap: Self.contentCap)
         try stream(file, into: &window, display: input.path)
 

@@ -104,12 +104,9 @@ enum GrepResults {
     }
 
     /// Byte order of the UTF-8 forms (memcmp; `utf8.lexicographicallyPrecedes` is generic and slow).
-    static func utf8Precedes(_ a: String, _ b: String) -> Bool { utf8Order(a, b) < 0 }
-
-    /// Negative, zero or positive as `a`'s UTF-8 bytes sort before, equal or after `b`'s.
-    static func utf8Order(_ a: String, _ b: String) -> Int {
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
-        return a.withUTF8 { x in b.withUTF8 { y in bytesOrder(x, y) } }
+        return a.withUTF8 { x in b.withUTF8 { y in bytesOrder(x, y) < 0 } }
     }
 
     /// Negative, zero or positive as `x` sorts before, equal or after `y` (memcmp, then length).
@@ -173,59 +170,25 @@ private struct MatchWriter {
         for neighbour in context { maximum += 48 + neighbour.text.count }
         let texts = self.texts
         name.withUnsafeBufferPointer { name in
-            array.element(maximumBytes: maximum) { space in
-                var out = ByteCursor(space.baseAddress!)
-                out.put(#"{"content":""#)
-                out.put(UnsafeBufferPointer(rebasing: texts[line.text]))
-                out.put(#"","context":["#)
+            array.element(maximumBytes: maximum) { out in
+                out.syntax(#"{"content":""#)
+                out.escaped(UnsafeBufferPointer(rebasing: texts[line.text]))
+                out.syntax(#"","context":["#)
                 var first = true
                 for neighbour in context where neighbour.number != line.number {
-                    out.put(first ? #"{"content":""# : #",{"content":""#)
+                    out.syntax(first ? #"{"content":""# : #",{"content":""#)
                     first = false
-                    out.put(UnsafeBufferPointer(rebasing: texts[neighbour.text]))
-                    out.put(#"","line":"#)
-                    out.put(neighbour.number)
-                    out.put("}")
+                    out.escaped(UnsafeBufferPointer(rebasing: texts[neighbour.text]))
+                    out.syntax(#"","line":"#)
+                    out.integer(neighbour.number)
+                    out.syntax("}")
                 }
-                out.put(#"],"file":""#)
-                out.put(name)
-                out.put(#"","line":"#)
-                out.put(line.number)
-                out.put("}")
-                return out.count
+                out.syntax(#"],"file":""#)
+                out.escaped(name)
+                out.syntax(#"","line":"#)
+                out.integer(line.number)
+                out.syntax("}")
             }
         }
-    }
-}
-
-/// Appends bytes at a raw pointer (the caller has reserved the space).
-private struct ByteCursor {
-    let base: UnsafeMutableRawPointer
-    private(set) var count = 0
-
-    init(_ base: UnsafeMutableRawPointer) { self.base = base }
-
-    mutating func put(_ text: StaticString) {
-        (base + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
-        count += text.utf8CodeUnitCount
-    }
-
-    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let start = bytes.baseAddress else { return }
-        (base + count).copyMemory(from: start, byteCount: bytes.count)
-        count += bytes.count
-    }
-
-    /// A non-negative integer in decimal.
-    mutating func put(_ value: Int) {
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 { digits += 1; rest /= 10 }
-        var remaining = max(value, 0)
-        for position in stride(from: digits - 1, through: 0, by: -1) {
-            base.storeBytes(of: UInt8(ascii: "0") + UInt8(remaining % 10), toByteOffset: count + position, as: UInt8.self)
-            remaining /= 10
-        }
-        count += digits
     }
 }

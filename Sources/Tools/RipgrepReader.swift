@@ -32,9 +32,9 @@ struct RipgrepReader {
     }
 
     let limit: Int
-    let withContext: Bool
     let contextLines: Int
     let retainLimit: Int
+    private var withContext: Bool { contextLines > 0 }
 
     /// Paths as ripgrep printed them, decoded.
     private(set) var files: [String] = []
@@ -66,7 +66,6 @@ struct RipgrepReader {
     init(limit: Int, contextLines: Int, retainLimit: Int, maximumMessage: Int = 32 << 20) {
         self.limit = limit
         self.contextLines = contextLines
-        withContext = contextLines > 0
         self.retainLimit = retainLimit
         self.maximumMessage = maximumMessage
     }
@@ -87,8 +86,7 @@ struct RipgrepReader {
             if skippingLongMessage {
                 skippingLongMessage = false
             } else if pending.count + line.count > maximumMessage {
-                skipLongMessage(startingWith: line)
-                skippingLongMessage = false
+                countLongMessage(startingWith: line)
             } else if pending.isEmpty {
                 read(line)
             } else {
@@ -108,20 +106,19 @@ struct RipgrepReader {
     private mutating func keepPending(_ part: UnsafeBufferPointer<UInt8>) {
         guard !skippingLongMessage else { return }
         if pending.count + part.count > maximumMessage {
-            skipLongMessage(startingWith: part)
+            countLongMessage(startingWith: part)
+            skippingLongMessage = true
         } else {
             pending.append(contentsOf: part)
         }
     }
 
-    /// Drops the message being read (the pending bytes, then `part`): counted if it is a match, then
-    /// its bytes are dropped until its newline.
-    private mutating func skipLongMessage(startingWith part: UnsafeBufferPointer<UInt8>) {
+    /// Drops the message being read (the pending bytes, then `part`), counting it if it is a match.
+    private mutating func countLongMessage(startingWith part: UnsafeBufferPointer<UInt8>) {
         if (Array(pending.prefix(32)) + Array(part.prefix(32))).starts(with: Self.matchPrefix) {
             seen += 1
             if seen <= limit { incomplete = true }
         }
-        skippingLongMessage = true
         pending = []
     }
 
@@ -141,10 +138,15 @@ struct RipgrepReader {
             incomplete = true
             return
         }
-        guard var line = try? message(raw, isMatch: isMatch) else { return }
+        // A message that is not read whole, or not kept, leaves no text behind.
+        let mark = texts.count
+        guard var line = try? message(raw, isMatch: isMatch) else {
+            texts.removeSubrange(mark...)
+            return
+        }
         if !wanted {
             guard let lastKept, lastKept.file == line.file, line.number <= lastKept.lastLine + contextLines else {
-                texts.removeLast(line.text.count)
+                texts.removeSubrange(mark...)
                 return
             }
             line.isMatch = false
@@ -154,7 +156,7 @@ struct RipgrepReader {
     }
 
     /// The fields of one `match` or `context` message (its text appended to `texts`); throws when the
-    /// line is not such a message.
+    /// line is not such a message, maybe after appending.
     private mutating func message(_ raw: UnsafeBufferPointer<UInt8>, isMatch: Bool) throws -> Line {
         var cursor = JSONCursor(raw)
         var file: Int?
@@ -180,10 +182,7 @@ struct RipgrepReader {
                 if file != nil, number != nil, text != nil { break reading }
             }
         }
-        guard let file, let number, let text else {
-            if let text { texts.removeLast(text.count) }
-            throw CocoaError(.coderReadCorrupt)
-        }
+        guard let file, let number, let text else { throw CocoaError(.coderReadCorrupt) }
         return Line(file: file, number: Int(number), text: text, isMatch: isMatch, span: withContext ? Self.span(text, in: texts) : 1)
     }
 
@@ -205,20 +204,17 @@ struct RipgrepReader {
         try cursor.beginObject()
         while let key = try cursor.nextKey() {
             if Self.same(key, Self.textKey), !found {
-                let written = try cursor.rawString()
-                let escaped = Self.withoutTerminator(written)
+                var decoder = cursor  // still at the string, should it need decoding
+                let escaped = Self.withoutTerminator(try cursor.rawString())
                 if escaped.count <= GrepResults.maxLineLength, JSONArrayWriter.isStringContent(escaped) {
                     texts.append(contentsOf: escaped)
                 } else {
-                    // Long (to be cut by characters) or not safe to copy: decoded like any JSON string.
-                    let quoted = [UInt8(ascii: "\"")] + Array(written) + [UInt8(ascii: "\"")]
-                    guard let decoded = try JSONParser.parse(quoted).stringValue else { throw CocoaError(.coderReadCorrupt) }
-                    texts.append(contentsOf: JSONArrayWriter.escaped(GrepResults.lineText(decoded)))
+                    // Long (to be cut by characters) or not safe to copy as it is.
+                    texts.append(contentsOf: JSONArrayWriter.escaped(GrepResults.lineText(try decoder.string())))
                 }
                 found = true
             } else if Self.same(key, Self.bytesKey), !found {
-                let decoded = Data(base64Encoded: try cursor.string()).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                texts.append(contentsOf: JSONArrayWriter.escaped(GrepResults.lineText(decoded)))
+                texts.append(contentsOf: JSONArrayWriter.escaped(GrepResults.lineText(Self.base64Text(try cursor.string()) ?? "")))
                 found = true
             } else {
                 try cursor.skip()
@@ -237,14 +233,19 @@ struct RipgrepReader {
             if same(key, textKey) {
                 result = try cursor.string()
             } else if same(key, bytesKey), result == nil {
-                let encoded = try cursor.string()
-                result = Foundation.Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }
+                result = base64Text(try cursor.string())
             } else {
                 try cursor.skip()
             }
         }
         guard let result else { throw CocoaError(.coderReadCorrupt) }
         return result
+    }
+
+    /// ripgrep's base64 `bytes` (data that is not UTF-8) as text, invalid sequences replaced; nil when
+    /// it is not base64.
+    private static func base64Text(_ encoded: String) -> String? {
+        Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Escaped text without a final `\n` (then `\r`) escape. An `n` ends an escape only when an odd

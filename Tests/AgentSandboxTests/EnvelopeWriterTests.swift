@@ -18,21 +18,29 @@ struct EnvelopeWriterTests {
 
     @Test func encodedMatchesAreCopiedAsWrittenAndReadBackAsValues() throws {
         var array = JSONArrayWriter()
-        array.nextElement()
-        array.syntax(#"{"content":"#)
-        Array(#"tab\there \"q\" \u00e9"#.utf8).withUnsafeBufferPointer { array.escapedString($0) }
-        array.syntax(#","file":"#)
-        array.string("dir/ä \"b\".txt")
-        array.syntax(#","line":"#)
-        array.integer(42)
-        array.syntax("}")
-        array.nextElement()
-        array.syntax("{}")
+        let content = Array(#"tab\there \"q\" \u00e9"#.utf8)
+        let name = JSONArrayWriter.escaped("dir/ä \"b\".txt")
+        content.withUnsafeBufferPointer { content in
+            name.withUnsafeBufferPointer { name in
+                array.element(maximumBytes: 64 + content.count + name.count) { out in
+                    out.syntax(#"{"content":""#)
+                    out.escaped(content)
+                    out.syntax(#"","file":""#)
+                    out.escaped(name)
+                    out.syntax(#"","line":"#)
+                    out.integer(42)
+                    out.syntax(#","offset":"#)
+                    out.integer(-7)
+                    out.syntax("}")
+                }
+            }
+        }
+        array.element(maximumBytes: 2) { $0.syntax("{}") }
         var envelope = Envelope()
         envelope.encodedMatches = array.finish()
         envelope.extras["total_matches"] = 2
 
-        let expected: [JSONValue] = [["content": "tab\there \"q\" é", "file": "dir/ä \"b\".txt", "line": 42], [:]]
+        let expected: [JSONValue] = [["content": "tab\there \"q\" é", "file": "dir/ä \"b\".txt", "line": 42, "offset": -7], [:]]
         #expect(envelope.encodedMatches?.count == 2)
         #expect(envelope.matches == expected, "reading matches parses the array back")
         let direct = try JSONSerialization.jsonObject(with: Data(envelope.jsonBytes())) as? NSDictionary

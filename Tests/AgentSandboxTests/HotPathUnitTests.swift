@@ -81,12 +81,15 @@ struct HotPathUnitTests {
     }
 
     @Test func asciiCamelCaseMatchesTheGeneralRule() {
-        for key in ["line_numbers", "start_line", "A_b_C", "x__Y__z", "__a_b__", "_", "___", "already", "mixedCASE_word", "a_1_b", "é_b"] {
+        for key in ["line_numbers", "start_line", "A_b_C", "x__Y__z", "__a_b__", "_", "___", "already", "mixedCASE_word", "a_1_b", "é_b",
+                    "working_dir", "a", "_private", "trailing_", "many__parts_here", "URL_path"] {
             let general = JSONValueDecoder.generalCamelCase(key)
             #expect(JSONValueDecoder.camelCase(key) == general, "\(key)")
         }
         // The general rule itself, pinned to JSONDecoder's convertFromSnakeCase.
-        let pinned = ["line_numbers": "lineNumbers", "A_b_C": "ABC", "x__Y__z": "xYZ", "__a_b__": "__aB__", "_": "_", "already": "already"]
+        let pinned = ["line_numbers": "lineNumbers", "A_b_C": "ABC", "x__Y__z": "xYZ", "__a_b__": "__aB__", "_": "_", "already": "already",
+                      "working_dir": "workingDir", "a": "a", "_private": "_private", "trailing_": "trailing_",
+                      "many__parts_here": "manyPartsHere", "URL_path": "URLPath"]
         for (key, expected) in pinned { #expect(JSONValueDecoder.generalCamelCase(key) == expected, "\(key)") }
     }
 
@@ -135,7 +138,7 @@ struct HotPathUnitTests {
         #expect(ToolDispatcher.envelopeCallTarget(method: .get, path: "/v1/agents/\(id)/sandbox/file_read") == nil)
     }
 
-    @Test func metricsRenderCountsByToolAndStatus() {
+    @Test func metricsRenderCountsByToolAndStatus() throws {
         let metrics = Metrics()
         metrics.recordCall(tool: "file_read", status: "ok", seconds: 0.5)
         metrics.recordCall(tool: "file_read", status: "ok", seconds: 0.25)
@@ -144,6 +147,8 @@ struct HotPathUnitTests {
         #expect(text.contains("agentsandbox_tool_calls_total{tool=\"file_read\",status=\"ok\"} 2\n"))
         #expect(text.contains("agentsandbox_tool_calls_total{tool=\"bash\",status=\"error\"} 1\n"))
         #expect(text.contains("agentsandbox_tool_call_seconds_total{tool=\"file_read\"} 0.75\n"))
-        #expect(text.range(of: "tool=\"bash\"")!.lowerBound < text.range(of: "tool=\"file_read\"")!.lowerBound)
+        let bash = try #require(text.range(of: "tool=\"bash\""))
+        let fileRead = try #require(text.range(of: "tool=\"file_read\""))
+        #expect(bash.lowerBound < fileRead.lowerBound)
     }
 }

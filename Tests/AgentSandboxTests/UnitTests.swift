@@ -160,12 +160,6 @@ struct JSONValueDecoderTests {
         #expect(sample == Sample(workingDir: "src", timeout: 30, env: ["A_B": "1"], edits: [.init(oldText: "x", replaceAll: true)], missing: nil))
     }
 
-    @Test func camelCaseFollowsJSONDecoder() {
-        for key in ["working_dir", "a", "_private", "trailing_", "many__parts_here", "URL_path"] {
-            #expect(JSONValueDecoder.camelCase(key) == ["working_dir": "workingDir", "a": "a", "_private": "_private", "trailing_": "trailing_", "many__parts_here": "manyPartsHere", "URL_path": "URLPath"][key])
-        }
-    }
-
     @Test func refusesAFractionForAnInteger() {
         #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(Sample.self, from: ["working_dir": "", "timeout": .number(1.5), "edits": []]) }
     }

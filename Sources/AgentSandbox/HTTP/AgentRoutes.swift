@@ -31,7 +31,6 @@ struct AgentRoutes: Sendable {
         router.delete("/v1/agents/:agent_id") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
             try await agents.delete(id)
-            await launcher.stopWarmSandbox(agent: id.rawValue)
             return Response.json(JSONValue.object(["agent_id": .string(id.rawValue), "state": "deleted"]))
         }
         router.post("/v1/agents/:agent_id/suspend") { _, context in

@@ -106,8 +106,6 @@ struct ArchiveRoutes: Sendable {
         }
         switch result {
         case .success(let report):
-            // The warm sandbox binds the workspace directory that was just swapped out.
-            if mode == .replace { await services.launcher.stopWarmSandbox(agent: id.rawValue) }
             services.recordArchive("archive_import", agent: id, started: started, status: "ok", bytes: Int(received))
             return Response.json(report.json(agent: id, mode: mode))
         case .failure(let error):

@@ -21,24 +21,18 @@ extension Envelope {
         return fields.map { key, field in (key, Array("\"\(key)\":".utf8), field) }
     }()
 
+    /// The whole document.
     public func jsonBytes() -> [UInt8] {
-        Array(jsonBuffer().readableBytesView)
-    }
-
-    /// The document in one buffer, sized up front.
-    func jsonBuffer() -> ByteBuffer {
-        let pieces = jsonPieces()
-        guard pieces.count > 1 else { return pieces[0] }
-        var whole = ByteBufferAllocator().buffer(capacity: pieces.reduce(0) { $0 + $1.readableBytes })
-        for var piece in pieces { whole.writeBuffer(&piece) }
-        return whole
+        Array(jsonPieces().map(\.readableBytesView).joined())
     }
 
     /// The document as the response body's buffers, in order: one, or three when `encodedMatches` is
     /// set (the text before it, the encoded array itself, not copied, and the text after it).
     func jsonPieces() -> [ByteBuffer] {
         var pieces: [ByteBuffer] = []
-        var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0))
+        // Keys in wire order: content … matches, then status, stderr, stdout, url.
+        let late = (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0)
+        var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (encodedMatches == nil ? late : 0))
         let extraKeys = extras.isEmpty ? [] : extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
         writer.output.writeInteger(UInt8(ascii: "{"))
         var extra = extraKeys.startIndex
@@ -54,7 +48,7 @@ extension Envelope {
             if core.field == .matches, let encoded = encodedMatches {
                 pieces.append(writer.output)
                 pieces.append(encoded.buffer)
-                writer = JSONByteWriter(capacity: 256)
+                writer = JSONByteWriter(capacity: 256 + late)
             } else {
                 write(core.field, into: &writer)
             }
@@ -87,7 +81,7 @@ extension Envelope {
 }
 
 extension Response {
-    /// An envelope response, written by `Envelope.jsonBuffer()` (preferred over the generic
+    /// An envelope response, written by `Envelope.jsonPieces()` (preferred over the generic
     /// `json(_:status:headers:)` for envelopes by overload resolution).
     static func json(_ envelope: Envelope, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers

@@ -66,7 +66,7 @@ public struct Envelope: Sendable, Equatable, Encodable {
         init?(intValue: Int) { nil }
     }
 
-    /// The core keys, in wire order.
+    /// The core keys (on the wire they are written sorted, with the extras among them).
     public static let coreKeys = ["status", "stdout", "stderr", "exit_code", "content", "path", "matches", "url", "error"]
 
     public func encode(to encoder: any Encoder) throws {

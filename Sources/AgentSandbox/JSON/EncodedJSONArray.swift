@@ -11,81 +11,62 @@ public struct EncodedJSONArray: Sendable, Equatable {
     public let count: Int
 
     /// The elements read back as values: for the routes and encoders that need `JSONValue`s (not a
-    /// hot path).
+    /// hot path). The array is the server's own writing, so it always parses; if it did not, that is
+    /// a bug, caught in debug builds (the tests), and an empty list in release.
     public func values() -> [JSONValue] {
-        (try? JSONParser.parse(buffer.readableBytesView))?.arrayValue ?? []
+        guard let values = (try? JSONParser.parse(buffer.readableBytesView))?.arrayValue else {
+            assertionFailure("an EncodedJSONArray does not parse")
+            return []
+        }
+        return values
     }
 }
 
 /// Writes a JSON array element by element, straight to bytes.
 ///
-/// The caller writes each element's syntax itself, keys in sorted order like every response of the
-/// server:
+/// Each element is written in one go into space reserved for it, with a `JSONElementWriter`; the
+/// caller writes the element's syntax itself, keys in sorted order like every response of the server:
 ///
 /// ```swift
 /// var array = JSONArrayWriter()
-/// array.nextElement()
-/// array.syntax(#"{"file":"#); array.string("a.txt"); array.syntax(#","line":"#); array.integer(3); array.syntax("}")
+/// let name = JSONArrayWriter.escaped("a.txt")
+/// name.withUnsafeBufferPointer { name in
+///     array.element(maximumBytes: 64 + name.count) { out in
+///         out.syntax(#"{"file":""#); out.escaped(name); out.syntax(#"","line":"#); out.integer(3); out.syntax("}")
+///     }
+/// }
 /// let encoded = array.finish()   // [{"file":"a.txt","line":3}]
 /// ```
 public struct JSONArrayWriter {
-    private var writer: JSONByteWriter
-    /// Elements started so far.
+    private var output: ByteBuffer
+    /// Elements written so far.
     public private(set) var count = 0
 
     public init(capacity: Int = 4096) {
-        writer = JSONByteWriter(capacity: capacity + 2)
-        writer.output.writeInteger(UInt8(ascii: "["))
+        output = ByteBufferAllocator().buffer(capacity: capacity + 2)
+        output.writeInteger(UInt8(ascii: "["))
     }
 
-    /// Starts the next element (writes the separator before all but the first).
-    public mutating func nextElement() {
-        if count > 0 { writer.output.writeInteger(UInt8(ascii: ",")) }
+    /// Appends one element: `body` writes its JSON into `maximumBytes` of reserved space (writing past
+    /// it stops the process rather than corrupt memory). For elements written by the thousand, where
+    /// a buffer call per piece would cost more than the copying.
+    public mutating func element(maximumBytes: Int, _ body: (inout JSONElementWriter) -> Void) {
+        if count > 0 { output.writeInteger(UInt8(ascii: ",")) }
         count += 1
-    }
-
-    /// Literal JSON syntax, such as `{"line":` or `,`.
-    public mutating func syntax(_ text: StaticString) {
-        writer.output.writeStaticString(text)
-    }
-
-    /// A string value, escaped.
-    public mutating func string(_ text: String) {
-        writer.string(text)
-    }
-
-    /// A string value from its content as already written in JSON: escaped, without the quotes.
-    /// The bytes must pass `isStringContent` (the caller checks once, when it keeps them).
-    public mutating func escapedString(_ content: UnsafeBufferPointer<UInt8>) {
-        writer.output.writeInteger(UInt8(ascii: "\""))
-        writer.output.writeBytes(UnsafeRawBufferPointer(content))
-        writer.output.writeInteger(UInt8(ascii: "\""))
-    }
-
-    /// Writes one whole element straight into the buffer: `body` gets at least `maximumBytes` of space,
-    /// writes the element's JSON there and returns how many bytes it wrote. For elements written by the
-    /// thousand, where a call per piece would cost more than the copying.
-    public mutating func element(maximumBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
-        nextElement()
-        writer.output.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes) { space in
-            let written = body(space)
-            precondition(written <= space.count, "an element wrote past its space")
-            return written
+        output.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes) { space in
+            var element = JSONElementWriter(base: space.baseAddress!, capacity: maximumBytes)
+            body(&element)
+            return element.count
         }
-    }
-
-    /// An integer value.
-    public mutating func integer(_ value: Int) {
-        writer.output.writeString(String(value))
     }
 
     /// The finished array.
     public consuming func finish() -> EncodedJSONArray {
-        writer.output.writeInteger(UInt8(ascii: "]"))
-        return EncodedJSONArray(buffer: writer.output, count: count)
+        output.writeInteger(UInt8(ascii: "]"))
+        return EncodedJSONArray(buffer: output, count: count)
     }
 
-    /// `text` escaped as JSON string content (without the quotes), for `escapedString` or `element`.
+    /// `text` escaped as JSON string content (without the quotes), for `JSONElementWriter.escaped`.
     public static func escaped(_ text: String) -> [UInt8] {
         var writer = JSONByteWriter(capacity: text.utf8.count + 2)
         writer.string(text)
@@ -126,5 +107,55 @@ public struct JSONArrayWriter {
 extension UInt8 {
     fileprivate var isHexDigit: Bool {
         (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
+    }
+}
+
+/// Writes one element of a `JSONArrayWriter` at a raw pointer, within the space reserved for it.
+public struct JSONElementWriter {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let capacity: Int
+    @usableFromInline var written = 0
+    /// Bytes written so far.
+    public var count: Int { written }
+
+    @usableFromInline init(base: UnsafeMutableRawPointer, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    /// Literal JSON syntax, such as `{"line":` or `,`.
+    @inlinable public mutating func syntax(_ text: StaticString) {
+        put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// String content already written as JSON (escaped, without the quotes): it must pass
+    /// `JSONArrayWriter.isStringContent`, or come from `JSONArrayWriter.escaped`.
+    @inlinable public mutating func escaped(_ content: UnsafeBufferPointer<UInt8>) {
+        put(UnsafeRawBufferPointer(content))
+    }
+
+    /// An integer in decimal.
+    @inlinable public mutating func integer(_ value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int64
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var magnitude = value.magnitude
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            put(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    @inlinable mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        precondition(written + bytes.count <= capacity, "a JSON element wrote past the space reserved for it")
+        if let start = bytes.baseAddress { (base + written).copyMemory(from: start, byteCount: bytes.count) }
+        written += bytes.count
     }
 }

@@ -7,12 +7,10 @@
 /// `x-aliases` (`{"file_path": "path"}`: the alias is accepted for the canonical field).
 /// Unknown request fields are ignored, as the design asks.
 public struct SchemaValidator: Sendable {
-    public let schema: JSONValue
     /// The schema's keywords read once, so a request costs no dictionary lookups into the schema.
     private let root: Node
 
     public init(schema: JSONValue) {
-        self.schema = schema
         root = Node(schema)
     }
 

@@ -11,6 +11,16 @@ struct OutputLoop {
         var exitCode: Int32 = -1
         var signal: Int32?
         var timedOut = false
+
+        /// Takes a raw wait status.
+        mutating func record(_ status: Int32) {
+            if WIFSIGNALED(status) {
+                signal = WTERMSIG(status)
+                exitCode = 128 + WTERMSIG(status)
+            } else {
+                exitCode = WEXITSTATUS(status)
+            }
+        }
     }
 
     /// How the main process's end is noticed.
@@ -37,7 +47,7 @@ struct OutputLoop {
     /// With a stdout sink, the longest wait between two reads while the child runs.
     static let batchWaitMs: Int32 = 4
     static let batchPipeBytes = 1 << 20
-    /// Bytes the last drain of stdout read.
+    /// Bytes the last drain of stdout read (counted with a sink only).
     private var lastStdoutRead = 0
 
     init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil) {
@@ -65,7 +75,7 @@ struct OutputLoop {
         if stdoutSink != nil {
             // A program whose output is parsed as it comes writes a lot of it: a 1 MiB pipe (the
             // default maximum) holds what arrives while the loop waits between reads (below).
-            _ = fcntl(pipes.stdoutRead, 1031 /* F_SETPIPE_SZ */, Int32(Self.batchPipeBytes))
+            _ = fcntl(pipes.stdoutRead, csandbox_F_SETPIPE_SZ, Int32(Self.batchPipeBytes))
         }
         if stdinBytes.isEmpty { pipes.close(pipes.stdinWrite) }
         var openOutputs: [Int32] = [pipes.stdoutRead, pipes.stderrRead]
@@ -79,8 +89,11 @@ struct OutputLoop {
             if !exited, now >= deadline, !ending.timedOut {
                 ending.timedOut = true
                 terminate()
+                // Killed, its exit is due at once; a zygote that never reports one (stopped) ends the wait.
+                drainDeadline = now.addingTimeInterval(Self.drainGrace)
             }
-            if stdoutSink != nil, !exited, exitFD >= 0, !stdinOpen, lastStdoutRead < Self.batchPipeBytes / 2 {
+            if stdoutSink != nil, !exited, exitFD >= 0, !stdinOpen, lastStdoutRead < Self.batchPipeBytes / 2,
+               openOutputs.contains(pipes.stdoutRead) {
                 // Read in batches: wait up to `batchWait` for the exit only, not woken by each write
                 // (a search printing megabytes would otherwise cost a wakeup per few KiB). A child that
                 // half filled the pipe since the last read is read again at once instead.
@@ -90,7 +103,7 @@ struct OutputLoop {
             var fds = openOutputs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if stdinOpen, let stdinWrite = pipes.stdinWrite { fds.append(pollfd(fd: stdinWrite, events: Int16(POLLOUT), revents: 0)) }
             if !exited, exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
-            let until = drainDeadline ?? (ending.timedOut ? now.addingTimeInterval(Self.drainGrace) : deadline)
+            let until = drainDeadline ?? deadline
             var waitMs = Int32(max(0, min(until.timeIntervalSince(now) * 1000 + 1, 1000)))
             if exitFD < 0, !exited { waitMs = min(waitMs, 10) }
             _ = poll(&fds, nfds_t(fds.count), waitMs)
@@ -108,17 +121,16 @@ struct OutputLoop {
             let exitFired = fds.contains { $0.fd == exitFD && $0.revents != 0 }
             if !exited, exitFired || exitFD < 0, let status = exitStatus(timeout: exitFired ? 1 : 0) {
                 exited = true
-                if WIFSIGNALED(status) {
-                    ending.signal = WTERMSIG(status)
-                    ending.exitCode = 128 + WTERMSIG(status)
-                } else {
-                    ending.exitCode = WEXITSTATUS(status)
-                }
+                ending.record(status)
                 terminate()
                 drainDeadline = Date().addingTimeInterval(Self.drainGrace)
             }
         }
-        if !exited { _ = waitBlocking() }
+        if !exited {
+            // Our own child was killed: reap it. A warm call's status never came (its zygote is stuck):
+            // report it killed, as the leaf was.
+            if case .child = exit { ending.record(waitBlocking()) } else { ending.record(SIGKILL) }
+        }
         return ending
     }
 
@@ -130,10 +142,10 @@ struct OutputLoop {
             if count > 0 {
                 buffer.withUnsafeBytes { bytes in
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[..<count])
-                    if fd == pipes.stdoutRead { lastStdoutRead += count }
                     if fd != pipes.stdoutRead {
                         stderr.append(chunk)
                     } else if let stdoutSink {
+                        lastStdoutRead += count
                         stdoutSink.consume(chunk)
                     } else {
                         stdout.append(chunk)

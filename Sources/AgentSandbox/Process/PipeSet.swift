@@ -57,6 +57,16 @@ final class PipeSet {
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 
+    /// Waits up to `timeout` seconds for the helper to exec or report (its error pipe readable or closed).
+    func awaitHelper(timeout: Double) -> Bool {
+        var ready = pollfd(fd: errorRead, events: Int16(POLLIN), revents: 0)
+        while true {
+            let result = poll(&ready, 1, Int32(timeout * 1000))
+            if result < 0, errno == EINTR { continue }
+            return result > 0
+        }
+    }
+
     /// Blocks until the helper execs (EOF) or reports a failed step; returns that report.
     func readHelperFailure() -> String {
         var report: [UInt8] = []

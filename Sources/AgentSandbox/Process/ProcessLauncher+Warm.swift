@@ -5,6 +5,9 @@ import CSandbox
 import Foundation
 
 extension ProcessLauncher {
+    /// Seconds a warm sandbox's zygote may take to fork a call before it is taken for gone.
+    static let warmForkTimeout: Double = 10
+
     /// Runs `request` through its agent's warm sandbox; a zygote that vanished before the call started
     /// is replaced once.
     func runWarm(_ request: LaunchRequest, pool: WarmSandboxPool, cgroups: CgroupController) async throws -> ProcessResult {
@@ -28,6 +31,11 @@ extension ProcessLauncher {
     func runBlocking(_ request: LaunchRequest, in sandbox: WarmSandbox, cgroups: CgroupController) throws -> ProcessResult {
         let started = Date()
         let group = cgroups.makeCallGroup(agent: request.agent, limits: request.limits ?? limits)
+        guard group.leaf != nil else {
+            // The leaf is a warm call's only kill handle: without one, take the cold path.
+            group.remove()
+            return try runBlocking(request)
+        }
         defer { group.remove() }
         let pipes = try PipeSet(withStdin: request.stdin != nil)
         defer { pipes.closeAll() }
@@ -52,13 +60,20 @@ extension ProcessLauncher {
         handed = []
         pipes.closeChildEnds()
 
+        // The zygote forks at once; one that does not answer (stopped by the agent's own code) is gone.
+        guard pipes.awaitHelper(timeout: Self.warmForkTimeout) else {
+            sandbox.finished()
+            throw WarmSandbox.Gone()
+        }
         let failure = pipes.readHelperFailure()
-        // The zygote writes the pid right after its fork: nothing there means it never forked.
+        // The zygote writes the pid right after its fork: nothing there means it never forked, either
+        // refusing the call (it says why) or because it died.
         var forkedPid: Int32 = 0
         var count: Int
         repeat { count = read(status[0], &forkedPid, 4) } while count < 0 && errno == EINTR
         guard count == 4 else {
             sandbox.finished()
+            if !failure.isEmpty { throw LaunchError(description: failure) }
             throw WarmSandbox.Gone()
         }
         defer { sandbox.finished() }

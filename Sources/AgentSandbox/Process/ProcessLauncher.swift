@@ -47,7 +47,10 @@ public final class ProcessLauncher: Sendable {
         await warmSandboxes?.runUpkeep()
     }
 
-    /// Stops `agent`'s warm sandbox (its workspace directory was swapped: the sandbox binds the old one).
+    /// Whether calls under full isolation fork inside a warm per-agent sandbox.
+    public var usesWarmSandboxes: Bool { warmSandboxes != nil }
+
+    /// Stops `agent`'s warm sandbox (the agent is being deleted).
     public func stopWarmSandbox(agent: String) async {
         await warmSandboxes?.stop(agent: agent)
     }

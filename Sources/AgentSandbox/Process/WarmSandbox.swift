@@ -19,6 +19,11 @@ final class WarmSandbox: @unchecked Sendable {
 
     static let initPath = "/run/sandbox-init"
     private static let magic: UInt32 = 0x5a59_4731
+    /// The largest request the zygote reads (its `MAX_PAYLOAD`).
+    private static let maximumPayload = 8 << 20
+    /// How long handing a call to the zygote may block (an agent can stop its own zygote): then it is
+    /// taken for gone.
+    private static let sendTimeoutSeconds = 5
 
     let agent: String
     /// What the sandbox was built for; a request with another fingerprint needs a new one.
@@ -38,9 +43,13 @@ final class WarmSandbox: @unchecked Sendable {
         self.group = group
     }
 
+    /// Includes the workspace directory's device and inode: the sandbox binds that directory, so one
+    /// swapped in under the same path (an archive import with `mode=replace`) needs a new sandbox.
     static func fingerprint(_ request: LaunchRequest, limits: ResourceLimits) -> String {
         let identity = request.identity.map { "\($0.uid):\($0.gid)" } ?? "-"
-        return "\(identity)|\(request.workspaceRoot ?? "-")|\(request.network.rawValue)|\(limits.pidsPerAgent)|\(limits.openFiles)|\(limits.fileSizeBytes)"
+        var info = stat()
+        let directory = request.workspaceRoot.flatMap { stat($0, &info) == 0 ? "\(info.st_dev):\(info.st_ino)" : nil } ?? "-"
+        return "\(identity)|\(request.workspaceRoot ?? "-")@\(directory)|\(request.network.rawValue)|\(limits.pidsPerAgent)|\(limits.openFiles)|\(limits.fileSizeBytes)"
     }
 
     /// Starts the zygote for `request`'s agent and waits until it is ready. Blocking; call it from a
@@ -55,6 +64,8 @@ final class WarmSandbox: @unchecked Sendable {
 
         var pair: [Int32] = [-1, -1]
         try syscallRetrying("socketpair") { csandbox_socketpair_cloexec(&pair) }
+        var sendTimeout = timeval(tv_sec: Self.sendTimeoutSeconds, tv_usec: 0)
+        _ = setsockopt(pair[0], SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         let group = launcher.cgroups?.makeCallGroup(agent: request.agent, limits: limits, kind: .sandbox)
         var started = false
         defer {
@@ -63,7 +74,13 @@ final class WarmSandbox: @unchecked Sendable {
                 group?.remove()
             }
         }
-        let pipes = try PipeSet(stdinSocket: pair[1])
+        let pipes: PipeSet
+        do {
+            pipes = try PipeSet(stdinSocket: pair[1])
+        } catch {
+            close(pair[1])
+            throw error
+        }
         defer { pipes.closeAll() }
         let pid = try launcher.spawn(
             arguments: launcher.helperArguments(sandboxRequest, group: group, bindIn: launcher.sandboxInit.map { (host: $0, path: initPath) }),
@@ -101,8 +118,9 @@ final class WarmSandbox: @unchecked Sendable {
     }
 
     /// Hands one call to the zygote: `fds` are status, error, stdin, stdout, stderr, then the
-    /// `cgroup.procs` files of the call's leaf. Throws `Gone` if the zygote is not there to take it.
-    func submit(_ request: LaunchRequest, fds: [Int32]) throws(Gone) {
+    /// `cgroup.procs` files of the call's leaf. Throws `Gone` if the zygote is not there to take it (or
+    /// does not take it within `sendTimeoutSeconds`), `LaunchError` for a command line too large for it.
+    func submit(_ request: LaunchRequest, fds: [Int32]) throws {
         var payload: [UInt8] = []
         func add(_ text: String) {
             payload += text.utf8
@@ -120,6 +138,9 @@ final class WarmSandbox: @unchecked Sendable {
             withUnsafeBytes(of: word.littleEndian) { message += $0 }
         }
         message += payload
+        guard payload.count <= Self.maximumPayload else {
+            throw LaunchError(description: "the command, its arguments and environment take \(payload.count) bytes; at most \(Self.maximumPayload) fit")
+        }
 
         lock.lock()
         defer { lock.unlock() }

@@ -84,9 +84,11 @@ public struct PathResolver: Sendable {
         return nil
     }
 
-    /// Opens the workspace root itself (`csandbox_O_PATH | O_DIRECTORY`).
+    /// Opens the workspace root itself (`csandbox_O_PATH | O_DIRECTORY`): a duplicate of the shared
+    /// root descriptor when there is one, else by path. The caller closes it.
     public func openRoot() throws(ToolError) -> Int32 {
-        let fd = Glibc.open(root, csandbox_O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        let fd = rootDescriptor.map { shared in withExtendedLifetime(shared) { fcntl(shared.fd, F_DUPFD_CLOEXEC, 0) } }
+            ?? Glibc.open(root, csandbox_O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 { throw ToolError(.internalError, "The workspace directory is missing (\(String(cString: strerror(errno)))).") }
         return fd
     }

@@ -31,9 +31,10 @@ int csandbox_socketpair_cloexec(int fds[2]);
 /// Sends all `count` bytes of `bytes` on the stream socket `socket`, the first chunk carrying `fds` by
 /// SCM_RIGHTS (MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE). 0, or -1 with errno.
 int csandbox_send_with_fds(int socket, const void *bytes, size_t count, const int *fds, int fd_count);
-/// O_PATH and O_TMPFILE, which need _GNU_SOURCE and so are not visible to Swift's Glibc module.
+/// O_PATH, O_TMPFILE and F_SETPIPE_SZ, which need _GNU_SOURCE and so are not visible to Swift's Glibc module.
 extern const int csandbox_O_PATH;
 extern const int csandbox_O_TMPFILE;
+extern const int csandbox_F_SETPIPE_SZ;
 
 /// renameat2(2) with flags (RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2).
 int csandbox_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);

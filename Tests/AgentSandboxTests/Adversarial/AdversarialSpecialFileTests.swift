@@ -11,7 +11,7 @@ struct AdversarialSpecialFileTests {
         let started = Date()
         let reply = try await server.read(agent, "pipe")
         #expect(Date().timeIntervalSince(started) < 5, "a FIFO with no writer must not hang the call")
-        #expect(reply.string("status") == "error")
+        #expect(reply.string("error_code") == "NOT_A_REGULAR_FILE", "\(reply.text)")
         #expect(try await server.bash(agent, "echo alive").string("stdout") == "alive\n")
     }
 
@@ -21,7 +21,7 @@ struct AdversarialSpecialFileTests {
         _ = try await server.bash(agent, "ln -s /dev/zero zero; ln -s /proc/self/root/etc/shadow magic; ln -s /proc/1/environ env1")
         for path in ["zero", "magic", "env1"] {
             let reply = try await server.read(agent, path)
-            #expect(reply.string("status") == "error", "\(path): \(reply.text.prefix(200))")
+            #expect(reply.string("error_code") == "PATH_OUTSIDE_WORKSPACE", "\(path): \(reply.text.prefix(200))")
             #expect(reply.string("content") == nil)
         }
         let write = try await server.write(agent, "magic", "overwrite")
@@ -43,18 +43,5 @@ struct AdversarialSpecialFileTests {
         #expect(mounts.contains(a))
         #expect(!mounts.contains(b))
         #expect(!mounts.contains(".agentsandbox"))
-    }
-
-    @Test func fileToolsCannotWriteThroughADirectorySymlinkOut() async throws {
-        let server = try await TestServer.shared.get()
-        let agent = newAgent()
-        let outside = TestServer.makeDataRoot().deletingLastPathComponent().path
-        _ = try await server.bash(agent, "ln -s \(outside) out; ln -s /etc etc")
-        for path in ["out/planted.txt", "etc/planted.conf"] {
-            let reply = try await server.write(agent, path, "x")
-            #expect(reply.string("error_code") == "PATH_OUTSIDE_WORKSPACE", "\(path): \(reply.text.prefix(200))")
-        }
-        #expect(!FileManager.default.fileExists(atPath: outside + "/planted.txt"))
-        #expect(!FileManager.default.fileExists(atPath: "/etc/planted.conf"))
     }
 }

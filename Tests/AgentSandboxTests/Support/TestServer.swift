@@ -228,7 +228,6 @@ func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
 /// A new random agent id.
 func newAgent() -> String { UUID().uuidString.lowercased() }
 
-/// Pids whose real uid is `uid` (read from /proc).
 /// Live processes of `uid`, except the agent's warm sandbox (bubblewrap and the zygote, which live in a
 /// `sandbox-*` cgroup leaf the agent cannot join): what a call or session left behind.
 func processes(ownedBy uid: Int) -> [Int32] {
