@@ -20,6 +20,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case payloadTooLarge = "PAYLOAD_TOO_LARGE"
         case tooManyRequests = "TOO_MANY_REQUESTS"
         case uidRangeExhausted = "UID_RANGE_EXHAUSTED"
+        /// The server is short of descriptors, memory or processes: retry shortly.
+        case serverBusy = "SERVER_BUSY"
         case internalError = "INTERNAL_ERROR"
         case archiveInvalid = "ARCHIVE_INVALID"
         case archiveUnsafe = "ARCHIVE_UNSAFE"
@@ -45,6 +47,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case invalidPattern = "INVALID_PATTERN"
         case invalidContent = "INVALID_CONTENT"
         case timeout = "TIMEOUT"
+        /// The caller cancelled the call (MCP cancellation, a client that left): its processes were killed.
+        case cancelled = "CANCELLED"
         case execFailed = "EXEC_FAILED"
         case noSpace = "NO_SPACE"
         case ioError = "IO_ERROR"
@@ -74,13 +78,13 @@ public struct ToolError: Error, Sendable, Equatable {
         case .archiveInvalid, .archiveUnsafe: .badRequest
         case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
-        case .uidRangeExhausted: .serviceUnavailable
+        case .uidRangeExhausted, .serverBusy: .serviceUnavailable
         case .internalError: .internalServerError
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
-            .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:
+            .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .cancelled, .execFailed, .noSpace, .ioError:
             .ok
         }
     }
