@@ -1,3 +1,4 @@
+import AgentSandbox
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -45,5 +46,17 @@ extension Request {
 
     private static func tooLarge(_ limit: Int) -> ToolError {
         ToolError(.payloadTooLarge, "The request body is larger than \(limit) bytes. Send large files in parts (file_write with mode \"a\") or import an archive.")
+    }
+}
+
+extension Response {
+    /// An envelope response, written by `Envelope.jsonPieces()` (preferred over the generic
+    /// `json(_:status:headers:)` for envelopes by overload resolution).
+    static func json(_ envelope: Envelope, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        let pieces = envelope.jsonPieces()
+        let body = pieces.count == 1 ? ResponseBody(byteBuffer: pieces[0]) : ResponseBody(contentsOf: pieces)
+        return Response(status: status, headers: fields, body: body)
     }
 }

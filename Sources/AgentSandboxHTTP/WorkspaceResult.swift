@@ -1,3 +1,5 @@
+import AgentSandbox
+
 /// The "workspace" route family's tool-specific bodies, derived from the envelope.
 enum WorkspaceResult {
     static func body(tool: String, envelope: Envelope) -> JSONValue {

@@ -1,5 +1,3 @@
-import HTTPTypes
-import Hummingbird
 import NIOCore
 
 /// A direct JSON writer for the envelope: every tool call answers with one, and going through
@@ -28,7 +26,7 @@ extension Envelope {
 
     /// The document as the response body's buffers, in order: one, or three when `encodedMatches` is
     /// set (the text before it, the encoded array itself, not copied, and the text after it).
-    func jsonPieces() -> [ByteBuffer] {
+    public func jsonPieces() -> [ByteBuffer] {
         var pieces: [ByteBuffer] = []
         // Keys in wire order: content … matches, then status, stderr, stdout, url.
         let late = (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0)
@@ -77,17 +75,5 @@ extension Envelope {
         case .url: writer.optionalString(url)
         case .error: writer.optionalString(error)
         }
-    }
-}
-
-extension Response {
-    /// An envelope response, written by `Envelope.jsonPieces()` (preferred over the generic
-    /// `json(_:status:headers:)` for envelopes by overload resolution).
-    static func json(_ envelope: Envelope, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        let pieces = envelope.jsonPieces()
-        let body = pieces.count == 1 ? ResponseBody(byteBuffer: pieces[0]) : ResponseBody(contentsOf: pieces)
-        return Response(status: status, headers: fields, body: body)
     }
 }

@@ -26,7 +26,7 @@ extension CallPipeline {
                     do {
                         return (index, .success(try await callTool(request)))
                     } catch {
-                        return (index, .failure(error))
+                        return (index, .failure(ToolError(normalizing: error)))
                     }
                 }
             }

@@ -46,19 +46,26 @@ public struct CallPipeline: Sendable {
         bytes: (Output) -> Int = { _ in 0 },
         _ work: (Admitted) async throws -> Output
     ) async throws(ToolError) -> Output {
-        let started = ContinuousClock.now
-        let startedAt = Date()
-        metrics.callStarted()
-        var counted: AgentID?
-        defer {
-            if let counted { agents.finishCall(counted) }
-            metrics.callEnded()
+        let ticket = try await begin(request, admission: admission)
+        do {
+            let output = try await work(ticket.admitted)
+            ticket.finish(bytes: bytes(output))
+            return output
+        } catch {
+            throw ticket.fail(error)
         }
+    }
+
+    /// The first half of `run`, for calls whose answer outlives the handler (a streamed archive, an SSE
+    /// exec): admits and validates now; the returned ticket audits and releases the call when `finish`ed.
+    nonisolated(nonsending) public func begin(_ request: CallRequest, admission: Admission) async throws(ToolError) -> CallTicket {
+        let ticket = CallTicket(request: request, pipeline: self)
+        metrics.callStarted()
         do {
             let agent = try await admit(request.agentID, admission)
             if admission == .toolCall {
                 try agents.beginCall(agent)
-                counted = agent.id
+                ticket.holdsSlot = true
             }
             var input = request.input
             if let schema = request.schema {
@@ -67,23 +74,17 @@ public struct CallPipeline: Sendable {
                 }
                 input = try validator.validate(input)
             }
-            let output = try await work(Admitted(agent: agent, input: input, workspace: workspace(for: agent)))
-            finish(request, startedAt: startedAt, since: started, status: "ok", bytes: bytes(output))
-            return output
+            ticket.admitted = Admitted(agent: agent, input: input, workspace: workspace(for: agent))
+            return ticket
         } catch {
-            let failure = ToolError(normalizing: error)
-            finish(request, startedAt: startedAt, since: started, status: failure.code.rawValue,
-                   bytes: failure.envelope.map(Self.bytes(of:)) ?? 0)
-            throw failure
+            throw ticket.fail(error)
         }
     }
 
     /// Audits and counts a call refused before any agent was looked up (an unknown tool), then throws.
     public func reject(_ request: CallRequest, _ error: ToolError) throws(ToolError) -> Never {
         metrics.callStarted()
-        metrics.callEnded()
-        finish(request, startedAt: Date(), since: .now, status: error.code.rawValue, bytes: 0)
-        throw error
+        throw CallTicket(request: request, pipeline: self).fail(error)
     }
 
     /// The workspace of `agent`, ready for tools and commands.
@@ -97,7 +98,7 @@ public struct CallPipeline: Sendable {
     /// The agent as `admission` requires it (404, 409, 410 as `AgentRegistry` decides).
     nonisolated(nonsending) private func admit(_ id: AgentID, _ admission: Admission) async throws -> Agent {
         switch admission {
-        case .toolCall:
+        case .toolCall, .session:
             if let cached = agents.cachedAgentForToolCall(id) { return cached }
             return try await agents.agentForToolCall(id)
         case .activeAgent:
@@ -109,7 +110,7 @@ public struct CallPipeline: Sendable {
         }
     }
 
-    private func finish(_ request: CallRequest, startedAt: Date, since started: ContinuousClock.Instant, status: String, bytes: Int) {
+    func record(_ request: CallRequest, startedAt: Date, since started: ContinuousClock.Instant, status: String, bytes: Int) {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let operation = request.auditName
@@ -121,6 +122,54 @@ public struct CallPipeline: Sendable {
 
     static func bytes(of envelope: Envelope) -> Int {
         (envelope.stdout?.utf8.count ?? 0) + (envelope.stderr?.utf8.count ?? 0) + (envelope.content?.utf8.count ?? 0)
+    }
+}
+
+/// One admitted call in progress: `finish` or `fail` it exactly once (later calls are ignored); that
+/// audits it, counts it and releases its concurrency slot.
+public final class CallTicket: @unchecked Sendable {
+    let request: CallRequest
+    let pipeline: CallPipeline
+    let startedAt = Date()
+    let started = ContinuousClock.now
+    var holdsSlot = false
+    /// Set once admission succeeded (always, for a ticket `begin` returned).
+    public internal(set) var admitted: Admitted!
+    private let lock = NSLock()
+    private var finished = false
+
+    init(request: CallRequest, pipeline: CallPipeline) {
+        self.request = request
+        self.pipeline = pipeline
+    }
+
+    /// The call succeeded; `bytes` is the size of its output.
+    public func finish(bytes: Int = 0) {
+        end(status: "ok", bytes: bytes)
+    }
+
+    /// The call failed: records it under the normalised error's code and returns that error to throw.
+    @discardableResult
+    public func fail(_ error: any Error) -> ToolError {
+        let failure = ToolError(normalizing: error)
+        end(status: failure.code.rawValue, bytes: failure.envelope.map(CallPipeline.bytes(of:)) ?? 0)
+        return failure
+    }
+
+    private func end(status: String, bytes: Int) {
+        let first = lock.withLock { () -> Bool in
+            defer { finished = true }
+            return !finished
+        }
+        guard first else { return }
+        if holdsSlot { pipeline.agents.finishCall(request.agentID) }
+        pipeline.metrics.callEnded()
+        pipeline.record(request, startedAt: startedAt, since: started, status: status, bytes: bytes)
+    }
+
+    deinit {
+        // A ticket dropped without an outcome (a bug, or a task torn down): never leak the slot.
+        if !finished { end(status: ToolError.Code.cancelled.rawValue, bytes: 0) }
     }
 }
 
@@ -137,7 +186,10 @@ public enum Admission: Sendable, Equatable {
     /// A unit of work: the agent is created on first use (when implicit creation is on), must be active,
     /// and the call counts against its concurrency limit (429 past it).
     case toolCall
-    /// Control of something the agent already has (an exec session): it must exist and be active.
+    /// Starting long-lived work (an exec session): like `toolCall` — created on first use, must be
+    /// active — but not counted against the concurrency limit (sessions have a limit of their own).
+    case session
+    /// Control of something the agent already has (an exec session's stdin): it must exist and be active.
     case activeAgent
     /// A read of the agent's state: it must exist (suspended is fine).
     case anyAgent

@@ -1,12 +1,12 @@
+import AgentSandbox
 import Foundation
 import Hummingbird
 
 /// `/v1/agents`: create, list, inspect, delete, suspend, resume.
 struct AgentRoutes: Sendable {
-    let services: SandboxServices
+    let agents: AgentRegistry
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        let (agents, launcher) = (services.agents, services.launcher)
+    func addRoutes(to router: Router<some RequestContext>) {
         router.post("/v1/agents") { request, _ in
             let body = try await request.jsonBody(limit: 64 << 10, emptyIsObject: true)
             var requested: AgentID?
@@ -25,7 +25,7 @@ struct AgentRoutes: Sendable {
         router.get("/v1/agents/:agent_id") { _, context in
             let agent = try await agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
             let path = agent.workspacePath
-            let usage = try await BlockingWork.run { DiskUsage.bytes(under: path) }
+            let usage = await agents.diskUsage(of: path)
             return Response.json(agent.json(diskUsage: usage))
         }
         router.delete("/v1/agents/:agent_id") { _, context in
@@ -41,26 +41,5 @@ struct AgentRoutes: Sendable {
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
             return Response.json(try await agents.setState(.active, of: id).json())
         }
-    }
-}
-
-/// `/healthz`, `/metrics`, `/v1/tools`.
-struct MetaRoutes: Sendable {
-    let services: SandboxServices
-    static let healthy = ByteBuffer(string: #"{"status":"ok"}"#)
-
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        // A constant: the benchmarks' ceiling is this route (scripts/bench-files), so it does no work.
-        router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: Self.healthy))
-        }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: services.metrics.render())))
-        }
-        router.get("/v1/tools") { request, _ in
-            let format = request.uri.queryParameters.get("format") ?? "json-schema"
-            return Response.json(JSONValue.object(["tools": try services.schemas.toolDefinitions(format: format)]))
-        }
-        router.get("/v1/schemas/envelope") { _, _ in Response.json(services.schemas.envelope) }
     }
 }

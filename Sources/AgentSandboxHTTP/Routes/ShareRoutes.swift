@@ -1,3 +1,4 @@
+import AgentSandbox
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -5,10 +6,10 @@ import Hummingbird
 /// Share downloads (`GET /s/{token}/{filename}`, no API key) and the shares API
 /// (`GET /v1/agents/{id}/shares`, `DELETE /v1/agents/{id}/shares/{token}`).
 struct ShareRoutes: Sendable {
-    let services: SandboxServices
+    let pipeline: CallPipeline
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        let shares = services.shares
+    func addRoutes(to router: Router<some RequestContext>) {
+        let shares = pipeline.shares
         let fileIO = Hummingbird.FileIO()
         router.get("/s/:token/:filename") { request, context in
             try await download(request, context: context, shares: shares, fileIO: fileIO)
@@ -19,21 +20,25 @@ struct ShareRoutes: Sendable {
             return response
         }
         router.get("/v1/agents/:agent_id/shares") { _, context in
-            let agent = try await services.agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
-            let list = try await shares.list(agent: agent.id)
+            let id = try AgentID(context.parameters.get("agent_id") ?? "")
+            let list = try await pipeline.run(CallRequest(agentID: id, operation: "shares.list", entry: .sandbox), admission: .anyAgent) { _ in
+                try await shares.list(agent: id)
+            }
             return Response.json(JSONValue.object(["shares": .array(list.map { $0.json(url: shares.url(for: $0)) })]))
         }
         router.delete("/v1/agents/:agent_id/shares/:token") { _, context in
-            let agent = try await services.agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
+            let id = try AgentID(context.parameters.get("agent_id") ?? "")
             let token = context.parameters.get("token") ?? ""
-            guard try await shares.revoke(token: token, agent: agent.id) else {
-                throw ToolError(.notFound, "Agent \(agent.id) has no share with that token (it may have expired or been revoked already).")
+            try await pipeline.run(CallRequest(agentID: id, operation: "shares.revoke", entry: .sandbox), admission: .anyAgent) { _ in
+                guard try await shares.revoke(token: token, agent: id) else {
+                    throw ToolError(.notFound, "Agent \(id) has no share with that token (it may have expired or been revoked already).")
+                }
             }
             return Response.json(JSONValue.object(["token": .string(token), "revoked": true]))
         }
     }
 
-    private func download(_ request: Request, context: BasicRequestContext, shares: ShareService, fileIO: Hummingbird.FileIO) async throws -> Response {
+    private func download(_ request: Request, context: some RequestContext, shares: ShareService, fileIO: Hummingbird.FileIO) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
         let filename = (context.parameters.get("filename") ?? "").removingPercentEncoding
         guard let record = try await shares.lookup(token: token), filename == record.filename else {

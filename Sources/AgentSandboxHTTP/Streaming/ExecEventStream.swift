@@ -1,3 +1,4 @@
+import AgentSandbox
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,10 +16,11 @@ enum ExecEventStream {
     /// second write after a client left fails, so a foreground command ends within about twice this).
     static let keepAlive: Duration = .seconds(5)
 
-    /// The SSE response. `onDisconnect` runs if the client goes away before the exit event.
+    /// The SSE response. `onDisconnect` runs if the client goes away before the exit event; `onFinish`
+    /// after the exit event was sent.
     static func response(
         _ session: ExecSession, from cursor: ExecCursor, encoding: ExecOutputEncoding,
-        onDisconnect: (@Sendable () -> Void)? = nil
+        onDisconnect: (@Sendable () -> Void)? = nil, onFinish: (@Sendable () -> Void)? = nil
     ) -> Response {
         var headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         headers[HTTPField.Name("x-accel-buffering")!] = "no"
@@ -42,6 +44,7 @@ enum ExecEventStream {
                     try await writer.write(buffer)
                 }
                 try await writer.finish(nil)
+                onFinish?()
             } catch {
                 onDisconnect?()
                 throw error

@@ -1,3 +1,4 @@
+import AgentSandbox
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,9 +18,9 @@ enum ExecWebSocket {
 
     /// Upgrades only authenticated requests for a session in memory; anything else falls through to the
     /// HTTP routes, which answer with the right error envelope.
-    static func shouldUpgrade(_ head: HTTPRequest, services: SandboxServices) async -> ShouldUpgradeResult<Handler> {
-        guard let path = head.path, let target = parse(path), await isAuthenticated(head.headerFields, keys: services.keys),
-            let session = services.execSessions.session(agent: target.agent, id: target.session)
+    static func shouldUpgrade(_ head: HTTPRequest, exec: ExecService, keys: APIKeyAuthority) async -> ShouldUpgradeResult<Handler> {
+        guard let path = head.path, let target = parse(path), await isAuthenticated(head.headerFields, keys: keys),
+            let session = try? await exec.streamableSession(target.agent, session: target.session, entry: .exec)
         else { return .dontUpgrade }
         let cursor = session.cursor(after: target.after)
         return .upgrade([:]) { inbound, outbound, _ in
@@ -73,7 +74,7 @@ enum ExecWebSocket {
         let message = try JSONCoding.parseBody(Data(text.utf8))
         switch message["type"]?.stringValue {
         case "stdin":
-            let bytes = try ExecSessionRoutes.decode(message["data"]?.stringValue ?? "", encoding: message["encoding"]?.stringValue)
+            let bytes = try ExecService.decode(message["data"]?.stringValue ?? "", encoding: message["encoding"]?.stringValue)
             try session.writeStdin(bytes, eof: message["eof"] == .bool(true))
         case "signal":
             try session.signal(try ExecSignal.parse(message["signal"]))
