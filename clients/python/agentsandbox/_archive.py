@@ -35,9 +35,12 @@ def open_source(source: Source) -> Tuple[IO[bytes], bool, Optional[int]]:
         return handle, True, os.fstat(handle.fileno()).st_size
     size: Optional[int] = None
     try:
-        size = os.fstat(source.fileno()).st_size - source.tell()
+        if source.seekable():
+            start = source.tell()
+            size = source.seek(0, os.SEEK_END) - start
+            source.seek(start)
     except (AttributeError, OSError, ValueError):
-        pass
+        size = None
     return source, False, size
 
 
