@@ -101,3 +101,22 @@ def test_list_shows_running_and_finished_sessions(agent):
     assert states[done.session_id].state == "exited" and states[done.session_id].exit_code == 0
     running.kill("SIGKILL")
     running.wait(15)
+
+
+def test_close_stops_the_reader_but_not_the_command(agent):
+    chunks, first = [], threading.Event()
+
+    def on_stdout(text):
+        chunks.append(text)
+        first.set()
+
+    session = agent.exec.start("while true; do echo tick; sleep 0.2; done", on_stdout=on_stdout)
+    assert first.wait(15)
+    session.close()
+    session._thread.join(10)  # the reader ends at its next chunk
+    assert not session._thread.is_alive()
+    count = len(chunks)
+    time.sleep(0.6)
+    assert len(chunks) == count and session.info().running
+    session.kill("SIGKILL")
+    assert session.wait(15).exit_code is not None

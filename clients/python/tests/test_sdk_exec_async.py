@@ -67,3 +67,20 @@ async def test_async_iteration_and_attach_resume(aagent):
 async def test_wait_without_callbacks_asks_the_server(aagent):
     session = await aagent.exec.start("sleep 0.3; exit 5", stdin=False)
     assert (await session.wait(15)).exit_code == 5
+
+
+async def test_close_cancels_the_reader_but_not_the_command(aagent):
+    chunks, first = [], asyncio.Event()
+
+    def on_stdout(text):
+        chunks.append(text)
+        first.set()
+
+    session = await aagent.exec.start("while true; do echo tick; sleep 0.2; done", on_stdout=on_stdout)
+    await asyncio.wait_for(first.wait(), 15)
+    await session.close()
+    count = len(chunks)
+    await asyncio.sleep(0.6)
+    assert len(chunks) == count and (await session.info()).running
+    await session.kill("SIGKILL")
+    assert (await session.wait(15)).exit_code is not None
