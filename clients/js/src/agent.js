@@ -28,6 +28,8 @@ export class Agent {
     /** File tools: `read`, `write`, `append`, `edit`, `multiEdit`. */
     this.files = new Files(this);
     this.archives = new Archives(transport, this.id);
+    /** The record answered by `sandbox.agent()` (uid, state, …); null for `sandbox.attach(id)`. */
+    this.record = null;
   }
 
   /**

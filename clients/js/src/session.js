@@ -29,6 +29,8 @@ export class ExecSession {
     this.lastEventId = callbacks.after ?? 0;
     /** The exit, once known. @type {import('../types/index.js').ExecExit | null} */
     this.exit = null;
+    /** Process id of the command (set by `exec.start`). @type {number | undefined} */
+    this.pid = undefined;
     this.callbacks = callbacks;
     this.remember = remember;
     this.path = `/v1/agents/${agentId}/exec/${encodeURIComponent(sessionId)}`;
