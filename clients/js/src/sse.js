@@ -1,5 +1,9 @@
 import { concatBytes, utf8Decode } from './bytes.js';
 
+const NodeBuffer = globalThis.Buffer;
+/** A view whose `indexOf` is fast: Node's Buffer search is memchr, about 3x a typed array's. */
+const searchable = NodeBuffer ? (chunk) => NodeBuffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : (chunk) => chunk;
+
 /**
  * An incremental Server-Sent Events parser that works on bytes, so large base64 `data:` lines are never
  * copied through strings until the caller decodes them. Lines end with LF (a trailing CR is dropped);
@@ -23,9 +27,10 @@ export class SSEParser {
 
   /** Feeds one chunk of the response body. @param {Uint8Array} chunk */
   push(chunk) {
+    const view = searchable(chunk);
     let start = 0;
     for (;;) {
-      const newline = chunk.indexOf(10, start);
+      const newline = view.indexOf(10, start);
       if (newline < 0) {
         if (start < chunk.length) this.pending.push(chunk.subarray(start));
         return;
