@@ -105,3 +105,36 @@ test('bash returns the envelope as a result; a non-zero exit is ok, a timeout is
   const slow = await agent.bash('sleep 10', { timeout: 1 });
   assert.deepEqual([slow.ok, slow.errorCode, slow.exitCode], [false, 'TIMEOUT', 124]);
 });
+
+test('a dropped stream reconnects with Last-Event-ID and delivers every byte exactly once', async () => {
+  let cuts = 0;
+  const resumedWith = [];
+  // A fetch whose first two SSE responses break after their first chunk (as a flaky proxy would).
+  const flaky = async (url, init) => {
+    const response = await fetch(url, init);
+    if (!String(url).includes('/stream')) return response;
+    resumedWith.push(init.headers['last-event-id'] ?? null);
+    if (cuts >= 2) return response;
+    cuts++;
+    const reader = response.body.getReader();
+    let sent = false;
+    const body = new ReadableStream({
+      async pull(controller) {
+        if (sent) { await reader.cancel(); return controller.error(new TypeError('terminated')); }
+        const { value } = await reader.read();
+        sent = true;
+        controller.enqueue(value);
+      },
+    });
+    return new Response(body, { status: response.status, headers: response.headers });
+  };
+  const { AgentSandbox } = await import('../src/index.js');
+  const flakyAgent = AgentSandbox.connect({ fetch: flaky }).attach(agent.id);
+  const out = collector();
+  const session = await flakyAgent.exec.start('for i in $(seq 1 40); do echo line $i; sleep 0.02; done', { onStdout: out.onBytes });
+  await session.done;
+  const expected = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join('');
+  assert.equal(out.text, expected);
+  assert.equal(cuts, 2);
+  assert.ok(resumedWith.length >= 3 && resumedWith[1] !== null, `resumed with ${JSON.stringify(resumedWith)}`);
+});
