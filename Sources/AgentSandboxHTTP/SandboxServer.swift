@@ -10,11 +10,13 @@ import Logging
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
 public enum SandboxServer {
-    /// Every route of the API (the OpenAPI document in `schemas/openapi.json` must list exactly these).
-    /// Middleware, outermost first: the request id (echoed on every reply), the one error mapping, then
-    /// API-key authentication for `/v1`.
-    public static func buildRouter(services: SandboxServices) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// Every route of the API (the document served at `GET /openapi.json`, assembled from `schemas/`,
+    /// must list exactly these). Middleware, outermost first: the request id (echoed on every reply), the
+    /// one error mapping, then API-key authentication for `/v1`; last, for requests no route matched,
+    /// 405 with `Allow` for a known path. `GET` routes answer `HEAD` as well.
+    /// Throws `ConfigurationError` when the OpenAPI files do not assemble into a document.
+    public static func buildRouter(services: SandboxServices) throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(keys: services.keys))
@@ -26,12 +28,18 @@ public enum SandboxServer {
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)
         ExecRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        let schemaDirectory = services.configuration.schemaDirectory
+        DocsRoutes(
+            document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
+            assets: DocsRoutes.assetDirectory(schemaDirectory: schemaDirectory)
+        ).addRoutes(to: router)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 
     /// The HTTP application over `services`.
-    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = buildRouter(services: services)
+    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
         return Application(
             router: router,

@@ -1,0 +1,87 @@
+"""The served OpenAPI document against the live server (scripts/test-clients starts it).
+
+1. ``GET /openapi.json`` is a valid OpenAPI 3.1 document (openapi-spec-validator).
+2. schemathesis generates requests for every operation from that document (positive and negative data,
+   a fixed seed, a bounded number of examples per operation) and checks each response: never a 5xx, a
+   documented status code, a documented content type, a body that matches the documented schema.
+
+Run-time choices, none of which hides a failure:
+- Each operation works on its own agent (a UUID derived from the operation), so one operation's DELETE
+  or suspend does not turn every other operation's calls into 410s and 409s; a generated agent id that is
+  not a UUID (negative data) is sent as generated. No operation is excluded.
+- Commands (``sandbox/bash``, ``workspace/bash``, ``exec``) get a ``timeout`` of at most 10 s, so that a
+  generated command that happens to run forever (``yes``) cannot stall the run; the schema allows up to a week.
+- The agents the run created are deleted at the end.
+"""
+import os
+import uuid
+
+import httpx
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, seed, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+BASE_URL = os.environ.get("AGENT_SANDBOX_URL")
+API_KEY = os.environ.get("AGENT_SANDBOX_API_KEY", "")
+if not BASE_URL:
+    pytest.skip("needs a live server (scripts/test-clients)", allow_module_level=True)
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+MAX_EXAMPLES = int(os.environ.get("OPENAPI_MAX_EXAMPLES", "25"))
+COMMAND_TIMEOUT = 10
+RUN_NAMESPACE = uuid.UUID("6f1d3c2e-8a53-4c1e-9d0b-5f1f3a9e2c77")
+
+schema = schemathesis.openapi.from_url(f"{BASE_URL}/openapi.json")
+
+
+def test_served_document_is_valid_openapi():
+    from openapi_spec_validator import validate
+
+    document = httpx.get(f"{BASE_URL}/openapi.json", timeout=30).json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def _bound_command_timeout(case) -> None:
+    path = case.operation.path
+    if not (path.endswith("/bash") or path.endswith("/exec")) or not isinstance(case.body, dict):
+        return
+    timeout = case.body.get("timeout")
+    if timeout is None or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > COMMAND_TIMEOUT):
+        case.body["timeout"] = COMMAND_TIMEOUT
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_created_agents():
+    headers = {"x-api-key": API_KEY}
+    before = {a["agent_id"] for a in httpx.get(f"{BASE_URL}/v1/agents", headers=headers, timeout=60).json()["agents"]}
+    yield
+    after = httpx.get(f"{BASE_URL}/v1/agents", headers=headers, timeout=60).json()["agents"]
+    for agent in after:
+        if agent["agent_id"] not in before:
+            httpx.delete(f"{BASE_URL}/v1/agents/{agent['agent_id']}", headers=headers, timeout=60)
+
+
+@schema.parametrize()
+@seed(20261206)
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_conforms(case):
+    if _is_uuid(case.path_parameters.get("agent_id") if case.path_parameters else None):
+        case.path_parameters["agent_id"] = str(uuid.uuid5(RUN_NAMESPACE, case.operation.label))
+    _bound_command_timeout(case)
+    case.call_and_validate(headers={"x-api-key": API_KEY}, checks=CHECKS, timeout=60)
