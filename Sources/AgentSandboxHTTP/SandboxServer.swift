@@ -33,7 +33,7 @@ public enum SandboxServer {
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
             assets: DocsRoutes.assetDirectory(schemaDirectory: schemaDirectory)
         ).addRoutes(to: router)
-        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
         return router
     }
 

@@ -74,7 +74,8 @@ struct RouteContractTests {
             let published = try JSONSerialization.jsonObject(with: Data(contentsOf: TestServer.repositoryRoot.appendingPathComponent("schemas/tools/\(tool).json"))) as? [String: Any]
             let embedded = schemas["tool_\(tool)"] as? [String: Any]
             #expect(embedded?["required"] as? [String] == published?["required"] as? [String])
-            #expect(NSDictionary(dictionary: embedded?["properties"] as? [String: Any] ?? [:]).isEqual(to: published?["properties"] as? [String: Any] ?? ["": 0]), "tool_\(tool) is schemas/tools/\(tool).json")
+            let same = NSDictionary(dictionary: embedded?["properties"] as? [String: Any] ?? [:]).isEqual(to: published?["properties"] as? [String: Any] ?? ["": 0])
+            #expect(same, "tool_\(tool) is schemas/tools/\(tool).json")
         }
     }
 

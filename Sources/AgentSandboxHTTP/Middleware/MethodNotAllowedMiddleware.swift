@@ -9,14 +9,14 @@ import Hummingbird
 /// router's middleware wraps the routes added after it, and the not-found responder). The route table
 /// is built once from `Router.routes`.
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// One route's path, split into segments; `nil` matches any one segment (a `:parameter`).
+    /// One route's path, split into segments; `nil` matches any one segment (a parameter).
     private let table: [(segments: [Substring?], methods: Set<HTTPRequest.Method>)]
 
-    init(routes: [RouteDescription]) {
+    init(routes: [(path: String, method: HTTPRequest.Method)]) {
         var byPath: [String: Set<HTTPRequest.Method>] = [:]
-        for route in routes { byPath[route.path.description, default: []].insert(route.method) }
+        for route in routes { byPath[route.path, default: []].insert(route.method) }
         table = byPath.map { path, methods in
-            let segments = path.split(separator: "/").map { $0.hasPrefix(":") || $0 == "*" ? nil : $0 }
+            let segments = path.split(separator: "/").map { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == "*" ? nil : $0 }
             // `GET` routes answer `HEAD` too (`RouterOptions.autoGenerateHeadEndpoints`).
             return (segments, methods.contains(.get) ? methods.union([.head]) : methods)
         }
