@@ -6,9 +6,10 @@
    documented status code, a documented content type, a body that matches the documented schema.
 
 Run-time choices, none of which hides a failure:
-- Each operation works on its own agent (a UUID derived from the operation), so one operation's DELETE
-  or suspend does not turn every other operation's calls into 410s and 409s; a generated agent id that is
-  not a UUID (negative data) is sent as generated. No operation is excluded.
+- Each operation works on its own agent (a UUID derived from the operation, created before its first
+  case), so one operation's DELETE or suspend does not turn every other operation's calls into 410s and
+  409s, and the session, share and archive routes reach past "no such agent"; a generated agent id that
+  is not a UUID (negative data) is sent as generated. No operation is excluded.
 - Commands (``sandbox/bash``, ``workspace/bash``, ``exec``) get a ``timeout`` of at most 10 s, so that a
   generated command that happens to run forever (``yes``) cannot stall the run; the schema allows up to a week.
 - The agents the run created are deleted at the end.
@@ -22,7 +23,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, seed, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.openapi.checks import (  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -36,8 +37,12 @@ if not BASE_URL:
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("OPENAPI_MAX_EXAMPLES", "25"))
 COMMAND_TIMEOUT = 10
-RUN_NAMESPACE = uuid.UUID("6f1d3c2e-8a53-4c1e-9d0b-5f1f3a9e2c77")
+# Fresh agent ids every run (a deleted agent's id stays deleted); the data generation itself is seeded.
+RUN_NAMESPACE = uuid.uuid4()
+_prepared: set[str] = set()
 
+# Archive uploads are bytes whatever their declared media type.
+schemathesis.serializer.alias(["application/gzip", "application/x-tar", "application/zip", "application/zstd"], "application/octet-stream")
 schema = schemathesis.openapi.from_url(f"{BASE_URL}/openapi.json")
 
 
@@ -82,6 +87,10 @@ def _remove_created_agents():
 @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms(case):
     if _is_uuid(case.path_parameters.get("agent_id") if case.path_parameters else None):
-        case.path_parameters["agent_id"] = str(uuid.uuid5(RUN_NAMESPACE, case.operation.label))
+        agent = str(uuid.uuid5(RUN_NAMESPACE, case.operation.label))
+        if agent not in _prepared:
+            httpx.post(f"{BASE_URL}/v1/agents", json={"agent_id": agent}, headers={"x-api-key": API_KEY}, timeout=60).raise_for_status()
+            _prepared.add(agent)
+        case.path_parameters["agent_id"] = agent
     _bound_command_timeout(case)
     case.call_and_validate(headers={"x-api-key": API_KEY}, checks=CHECKS, timeout=60)
