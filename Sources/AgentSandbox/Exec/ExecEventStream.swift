@@ -16,30 +16,27 @@ enum ExecEventStream {
     static let keepAlive: Duration = .seconds(5)
 
     /// The SSE response. `onDisconnect` runs if the client goes away before the exit event.
+    ///
+    /// With `request` (a request the HTTP server read from a connection), a client that closes its
+    /// connection is noticed at once — Hummingbird's inbound-close handler sees the end of the stream —
+    /// instead of at the second keep-alive write after it left (up to 2 × `keepAlive`).
     static func response(
         _ session: ExecSession, from cursor: ExecCursor, encoding: ExecOutputEncoding,
-        onDisconnect: (@Sendable () -> Void)? = nil
+        request: Request? = nil, onDisconnect: (@Sendable () -> Void)? = nil
     ) -> Response {
         var headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         headers[HTTPField.Name("x-accel-buffering")!] = "no"
         headers[HTTPField.Name("x-session-id")!] = session.id
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            var cursor = cursor
             do {
-                // Open the stream at once, so a client sees the headers before the first output.
-                try await writer.write(ByteBuffer(string: ": session \(session.id)\n\n"))
-                while !cursor.finished {
-                    let seen = session.changes.generation
-                    let events = session.read(&cursor, limit: batchBytes)
-                    if events.isEmpty {
-                        if await !session.changes.wait(past: seen, timeout: keepAlive) {
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        }
-                        continue
+                if let request, let onDisconnect {
+                    try await request.body.consumeWithInboundCloseHandler { _ in
+                        try await stream(session, from: cursor, encoding: encoding, to: &writer)
+                    } onInboundClosed: {
+                        onDisconnect()
                     }
-                    var buffer = ByteBuffer()
-                    for event in events { ExecEventFormat.sse(event, encoding: encoding, into: &buffer) }
-                    try await writer.write(buffer)
+                } else {
+                    try await stream(session, from: cursor, encoding: encoding, to: &writer)
                 }
                 try await writer.finish(nil)
             } catch {
@@ -47,6 +44,28 @@ enum ExecEventStream {
                 throw error
             }
         })
+    }
+
+    /// Writes the events from `cursor` until the exit event.
+    private static func stream(
+        _ session: ExecSession, from cursor: ExecCursor, encoding: ExecOutputEncoding, to writer: inout any ResponseBodyWriter
+    ) async throws {
+        var cursor = cursor
+        // Open the stream at once, so a client sees the headers before the first output.
+        try await writer.write(ByteBuffer(string: ": session \(session.id)\n\n"))
+        while !cursor.finished {
+            let seen = session.changes.generation
+            let events = session.read(&cursor, limit: batchBytes)
+            if events.isEmpty {
+                if await !session.changes.wait(past: seen, timeout: keepAlive) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                }
+                continue
+            }
+            var buffer = ByteBuffer()
+            for event in events { ExecEventFormat.sse(event, encoding: encoding, into: &buffer) }
+            try await writer.write(buffer)
+        }
     }
 
     /// `Last-Event-ID` (header) or `?after=` (query): where a re-attaching client resumes; nil = from the start.

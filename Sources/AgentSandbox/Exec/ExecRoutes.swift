@@ -33,7 +33,7 @@ struct ExecRoutes: Sendable {
             audit(agentID, started: started, status: "ok")
             if launch.background { return Response.json(session.json()) }
             // A foreground stream: the command belongs to this request and ends with it.
-            return ExecEventStream.response(session, from: ExecCursor(), encoding: encoding, onDisconnect: { session.terminate() })
+            return ExecEventStream.response(session, from: ExecCursor(), encoding: encoding, request: request, onDisconnect: { session.terminate() })
         }
         try services.agents.beginCall(agent)
         defer { services.agents.finishCall(agentID) }

@@ -44,6 +44,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case fileTooLarge = "FILE_TOO_LARGE"
         case invalidPattern = "INVALID_PATTERN"
         case invalidContent = "INVALID_CONTENT"
+        case encodingMismatch = "ENCODING_MISMATCH"
         case timeout = "TIMEOUT"
         case execFailed = "EXEC_FAILED"
         case noSpace = "NO_SPACE"
@@ -80,7 +81,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .sessionNotRunning, .stdinClosed: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
-            .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:
+            .fileTooLarge, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .execFailed, .noSpace, .ioError:
             .ok
         }
     }
