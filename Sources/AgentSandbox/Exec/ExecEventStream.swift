@@ -17,9 +17,10 @@ enum ExecEventStream {
 
     /// The SSE response. `onDisconnect` runs if the client goes away before the exit event.
     ///
-    /// With `request` (a request the HTTP server read from a connection), a client that closes its
-    /// connection is noticed at once — Hummingbird's inbound-close handler sees the end of the stream —
-    /// instead of at the second keep-alive write after it left (up to 2 × `keepAlive`).
+    /// With `request` — the request the HTTP server read from the connection, its body already
+    /// collected — a client that closes its connection is noticed at once (Hummingbird's inbound-close
+    /// handler sees the end of the connection's stream) instead of at the second keep-alive write after
+    /// it left (up to 2 × `keepAlive`). The connection is closed after such a stream.
     static func response(
         _ session: ExecSession, from cursor: ExecCursor, encoding: ExecOutputEncoding,
         request: Request? = nil, onDisconnect: (@Sendable () -> Void)? = nil
@@ -29,7 +30,10 @@ enum ExecEventStream {
         headers[HTTPField.Name("x-session-id")!] = session.id
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
-                if let request, let onDisconnect {
+                if var request, let onDisconnect {
+                    // The body was read already: hand Hummingbird the collected (here: empty) body, which
+                    // it reports as complete before it watches what is left of the connection.
+                    request.body = RequestBody(buffer: ByteBuffer())
                     try await request.body.consumeWithInboundCloseHandler { _ in
                         try await stream(session, from: cursor, encoding: encoding, to: &writer)
                     } onInboundClosed: {
