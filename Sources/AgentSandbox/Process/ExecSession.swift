@@ -12,7 +12,7 @@ public enum ExecSessionState: String, Sendable {
     /// The main process exited (any exit code; 124 with `timed_out` on timeout).
     case exited
     /// The main process was ended by a signal (`signal` names it, `exit_code` is 128 + its number) —
-    /// whichever signal it was. See `ExecSession.attributed(_:)` for sandboxed commands.
+    /// whichever signal it was. See `ExecSession.attributed(_:signalSent:)` for sandboxed commands.
     case killed
     /// The server restarted while it was running: its processes were swept, its output is gone.
     case lost
