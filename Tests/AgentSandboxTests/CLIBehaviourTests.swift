@@ -62,13 +62,9 @@ struct CLIBehaviourTests {
 
         let revoked = try runCLI(["key", "revoke", id, "--data", server.dataRoot.path])
         #expect(revoked.status == 0, "\(revoked.output)")
-        let start = Date()
-        var refused = false
-        while Date().timeIntervalSince(start) < 1 {
-            if try await server.request("GET", "/v1/agents", headers: ["x-api-key": key]).status == 401 { refused = true; break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(refused, "the running server refuses the revoked key within a second")
+        // Within a second: a request sent one second after the revocation is refused.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await server.request("GET", "/v1/agents", headers: ["x-api-key": key]).status == 401, "the running server refuses the revoked key")
         #expect(try await server.request("GET", "/v1/agents").status == 200, "other keys still work")
         #expect(try runCLI(["key", "revoke", id, "--data", server.dataRoot.path]).status != 0, "an unknown id is an error")
     }

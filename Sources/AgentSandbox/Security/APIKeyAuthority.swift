@@ -87,7 +87,7 @@ public final class APIKeyAuthority: Sendable {
 
     /// Re-reads the stored keys every `interval` until cancelled, so a key revoked with
     /// `agent-sandbox key revoke` (deleted from the store by another process) stops working within it.
-    public func runRefreshLoop(interval: Duration = .milliseconds(500)) async {
+    public func runRefreshLoop(interval: Duration = .milliseconds(250)) async {
         guard let store else { return }
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
