@@ -9,9 +9,10 @@ struct ExecEndStateTests {
     func aSessionEndedBySignalIsKilledWithThatSignal(signal: String, number: Int) async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
-        let session = try await server.startSession(agent, "echo up; sleep 100")
+        let session = try await server.startSession(agent, "echo up; sleep 1000")
         // Signal once the shell runs `sleep` (its output is in), not while it is still starting.
-        for _ in 0..<100 where try await server.session(agent, session).int("stdout_bytes") == 0 {
+        let deadline = Date().addingTimeInterval(10)
+        while try await server.session(agent, session).int("stdout_bytes") == 0, Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         let sent = try await server.killSession(agent, session, signal)
