@@ -51,6 +51,8 @@ public enum SandboxServer {
         signal(SIGPIPE, SIG_IGN)
         let flusher = Task { await services.audit.runFlushLoop() }
         defer { flusher.cancel() }
+        let keyRefresh = Task { await services.keys.runRefreshLoop() }
+        defer { keyRefresh.cancel() }
         let sweeper = Task { await services.shares.runSweepLoop() }
         defer { sweeper.cancel() }
         let sessionUpkeep = services.execSessions.startUpkeep()

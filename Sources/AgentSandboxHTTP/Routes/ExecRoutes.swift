@@ -31,7 +31,7 @@ struct ExecRoutes: Sendable {
         case .streaming(let session, let ticket):
             // A foreground stream: the command belongs to this request and ends with it.
             return ExecEventStream.response(
-                session, from: ExecCursor(), encoding: encoding,
+                session, from: ExecCursor(), encoding: encoding, request: request,
                 onDisconnect: {
                     session.terminate()
                     ticket.fail(ToolError(.cancelled, "The client left before the command ended; it was killed."))
