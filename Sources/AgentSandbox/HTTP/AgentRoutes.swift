@@ -6,7 +6,7 @@ struct AgentRoutes: Sendable {
     let services: SandboxServices
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        let (agents, launcher) = (services.agents, services.launcher)
+        let agents = services.agents
         router.post("/v1/agents") { request, _ in
             let body = try await request.jsonBody(limit: 64 << 10, emptyIsObject: true)
             var requested: AgentID?
@@ -24,9 +24,7 @@ struct AgentRoutes: Sendable {
         }
         router.get("/v1/agents/:agent_id") { _, context in
             let agent = try await agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
-            let path = agent.workspacePath
-            let usage = try await BlockingWork.run { DiskUsage.bytes(under: path) }
-            return Response.json(agent.json(diskUsage: usage))
+            return Response.json(agent.json(storage: try await AgentStorage.measure(agent, shares: services.shares)))
         }
         router.delete("/v1/agents/:agent_id") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")

@@ -42,6 +42,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case editNotUnique = "EDIT_NOT_UNIQUE"
         case editNoChange = "EDIT_NO_CHANGE"
         case fileTooLarge = "FILE_TOO_LARGE"
+        case shareQuotaExceeded = "SHARE_QUOTA_EXCEEDED"
         case invalidPattern = "INVALID_PATTERN"
         case invalidContent = "INVALID_CONTENT"
         case timeout = "TIMEOUT"
@@ -80,7 +81,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .sessionNotRunning, .stdinClosed: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
-            .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:
+            .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .timeout, .execFailed, .noSpace, .ioError:
             .ok
         }
     }
