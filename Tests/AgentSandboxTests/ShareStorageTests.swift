@@ -1,3 +1,4 @@
+import AgentSandbox
 import Foundation
 import Testing
 
@@ -19,13 +20,17 @@ struct ShareStorageTests {
         let before = server.shareStoreFiles().count
         var urls: [String] = []
         var hashes: Set<String> = []
+        var inodes: Set<UInt> = []
         for index in 0..<50 {
             let reply = try await server.share(agent, index % 6 == 0 ? "big.bin" : "copy\(index % 6).bin")
             #expect(reply.string("status") == "ok", "\(reply.text)")
             urls.append(try #require(reply.string("url")))
-            hashes.insert(try #require(reply.string("sha256")))
+            let sha = try #require(reply.string("sha256"))
+            hashes.insert(sha)
+            inodes.insert(try #require(fileStatus(server.blobPath(sha))).st_ino)
         }
         #expect(hashes.count == 1)
+        #expect(inodes.count == 1, "the blob is never rewritten: its inode stays")
         let sha = try #require(hashes.first)
         #expect(server.shareStoreFiles().count - before == 1, "one blob for fifty shares: \(server.shareStoreFiles())")
         #expect(FileManager.default.fileExists(atPath: server.blobPath(sha)))
@@ -148,5 +153,34 @@ struct ShareStorageTests {
         #expect(FileManager.default.fileExists(atPath: server.blobPath(commonSha)))
         #expect(try await server.download(try #require(stayingCommon.string("url"))).body == Data(common.utf8))
         #expect(try await server.bash(bystander, "echo ok").string("stdout") == "ok\n", "a bystander keeps answering")
+    }
+}
+
+extension ShareStorageTests {
+    /// One agent shares and revokes a content over and over while another shares the same content and
+    /// downloads it: a revoke that frees the blob never takes it from a share made at the same moment.
+    @Test func revokeRacingANewShareOfTheSameContentNeverLosesTheBlob() async throws {
+        let server = try await Self.server.get()
+        let (churner, reader) = (newAgent(), newAgent())
+        let text = "raced \(UUID())\n"
+        for agent in [churner, reader] { _ = try await server.write(agent, "x.txt", text) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for _ in 0..<40 {
+                    let token = try #require(try await server.share(churner, "x.txt").string("token"))
+                    #expect(try await server.request("DELETE", "/v1/agents/\(churner)/shares/\(token)").status == 200)
+                }
+            }
+            group.addTask {
+                for _ in 0..<40 {
+                    let url = try #require(try await server.share(reader, "x.txt").string("url"))
+                    let download = try await server.download(url)
+                    #expect(download.status == 200 && download.body == Data(text.utf8), "a fresh share always downloads")
+                    #expect(try await server.request("DELETE", "/v1/agents/\(reader)/shares/\(shareToken(url))").status == 200)
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(!FileManager.default.fileExists(atPath: server.blobPath(SHA256Hasher.hex(text))), "gone with the last share")
     }
 }
