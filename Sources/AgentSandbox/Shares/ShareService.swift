@@ -37,6 +37,8 @@ public struct ShareService: Sendable {
     /// Snapshots the workspace file `rawPath` and records a share of it expiring in `expiresIn` seconds.
     /// Throws `SHARE_QUOTA_EXCEEDED` when the agent's shares are at their cap.
     public func create(path rawPath: String, in workspace: Workspace, expiresIn: Int) async throws -> ShareRecord {
+        // The lifetime counts from the call, not from the end of a long copy.
+        let now = Date()
         let relative = try workspace.paths.relative(rawPath, field: "path")
         let lifetime = min(max(expiresIn, 1), Self.maxLifetime)
         let (agent, blobs, quota) = (workspace.agent.id.rawValue, self.blobs, self.quota)
@@ -56,7 +58,6 @@ public struct ShareService: Sendable {
             }
         }
         let filename = String(relative.split(separator: "/").last ?? "file")
-        let now = Date()
         let record = ShareRecord(
             token: Self.newToken(), agentId: agent, path: relative, filename: filename,
             size: snapshot.size, sha256: snapshot.sha256, contentType: ContentType.of(filename: filename),
