@@ -2,7 +2,7 @@
 /// shares keep in the server's share store (`ShareUsage`: distinct content, by size).
 ///
 /// `GET /v1/agents/{id}` reports `disk_usage_bytes` (the total), `workspace_bytes`, `share_bytes` and
-/// `share_count`. A per-agent disk cap compares `totalBytes` with its limit, and can hand what the
+/// `share_count` (measured by `AgentRegistry.storage(of:)`). A per-agent disk cap compares `totalBytes` with its limit, and can hand what the
 /// workspace leaves free to `ShareQuota.maxBytes` so that shares and files draw on one budget.
 public struct AgentStorage: Sendable, Equatable {
     public var workspaceBytes: Int64
@@ -10,11 +10,9 @@ public struct AgentStorage: Sendable, Equatable {
 
     public var totalBytes: Int64 { workspaceBytes + shares.bytes }
 
-    /// Measures `agent`'s workspace (off the request threads) and reads its shares' usage.
-    public static func measure(_ agent: Agent, shares: ShareService) async throws -> AgentStorage {
-        let path = agent.workspacePath
-        let workspace = try await BlockingWork.run { DiskUsage.bytes(under: path) }
-        return AgentStorage(workspaceBytes: workspace, shares: try await shares.usage(agent: agent.id))
+    public init(workspaceBytes: Int64, shares: ShareUsage) {
+        self.workspaceBytes = workspaceBytes
+        self.shares = shares
     }
 
     /// The fields added to the agent's JSON.

@@ -30,7 +30,7 @@ public struct ShareService: Sendable {
     public var quota: ShareQuota { ShareQuota(configuration.limits) }
 
     /// The file a share's download reads: its blob, or its pre-v7 snapshot until that is adopted.
-    func blobPath(_ record: ShareRecord) -> String {
+    public func blobPath(_ record: ShareRecord) -> String {
         record.legacyFile.map(blobs.legacyPath) ?? blobs.path(of: record.sha256)
     }
 
@@ -158,10 +158,5 @@ public struct ShareService: Sendable {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-}
-
-extension SandboxServices {
-    /// The share service over this server's store and configuration.
-    public var shares: ShareService { ShareService(store: store, configuration: configuration) }
+    public static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
