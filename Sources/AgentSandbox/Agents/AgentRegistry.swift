@@ -113,6 +113,12 @@ public final class AgentRegistry: Sendable {
         (try? await BlockingWork.run { DiskUsage.bytes(under: path) }) ?? 0
     }
 
+    /// The agent's disk: its workspace plus the content its shares keep (see `AgentStorage`).
+    public func storage(of agent: Agent) async throws -> AgentStorage {
+        let shares = try await ShareService(store: store, configuration: configuration).usage(agent: agent.id)
+        return AgentStorage(workspaceBytes: await diskUsage(of: agent.workspacePath), shares: shares)
+    }
+
     /// Whether the agent exists now (not deleted).
     public func exists(_ id: AgentID) async -> Bool {
         (try? await agent(id)) != nil

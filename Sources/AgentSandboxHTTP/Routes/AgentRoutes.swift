@@ -24,9 +24,7 @@ struct AgentRoutes: Sendable {
         }
         router.get("/v1/agents/:agent_id") { _, context in
             let agent = try await agents.inspect(try AgentID(context.parameters.get("agent_id") ?? ""))
-            let path = agent.workspacePath
-            let usage = await agents.diskUsage(of: path)
-            return Response.json(agent.json(diskUsage: usage))
+            return Response.json(agent.json(storage: try await agents.storage(of: agent)))
         }
         router.delete("/v1/agents/:agent_id") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
