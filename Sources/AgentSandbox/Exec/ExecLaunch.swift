@@ -53,7 +53,7 @@ public struct ExecLaunch: Sendable {
         stdin = body.stdin.map { Array($0.utf8) }
         try Self.checkUser(body.user, of: workspace)
         environment = try workspace.environment(adding: body.env)
-        directory = try Self.directory(body.cwd, in: workspace)
+        directory = try Self.startDirectory(body.cwd, in: workspace)
         environment["PWD"] = directory
     }
 

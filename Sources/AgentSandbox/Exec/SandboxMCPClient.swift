@@ -55,7 +55,8 @@ public actor SandboxMCPClient {
         var tools: [JSONValue] = []
         var page: JSONValue? = nil
         for _ in 0..<50 {
-            let params: JSONValue = page.map { ["cursor": $0] } ?? [:]
+            var params: JSONValue = [:]
+            if let page { params = ["cursor": page] }
             let result = try await request("tools/list", params, timeout: timeout)
             tools += result["tools"]?.arrayValue ?? []
             guard let next = result["nextCursor"], next != .null else { break }
@@ -100,7 +101,7 @@ public actor SandboxMCPClient {
         guard let data = try? JSONEncoder().encode(message) else {
             throw ToolError.invalidField("arguments", "cannot be encoded as JSON.")
         }
-        do {
+        do throws(ToolError) {
             try session.writeStdin(Array(data) + [0x0A], eof: false)
         } catch {
             throw ToolError(.execFailed, session.isRunning ? error.message : exitSentence(during: "the request"))

@@ -52,7 +52,7 @@ public final class SandboxMCPServers: Sendable {
         return try await pipeline.run(request, admission: .toolCall) { admitted in
             let timeout = admitted.input["timeout"]?.doubleValue ?? 60
             let tools = try await use(admitted, timeout: timeout) { client in try await client.listTools(timeout: timeout) }
-            return tools.map { tool in
+            return tools.map { tool -> JSONValue in
                 [
                     "name": tool["name"] ?? "", "description": tool["description"] ?? "",
                     "input_schema": tool["inputSchema"] ?? ["type": "object"],
@@ -84,7 +84,7 @@ public final class SandboxMCPServers: Sendable {
         do {
             return try await work(entry.client)
         } catch {
-            if await !entry.client.isHealthy { stop(entry) }
+            if !(await entry.client.isHealthy) { stop(entry) }
             throw error
         }
     }

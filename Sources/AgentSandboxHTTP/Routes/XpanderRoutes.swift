@@ -43,7 +43,7 @@ struct XpanderRoutes: Sendable {
     /// The MCP answer; a tool-level failure (the server failed, timed out) as the `failed` body with
     /// 200, a request-level one (bad input, 409, 410, 429) thrown to the error middleware.
     private static func mcpReply(_ run: () async throws(ToolError) -> JSONValue, failed: (ToolError) -> JSONValue) async throws(ToolError) -> Response {
-        do {
+        do throws(ToolError) {
             return Response.json(try await run())
         } catch where error.httpStatus == .ok {
             return Response.json(failed(error))

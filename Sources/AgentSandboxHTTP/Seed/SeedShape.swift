@@ -60,7 +60,7 @@ enum SeedShape {
         init(_ envelope: Envelope, failure: ToolError? = nil) {
             stdout = envelope.stdout ?? ""
             stderr = envelope.stderr ?? ""
-            exitCode = envelope.exitCode.map(Int.init) ?? -1
+            exitCode = envelope.exitCode.map { Int($0) } ?? -1
             self.failure = failure
         }
 
@@ -92,7 +92,7 @@ enum SeedShape {
     /// Starts through `ExecService`; a foreground timeout (partial output, exit code 124) is a result
     /// here, as it is for a shell: the command ran and was stopped. Other failures are thrown.
     static func start(_ exec: ExecService, _ agentID: AgentID, input: JSONValue, stream: Bool) async throws(ToolError) -> Outcome {
-        do {
+        do throws(ToolError) {
             switch try await exec.start(agentID, input: input, stream: stream, entry: .seed) {
             case .finished(let envelope): return .finished(Finished(envelope))
             case .background(let session): return .background(session)
