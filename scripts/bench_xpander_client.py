@@ -47,12 +47,12 @@ call("file_write", {"path": "bench_mcp.py", "content": SERVER})
 call("bash", {"command": "true"})  # the agent's warm sandbox exists before anything is timed
 base = {"command": "python3 bench_mcp.py", "env_vars": {}, "tool": "echo", "arguments": {"x": 1}, "timeout": 30}
 COLD, WARM = 30, 300
-floor = [call("bash", {"command": "true"}) for _ in range(WARM)]
+reference = [call("bash", {"command": "true"}) for _ in range(WARM)]
 cold = [call("mcp_call_tool", dict(base, name=f"cold-{i}")) for i in range(COLD)]  # a new key: a new server each
 call("mcp_call_tool", dict(base, name="warm"))  # start it once
 warm = [call("mcp_call_tool", dict(base, name="warm")) for _ in range(WARM)]
 print("mcp_call_tool through POST /workspace/{agent}/tools/mcp_call_tool:")
-f = report("bash `true` on the same route (floor)", floor)
+f = report("reference: bash `true` on the same route", reference)
 c = report("cold: start server + initialize + tools/call", cold)
 w = report("warm: tools/call on the running server", warm)
-print(f"  warm is {c / w:.1f}x faster than cold at p50; warm costs {w - f:+.2f} ms over the bash floor")
+print(f"  warm is {c / w:.1f}x faster than cold at p50 (a bash `true` call, which spawns one process: {f:.2f} ms)")
