@@ -192,12 +192,3 @@ public final class SandboxMCPServers: Sendable {
     /// How many servers are warm (for tests and metrics).
     public var warmCount: Int { entries.withLock { $0.count } }
 }
-
-/// POSIX shell quoting for a command given as an array of words.
-enum ShellQuoting {
-    static func quote(_ word: String) -> String {
-        let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@%+,".contains($0) }
-        if safe, !word.isEmpty { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-}
