@@ -12,7 +12,7 @@ import Logging
 public enum SandboxServer {
     /// Every route of the API (the OpenAPI document in `schemas/openapi.json` must list exactly these).
     /// Middleware, outermost first: the request id (echoed on every reply), the one error mapping, then
-    /// API-key authentication for `/v1`.
+    /// API-key authentication for `/v1` and the other APIs' shapes.
     public static func buildRouter(services: SandboxServices) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -26,6 +26,9 @@ public enum SandboxServer {
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)
         ExecRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        AgentSettingsRoutes(exec: services.exec).addRoutes(to: router)
+        SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         return router
     }
 

@@ -21,9 +21,17 @@ struct RouteContractTests {
             return method.uppercased() + " /" + parts.joined(separator: "/")
         }
         let servedNormalised = Set(SandboxServer.buildRouter(services: services).routes.map { normalise($0.method.rawValue, $0.path.description) })
-        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: repository.appendingPathComponent("schemas/openapi.json"))) as? [String: Any]
-        let paths = try #require(document?["paths"] as? [String: [String: Any]])
-        let published = Set(paths.flatMap { path, operations in operations.keys.map { normalise($0, path) } })
+        // The document is schemas/openapi.json plus the fragments in schemas/openapi.d/ (each {"paths": …}).
+        let fragments = repository.appendingPathComponent("schemas/openapi.d")
+        let fragmentFiles = ((try? FileManager.default.contentsOfDirectory(atPath: fragments.path)) ?? []).filter { $0.hasSuffix(".json") }
+        var paths: [String: [String: Any]] = [:]
+        for file in [repository.appendingPathComponent("schemas/openapi.json")] + fragmentFiles.map({ fragments.appendingPathComponent($0) }) {
+            let document = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+            let part = try #require(document?["paths"] as? [String: [String: Any]], "no paths in \(file.lastPathComponent)")
+            paths.merge(part) { existing, added in existing.merging(added) { first, _ in first } }
+        }
+        let httpMethods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
+        let published = Set(paths.flatMap { path, operations in operations.keys.filter { httpMethods.contains($0) }.map { normalise($0, path) } })
         #expect(servedNormalised.subtracting(published).isEmpty, "routes missing from schemas/openapi.json: \(servedNormalised.subtracting(published).sorted())")
         #expect(published.subtracting(servedNormalised).isEmpty, "documented routes the server lacks: \(published.subtracting(servedNormalised).sorted())")
     }

@@ -26,6 +26,7 @@ public struct Agent: Sendable, Equatable {
         ]
         if let storage { fields.merge(storage.fields) { _, new in new } }
         if let network = settings.network { fields["network"] = .string(network.rawValue) }
+        fields["cwd"] = .string(settings.cwd ?? "")
         var limits: [String: JSONValue] = [:]
         if let value = settings.pidsMax { limits["pids_max"] = .number(Double(value)) }
         if let value = settings.memoryBytes { limits["memory_bytes"] = .number(Double(value)) }

@@ -170,6 +170,17 @@ public final class AgentRegistry: Sendable {
         return updated
     }
 
+    /// Changes the agent's stored settings (e.g. its working directory) and returns the updated agent.
+    public func updateSettings(of id: AgentID, _ change: @Sendable (inout AgentSettings) -> Void) async throws -> Agent {
+        var agent = try await self.agent(id)
+        change(&agent.settings)
+        let encoded = agent.settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(agent.settings), as: UTF8.self)
+        try await store.setSettings(encoded, of: id.rawValue)
+        let updated = agent
+        cache.withLock { if $0[id] != nil { $0[id] = updated } }
+        return updated
+    }
+
     /// The agent's workspace root, opened once and shared by its calls (nil: open it per call).
     public func rootDescriptor(for agent: Agent) -> RootDescriptor? {
         roots.descriptor(for: agent.id, path: agent.workspacePath)
