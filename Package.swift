@@ -19,9 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Already built for Hummingbird's graph: SHA-256 for key hashes and share checksums costs no build time.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
-        // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range) and SHA-256.
+        // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range).
         .target(name: "CSandbox"),
         // libarchive, from the system (libarchive-dev): workspace export and import.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
@@ -42,6 +44,8 @@ let package = Package(
                 "CSandbox", "CArchive",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

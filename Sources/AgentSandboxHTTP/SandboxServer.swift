@@ -12,8 +12,8 @@ import Logging
 public enum SandboxServer {
     /// Every route of the API (the document served at `GET /openapi.json`, assembled from `schemas/`,
     /// must list exactly these). Middleware, outermost first: the request id (echoed on every reply), the
-    /// one error mapping, then API-key authentication for `/v1`; last, for requests no route matched,
-    /// 405 with `Allow` for a known path. `GET` routes answer `HEAD` as well.
+    /// one error mapping, then API-key authentication for `/v1` and the other APIs' shapes; last, for
+    /// requests no route matched, 405 with `Allow` for a known path. `GET` routes answer `HEAD` as well.
     /// Throws `ConfigurationError` when the OpenAPI files do not assemble into a document.
     public static func buildRouter(services: SandboxServices) throws -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -28,6 +28,9 @@ public enum SandboxServer {
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)
         ExecRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        AgentSettingsRoutes(exec: services.exec).addRoutes(to: router)
+        SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
@@ -59,6 +62,8 @@ public enum SandboxServer {
         signal(SIGPIPE, SIG_IGN)
         let flusher = Task { await services.audit.runFlushLoop() }
         defer { flusher.cancel() }
+        let keyRefresh = Task { await services.keys.runRefreshLoop() }
+        defer { keyRefresh.cancel() }
         let sweeper = Task { await services.shares.runSweepLoop() }
         defer { sweeper.cancel() }
         let sessionUpkeep = services.execSessions.startUpkeep()

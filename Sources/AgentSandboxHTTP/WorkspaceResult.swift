@@ -15,7 +15,7 @@ enum WorkspaceResult {
         case "file_read":
             return [
                 "content": string(envelope.content), "lines_count": extras["total_lines"] ?? .null,
-                "encoding_detected": extras["encoding"] ?? "utf-8",
+                "encoding_detected": extras["encoding_detected"] ?? "utf-8",
             ]
         case "file_edit":
             return ["path": string(envelope.path), "replacements_made": extras["replacements_made"] ?? 0]

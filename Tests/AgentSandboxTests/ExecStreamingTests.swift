@@ -12,7 +12,7 @@ struct ExecStreamingTests {
         let output = events.filter { $0.event == "stdout" }
         #expect(events.text() == "1\n2\n3\n4\n5\n6\n7\n8\n")
         #expect(events.last?.event == "exit")
-        #expect((events.last?.data ?? "").contains("\"exit_code\":0"))
+        #expect(events.last?.data.contains("\"exit_code\":0") == true)
         let ids = events.compactMap(\.id)
         #expect(ids == ids.sorted() && Set(ids).count == ids.count, "event ids grow")
         guard let first = output.first, let last = output.last, let exit = events.last else { return }

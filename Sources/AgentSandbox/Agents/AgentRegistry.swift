@@ -13,6 +13,9 @@ public final class AgentRegistry: Sendable {
     private let cgroups: CgroupController?
     private let cache = Mutex<[AgentID: Agent]>([:])
     private let callsInFlight = Mutex<[AgentID: Int]>([:])
+    /// When each agent's latest call began, in this process: the store learns it only when the audit
+    /// log is flushed, so `agent(_:)` and `list()` both lay this over what they read.
+    private let lastUse = Mutex<[AgentID: Date]>([:])
     /// Agents being deleted: their calls get 410 while their processes and files go.
     private let deleting = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
@@ -44,14 +47,22 @@ public final class AgentRegistry: Sendable {
     /// The agent, or 404 / 410.
     public func agent(_ id: AgentID) async throws -> Agent {
         if deleting.withLock({ $0.contains(id) }) { throw Self.deletedError(id) }
-        if let cached = cache.withLock({ $0[id] }) { return cached }
+        if let cached = cache.withLock({ $0[id] }) { return withLastUse(cached) }
         guard let record = try await store.agent(id: id.rawValue) else {
             throw ToolError(.agentNotFound, "No agent \(id). Create it with POST /v1/agents or call a tool for it.")
         }
         if record.state == .deleted { throw Self.deletedError(id) }
         let agent = try makeAgent(record)
         cache.withLock { $0[id] = agent }
-        return agent
+        return withLastUse(agent)
+    }
+
+    /// The agent as `GET /v1/agents/{id}` shows it: like `agent(_:)`, with `last_used_at` read fresh
+    /// from the store (the cached record keeps the time it was loaded with), as `list()` reads it.
+    public func inspect(_ id: AgentID) async throws -> Agent {
+        var agent = try await self.agent(id)
+        agent.lastUsedAt = try await store.agent(id: id.rawValue)?.lastUsedAt
+        return withLastUse(agent)
     }
 
     /// The agent of a tool call when it is in memory and active, without suspending; nil when
@@ -86,12 +97,26 @@ public final class AgentRegistry: Sendable {
     }
 
     public func list() async throws -> [Agent] {
-        try await store.liveAgents().map(makeAgent)
+        try await store.liveAgents().map { withLastUse(try makeAgent($0)) }
+    }
+
+    /// `agent` with `last_used_at` the later of the stored time and a call begun since the last flush.
+    private func withLastUse(_ agent: Agent) -> Agent {
+        guard let recent = lastUse.withLock({ $0[agent.id] }), agent.lastUsedAt.map({ $0 < recent }) ?? true else { return agent }
+        var updated = agent
+        updated.lastUsedAt = recent
+        return updated
     }
 
     /// Bytes the workspace at `path` uses, counted off the cooperative threads.
     public func diskUsage(of path: String) async -> Int64 {
         (try? await BlockingWork.run { DiskUsage.bytes(under: path) }) ?? 0
+    }
+
+    /// The agent's disk: its workspace plus the content its shares keep (see `AgentStorage`).
+    public func storage(of agent: Agent) async throws -> AgentStorage {
+        let shares = try await ShareService(store: store, configuration: configuration).usage(agent: agent.id)
+        return AgentStorage(workspaceBytes: await diskUsage(of: agent.workspacePath), shares: shares)
     }
 
     /// Whether the agent exists now (not deleted).
@@ -116,6 +141,7 @@ public final class AgentRegistry: Sendable {
         deleting.withLock { _ = $0.insert(id) }
         defer { deleting.withLock { _ = $0.remove(id) } }
         cache.withLock { $0[id] = nil }
+        lastUse.withLock { $0[id] = nil }
         roots.forget(id)
         defer { roots.forget(id) }
         try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
@@ -144,6 +170,17 @@ public final class AgentRegistry: Sendable {
         return updated
     }
 
+    /// Changes the agent's stored settings (e.g. its working directory) and returns the updated agent.
+    public func updateSettings(of id: AgentID, _ change: @Sendable (inout AgentSettings) -> Void) async throws -> Agent {
+        var agent = try await self.agent(id)
+        change(&agent.settings)
+        let encoded = agent.settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(agent.settings), as: UTF8.self)
+        try await store.setSettings(encoded, of: id.rawValue)
+        let updated = agent
+        cache.withLock { if $0[id] != nil { $0[id] = updated } }
+        return updated
+    }
+
     /// The agent's workspace root, opened once and shared by its calls (nil: open it per call).
     public func rootDescriptor(for agent: Agent) -> RootDescriptor? {
         roots.descriptor(for: agent.id, path: agent.workspacePath)
@@ -167,6 +204,8 @@ public final class AgentRegistry: Sendable {
         if !admitted {
             throw ToolError(.tooManyRequests, "Agent \(id) already has \(limit) calls running; wait for one to finish and retry.")
         }
+        let now = Date()
+        lastUse.withLock { $0[id] = now }
     }
 
     public func finishCall(_ id: AgentID) {

@@ -7,6 +7,9 @@ public struct AgentSettings: Codable, Sendable, Equatable {
     /// Relative CPU weight, 1…10000 (100 = default share).
     public var cpuWeight: Int?
     public var maxConcurrentCalls: Int?
+    /// The persistent working directory (`POST /v1/agents/{id}/cwd`), relative to the workspace root:
+    /// where an exec without `cwd` starts. nil: the root.
+    public var cwd: String?
 
     public init() {}
 
@@ -16,6 +19,7 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         case memoryBytes = "memory_bytes"
         case cpuWeight = "cpu_weight"
         case maxConcurrentCalls = "max_concurrent_calls"
+        case cwd
     }
 
     /// Parses the creation body's `network` and `limits`, naming the field on bad input.

@@ -17,6 +17,7 @@ extension SandboxServices {
         try DataRoot.prepare(configuration)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath)
+        try await ShareService(store: store, configuration: configuration).prepareStore(logger: logger)
         let schemas = try SchemaCatalog(directory: configuration.schemaDirectory)
         for name in tools.names where schemas.validator(for: name) == nil {
             throw ConfigurationError("tool \(name) has no schema in \(configuration.schemaDirectory.path)/tools/\(name).json")

@@ -10,6 +10,8 @@ public struct SandboxServices: Sendable {
     public let execSessions: ExecSessionManager
     public let keys: APIKeyAuthority
     public let logger: Logger
+    /// The stdio MCP servers agents run in their sandboxes (xpander's `mcp_*` tools), kept warm.
+    public let mcpServers: SandboxMCPServers
 
     public init(pipeline: CallPipeline, store: Store, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
         self.pipeline = pipeline
@@ -17,6 +19,7 @@ public struct SandboxServices: Sendable {
         self.execSessions = execSessions
         self.keys = keys
         self.logger = logger
+        mcpServers = SandboxMCPServers(pipeline: pipeline, sessions: execSessions)
     }
 
     public var configuration: ServerConfiguration { pipeline.configuration }

@@ -44,8 +44,10 @@ public struct ToolError: Error, Sendable, Equatable {
         case editNotUnique = "EDIT_NOT_UNIQUE"
         case editNoChange = "EDIT_NO_CHANGE"
         case fileTooLarge = "FILE_TOO_LARGE"
+        case shareQuotaExceeded = "SHARE_QUOTA_EXCEEDED"
         case invalidPattern = "INVALID_PATTERN"
         case invalidContent = "INVALID_CONTENT"
+        case encodingMismatch = "ENCODING_MISMATCH"
         case timeout = "TIMEOUT"
         /// The caller cancelled the call (MCP cancellation, a client that left): its processes were killed.
         case cancelled = "CANCELLED"
@@ -84,7 +86,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .sessionNotRunning, .stdinClosed: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
-            .fileTooLarge, .invalidPattern, .invalidContent, .timeout, .cancelled, .execFailed, .noSpace, .ioError:
+            .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .cancelled, .execFailed, .noSpace, .ioError:
             .ok
         }
     }

@@ -14,6 +14,8 @@ public struct ExecStartBody: Decodable, Sendable {
     var timeout: Double?
     var stdin: String?
     var keepStdinOpen: Bool?
+    /// Who to run as: only the agent itself is accepted (absent, "agent", its uid or name).
+    var user: JSONValue?
 }
 
 /// A validated exec request: everything needed to start the command, checked against the workspace.
@@ -49,8 +51,9 @@ public struct ExecLaunch: Sendable {
         }
         timeout = requested > 0 ? requested : nil
         stdin = body.stdin.map { Array($0.utf8) }
+        try Self.checkUser(body.user, of: workspace)
         environment = try workspace.environment(adding: body.env)
-        directory = try workspace.directory(body.cwd ?? "", field: "cwd")
+        directory = try Self.startDirectory(body.cwd, in: workspace)
         environment["PWD"] = directory
     }
 

@@ -85,6 +85,17 @@ public final class APIKeyAuthority: Sendable {
         return matches(presented)
     }
 
+    /// Re-reads the stored keys every `interval` until cancelled, so a key revoked with
+    /// `agent-sandbox key revoke` (deleted from the store by another process) stops working within it.
+    public func runRefreshLoop(interval: Duration = .milliseconds(250)) async {
+        guard let store else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard let fresh = try? await store.apiKeyHashes() else { continue }
+            hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
+        }
+    }
+
     private func matches(_ presented: String) -> Bool {
         let candidate = Array(SHA256Hasher.hex(presented).utf8)
         return hashes.withLock { known in

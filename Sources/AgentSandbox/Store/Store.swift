@@ -58,6 +58,7 @@ public final class Store: Sendable {
                 table.column("last_uid", .integer).notNull()
             }
         }
+        registerShareBlobsMigration(in: &migrator)
         return migrator
     }
 

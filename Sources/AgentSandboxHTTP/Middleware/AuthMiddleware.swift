@@ -1,14 +1,15 @@
 import AgentSandbox
 import Hummingbird
 
-/// API-key authentication for every `/v1` route (`x-api-key`, or `Authorization: Bearer`). Keys are
+/// API-key authentication for every `/v1` route and the call shapes of other APIs (`/sandboxes/…`,
+/// `/api/v1/…`, xpander's `/workspace/…`) (`x-api-key`, or `Authorization: Bearer`). Keys are
 /// checked in memory without suspending; a key the server has not seen is looked up once in the store
 /// (a key created by `agent-sandbox key create` while the server runs).
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: APIKeyAuthority
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path.hasPrefix("/v1") {
+        if Self.requiresKey(request.uri.path) {
             guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
                 throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
             }
@@ -17,5 +18,17 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    /// Everything except the unauthenticated routes (`/healthz`, `/metrics`, share downloads `/s/…`, …).
+    /// Empty segments are ignored as the router ignores them (`//v1/agents` is `/v1/agents`).
+    static func requiresKey(_ path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard let first = segments.first else { return false }
+        switch first {
+        case "v1", "sandboxes", "workspace": return true
+        case "api": return segments.dropFirst().first == "v1"
+        default: return false
+        }
     }
 }

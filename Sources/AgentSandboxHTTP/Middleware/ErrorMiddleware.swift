@@ -4,7 +4,8 @@ import Hummingbird
 import Logging
 
 /// The one place an error becomes a reply: every error — ours, Hummingbird's (unmatched routes, body
-/// limits), or one nobody expected — leaves as the envelope with the status `ToolError` decides.
+/// limits), or one nobody expected — leaves as the envelope with the status `ToolError` decides (on the
+/// seed APIs' routes, as their `{error, errorCode, detail}` body: `SeedErrorBody`).
 /// Nothing leaves as an empty-bodied 500, and no Swift error text reaches a client except as a sentence.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -12,20 +13,20 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let response = try await next(request, context)
             // The router answers unmatched routes with an empty body.
             if response.status.code >= 400, response.headers[.contentType] == nil {
-                return .error(Self.map(HTTPError(response.status)))
+                return .error(Self.map(HTTPError(response.status)), for: request)
             }
             return response
         } catch let error as HTTPError {
-            return .error(Self.map(error))
+            return .error(Self.map(error), for: request)
         } catch let error as any HTTPResponseError where !(error is ToolError) {
             let code: ToolError.Code = error.status == .contentTooLarge ? .payloadTooLarge : .invalidRequest
-            return .error(ToolError(code, "The request was refused: \(error.status.reasonPhrase)."))
+            return .error(ToolError(code, "The request was refused: \(error.status.reasonPhrase)."), for: request)
         } catch {
             let failure = ToolError(normalizing: error)
             if failure.code == .internalError {
                 context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")
             }
-            return .error(failure)
+            return .error(failure, for: request)
         }
     }
 

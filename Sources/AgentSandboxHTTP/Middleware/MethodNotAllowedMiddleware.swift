@@ -28,7 +28,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         let list = allowed.map(\.rawValue).sorted().joined(separator: ", ")
-        var response = Response.error(ToolError(.methodNotAllowed, "\(request.method.rawValue) is not accepted on this route; it accepts \(list). The API is described at GET /openapi.json."))
+        var response = Response.error(ToolError(.methodNotAllowed, "\(request.method.rawValue) is not accepted on this route; it accepts \(list). The API is described at GET /openapi.json."), for: request)
         response.headers[.allow] = list
         return response
     }

@@ -23,10 +23,8 @@ struct AgentRoutes: Sendable {
             return Response.json(JSONValue.object(["agents": .array(list.map { $0.json() })]))
         }
         router.get("/v1/agents/:agent_id") { _, context in
-            let agent = try await agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
-            let path = agent.workspacePath
-            let usage = await agents.diskUsage(of: path)
-            return Response.json(agent.json(diskUsage: usage))
+            let agent = try await agents.inspect(try AgentID(context.parameters.get("agent_id") ?? ""))
+            return Response.json(agent.json(storage: try await agents.storage(of: agent)))
         }
         router.delete("/v1/agents/:agent_id") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")

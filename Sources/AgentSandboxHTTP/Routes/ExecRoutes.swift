@@ -30,13 +30,7 @@ struct ExecRoutes: Sendable {
             return Response.json(session.json())
         case .streaming(let session, let ticket):
             // A foreground stream: the command belongs to this request and ends with it.
-            return ExecEventStream.response(
-                session, from: ExecCursor(), encoding: encoding,
-                onDisconnect: {
-                    session.terminate()
-                    ticket.fail(ToolError(.cancelled, "The client left before the command ended; it was killed."))
-                },
-                onFinish: { ticket.finish(bytes: session.counters.stdout + session.counters.stderr) })
+            return ExecEventStream.foreground(session, ticket: ticket, encoding: encoding, request: request)
         }
     }
 }

@@ -118,11 +118,14 @@ test('a dropped stream reconnects with Last-Event-ID and delivers every byte exa
     cuts++;
     const reader = response.body.getReader();
     let sent = false;
+    // Break right after the first chunk that carried an event id (a comment-only chunk such as the
+    // stream's opening line does not count), so the reconnect has an id to resume from.
     const body = new ReadableStream({
       async pull(controller) {
         if (sent) { await reader.cancel(); return controller.error(new TypeError('terminated')); }
-        const { value } = await reader.read();
-        sent = true;
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        if (new TextDecoder().decode(value).includes('id:')) sent = true;
         controller.enqueue(value);
       },
     });
