@@ -1,6 +1,6 @@
 """The API's calls as :class:`Call` builders (routes, bodies, parsers), shared by ``Client`` and ``AsyncClient``.
 
-Routes: DESIGN.md section 2 and schemas/openapi.json. Tool calls go to ``POST /v1/agents/{id}/sandbox/{tool}``
+Routes: DESIGN.md section 2 and the served GET /openapi.json. Tool calls go to ``POST /v1/agents/{id}/sandbox/{tool}``
 (the envelope family). Read-only tools (file_read, glob, grep) and state changes that end in the same
 state (create with an id, suspend, resume, wait) are marked idempotent, so they may be retried.
 """
