@@ -35,7 +35,13 @@ public final class AgentRegistry: Sendable {
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
         let agent = try makeAgent(record)
         roots.forget(id)
-        try prepareWorkspace(agent, fresh: created)
+        if created {
+            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this
+            // agent's; removing it is a tree walk, so off the cooperative pool.
+            let path = agent.workspacePath
+            _ = try await BlockingWork.run { csandbox_remove_tree(path) }
+        }
+        try prepareWorkspace(agent)
         cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
         cache.withLock { $0[id] = agent }
         return (agent, created)
@@ -183,13 +189,9 @@ public final class AgentRegistry: Sendable {
     }
 
     /// `DATA/<id>/`, mode 0700, owned by the agent (or the server in shared-uid mode).
-    private func prepareWorkspace(_ agent: Agent, fresh: Bool) throws {
+    private func prepareWorkspace(_ agent: Agent) throws {
         let path = agent.workspacePath
         let owner = configuration.launchIdentity(for: agent.identity) ?? Identity(uid: getuid(), gid: getgid())
-        if fresh {
-            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this agent's.
-            _ = csandbox_remove_tree(path)
-        }
         if mkdir(path, 0o700) != 0, errno != EEXIST {
             throw ToolError(.internalError, "Cannot create the workspace \(path): \(String(cString: strerror(errno))).")
         }

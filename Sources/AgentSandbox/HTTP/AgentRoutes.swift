@@ -25,7 +25,7 @@ struct AgentRoutes: Sendable {
         router.get("/v1/agents/:agent_id") { _, context in
             let agent = try await agents.agent(try AgentID(context.parameters.get("agent_id") ?? ""))
             let path = agent.workspacePath
-            let usage = try await BlockingWork.run { DiskUsage.bytes(under: path) }
+            let usage = try await BlockingWork.run { try DiskUsage.bytes(under: path) }
             return Response.json(agent.json(diskUsage: usage))
         }
         router.delete("/v1/agents/:agent_id") { _, context in
