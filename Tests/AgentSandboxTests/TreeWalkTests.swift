@@ -55,6 +55,22 @@ struct TreeWalkTests {
         #expect(csandbox_disk_usage(root) == Int64(du.output.trimmingCharacters(in: .whitespacesAndNewlines)), "as du counts")
     }
 
+    @Test func globFindsAFileTwoThousandLevelsDownWithinThirtyTwoDescriptors() throws {
+        // Siblings keep the walk queue full, so the worker descends by itself level after level.
+        let root = try DeepTree.make(depth: 2_000, siblings: 12)
+        defer { _ = csandbox_remove_tree(root) }
+        var walker = GlobWalker(pattern: try GlobPattern("**/f"))
+        walker.maxDepth = 3_000
+        walker.threads = 1  // no helper threads in the forked child
+        let status = DeepTree.inChild(root, descriptorLimit: 32) { path in
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { return errno }
+            let result = walker.walk(directoryFD: fd, prefix: "", limit: 10, deadline: .distantFuture)
+            return result.paths.count == 1 && result.paths[0].hasSuffix("/d/f") ? 0 : 99
+        }
+        #expect(status == 0, "glob walks 2,000 levels with at most 32 descriptors (status \(status))")
+    }
+
     @Test func walkReportsEntriesDepthFirstWithPathsAndLeaves() throws {
         let root = try DeepTree.scratch()
         defer { _ = csandbox_remove_tree(root) }
@@ -138,12 +154,16 @@ enum DeepTree {
         return String(cString: made)
     }
 
-    /// A chain `d/d/d/...` `depth` levels deep with a file `f` at the bottom.
-    static func make(depth: Int) throws -> String {
+    /// A chain `d/d/d/...` `depth` levels deep with a file `f` at the bottom, and `siblings` empty
+    /// directories beside each `d`.
+    static func make(depth: Int, siblings: Int = 0) throws -> String {
         let root = try scratch()
         var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         for _ in 0..<depth {
+            // Half before and half after `d`, so whatever order readdir lists them in, `d` has siblings ahead of it.
+            for sibling in 0..<siblings / 2 { mkdirat(fd, "s\(sibling)", 0o755) }
             guard mkdirat(fd, "d", 0o755) == 0 else { throw TestFailure("mkdirat: \(errno)") }
+            for sibling in siblings / 2..<siblings { mkdirat(fd, "s\(sibling)", 0o755) }
             let next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             close(fd)
             fd = next
@@ -166,7 +186,16 @@ enum DeepTree {
         if pid == 0 {
             for fd in 3..<Int32(clamping: min(inherited.rlim_cur, 1 << 20)) { close(fd) }
             var limit = rlimit(rlim_cur: descriptorLimit, rlim_max: descriptorLimit)
-            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            guard setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { _exit(120) }
+            // Prove the limit bites: every descriptor from 3 up to it can be taken, and then no more.
+            var probes: [Int32] = []
+            while true {
+                let fd = dup(0)
+                if fd < 0 { break }
+                probes.append(fd)
+            }
+            guard errno == EMFILE, probes.count == Int(descriptorLimit) - 3 else { _exit(121) }
+            for fd in probes { close(fd) }
             _exit(body(cPath))
         }
         var status: Int32 = 0
