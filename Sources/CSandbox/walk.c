@@ -14,7 +14,7 @@
 // the cookie. Symlinks are never followed (O_NOFOLLOW), mount points never crossed (st_dev), and no
 // call is ever retried on EMFILE: a failed open is reported to the caller, who gives up.
 #define _GNU_SOURCE
-#include "CSandbox.h"
+#include "walk_internal.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,54 +23,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-enum { RING = 4, BUFFER_SIZE = 16384, MAX_PASSES = 3 };
-
-typedef struct {
-    int fd;              // -1 while closed (shallower than the ring)
-    int needs_seek;      // reopened: lseek to `cookie` before the next read
-    dev_t dev;
-    ino_t ino;
-    off_t cookie;        // d_off of the last record consumed
-    int pos, end;        // unread records in this frame's buffer
-    int pass, seen;      // rescan passes done; entries reported in this pass
-    size_t name_off;     // this directory's name in `path` (its path is path[0 ..< path_len - 1])
-    size_t path_len;     // length of "its/path/" with the trailing slash
-} frame;
-
-struct csandbox_walk {
-    int flags;
-    dev_t dev;
-    int failure;         // errno of a fatal failure; the walk is over
-    frame *frames;
-    size_t depth, capacity;
-    char *buffers[RING];
-    char *path;
-    size_t path_capacity;
-    // The current event.
-    int event;
-    int finished;
-    size_t leave_path_len;
-    const char *name;
-    ino_t ino;
-    unsigned char type;
-    int has_stat;
-    struct stat st;
-    char leave_name[256];
-    // Inodes whose removal failed (RESCAN only): open addressing, 0 = empty slot.
-    ino_t *failed;
-    size_t failed_count, failed_capacity;
-};
-
-static int reserve_path(csandbox_walk *w, size_t needed) {
-    if (needed <= w->path_capacity) return 0;
-    size_t capacity = w->path_capacity * 2 > needed ? w->path_capacity * 2 : needed + 256;
-    char *grown = realloc(w->path, capacity);
-    if (!grown) return -1;
-    w->path = grown;
-    w->path_capacity = capacity;
-    return 0;
-}
 
 csandbox_walk *csandbox_walk_open(int dirfd, int flags) {
     struct stat st;
@@ -84,7 +36,7 @@ csandbox_walk *csandbox_walk_open(int dirfd, int flags) {
     w->frames = calloc(w->capacity, sizeof(frame));
     for (int i = 0; i < RING; i++) w->buffers[i] = malloc(BUFFER_SIZE);
     int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    if (!w->frames || !w->buffers[RING - 1] || reserve_path(w, 4096) != 0 || fd < 0) {
+    if (!w->frames || !w->buffers[RING - 1] || csandbox_walk_reserve_path(w, 4096) != 0 || fd < 0) {
         int saved = fd < 0 ? errno : ENOMEM;
         if (fd >= 0) close(fd);
         csandbox_walk_close(w);
@@ -112,37 +64,6 @@ static int fail(csandbox_walk *w, int code) {
     w->event = CSANDBOX_WALK_ERROR;
     errno = code;
     return CSANDBOX_WALK_ERROR;
-}
-
-static int is_failed(const csandbox_walk *w, ino_t ino) {
-    if (!w->failed_count || ino == 0) return 0;
-    for (size_t i = (size_t)ino % w->failed_capacity;; i = (i + 1) % w->failed_capacity) {
-        if (w->failed[i] == ino) return 1;
-        if (w->failed[i] == 0) return 0;
-    }
-}
-
-void csandbox_walk_failed(csandbox_walk *w) {
-    ino_t ino = w->ino;
-    if (ino == 0 || is_failed(w, ino)) return;
-    if ((w->failed_count + 1) * 2 > w->failed_capacity) {
-        size_t capacity = w->failed_capacity ? w->failed_capacity * 2 : 64;
-        ino_t *table = calloc(capacity, sizeof(ino_t));
-        if (!table) return;  // it will be retried on a later pass: bounded by MAX_PASSES anyway
-        for (size_t i = 0; i < w->failed_capacity; i++) {
-            if (!w->failed[i]) continue;
-            size_t j = (size_t)w->failed[i] % capacity;
-            while (table[j]) j = (j + 1) % capacity;
-            table[j] = w->failed[i];
-        }
-        free(w->failed);
-        w->failed = table;
-        w->failed_capacity = capacity;
-    }
-    size_t j = (size_t)ino % w->failed_capacity;
-    while (w->failed[j]) j = (j + 1) % w->failed_capacity;
-    w->failed[j] = ino;
-    w->failed_count++;
 }
 
 /// Leaves the deepest directory: makes sure its parent is open (".." checked against the parent's
@@ -219,7 +140,7 @@ int csandbox_walk_next(csandbox_walk *w) {
         if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
         ino_t ino;
         memcpy(&ino, record, sizeof ino);
-        if ((w->flags & CSANDBOX_WALK_RESCAN) && is_failed(w, ino)) continue;
+        if ((w->flags & CSANDBOX_WALK_RESCAN) && csandbox_walk_is_failed(w, ino)) continue;
         top->seen++;
         w->name = name;
         w->ino = ino;
@@ -251,7 +172,7 @@ int csandbox_walk_enter(csandbox_walk *w) {
         w->capacity *= 2;
         top = &w->frames[w->depth - 1];
     }
-    if (reserve_path(w, top->path_len + name_length + 2) != 0) { close(fd); errno = ENOMEM; return -1; }
+    if (csandbox_walk_reserve_path(w, top->path_len + name_length + 2) != 0) { close(fd); errno = ENOMEM; return -1; }
     // The entry's name lives in this frame's buffer, which the new frame does not use.
     memcpy(w->path + top->path_len, w->name, name_length);
     w->path[top->path_len + name_length] = '/';
@@ -271,40 +192,3 @@ int csandbox_walk_enter(csandbox_walk *w) {
     return fd;
 }
 
-int csandbox_walk_dirfd(const csandbox_walk *w) {
-    return w->frames[w->depth - (w->event == CSANDBOX_WALK_ENTERED ? 2 : 1)].fd;
-}
-
-const char *csandbox_walk_name(const csandbox_walk *w) { return w->name; }
-unsigned char csandbox_walk_type(const csandbox_walk *w) { return w->type; }
-
-size_t csandbox_walk_depth(const csandbox_walk *w) {
-    return w->depth - (w->event == CSANDBOX_WALK_ENTERED ? 2 : 1);
-}
-
-int csandbox_walk_stat(csandbox_walk *w, struct stat *out) {
-    if (!w->has_stat) {
-        if (fstatat(csandbox_walk_dirfd(w), w->name, &w->st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
-        w->has_stat = 1;
-    }
-    *out = w->st;
-    return 0;
-}
-
-const char *csandbox_walk_path(csandbox_walk *w, size_t *length) {
-    if (w->event == CSANDBOX_WALK_LEAVE) {
-        *length = w->leave_path_len;
-        return w->path;  // not NUL-terminated
-    }
-    if (w->event == CSANDBOX_WALK_ENTERED) {
-        const frame *entered = &w->frames[w->depth - 1];
-        *length = entered->path_len - 1;
-        return w->path;  // not NUL-terminated: the trailing slash follows
-    }
-    const frame *top = &w->frames[w->depth - 1];
-    size_t name_length = strlen(w->name);
-    if (reserve_path(w, top->path_len + name_length + 1) != 0) { *length = 0; return NULL; }
-    memcpy(w->path + top->path_len, w->name, name_length + 1);
-    *length = top->path_len + name_length;
-    return w->path;
-}
