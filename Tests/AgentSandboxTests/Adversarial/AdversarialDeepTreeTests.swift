@@ -8,7 +8,8 @@ import Testing
 extension DeepTreeSuites {
     /// An agent builds a directory chain 100,000 levels deep (far past the server's open-file limit), then
     /// the server deletes, measures, exports and replaces that workspace: each must finish, a bystander
-    /// agent's `bash echo` must keep answering (p99 under 1 s), and the server must still stop on SIGTERM.
+    /// agent's `bash echo` must keep answering (p99 within 1 s of its idle p99 in the same run), and the
+    /// server must still stop on SIGTERM.
     /// The data root is on tmpfs so the tree takes seconds, not minutes, to build and remove.
     @Suite(.enabled(if: isRoot, "needs root"), .serialized)
     struct AdversarialDeepTreeTests {
@@ -51,6 +52,15 @@ extension DeepTreeSuites {
             return (result, latencies, Date().timeIntervalSince(started))
         }
 
+        /// The bystander's latencies over two quiet seconds, the same run's baseline: the attack may add
+        /// at most 1 s to its p99 (on a loaded 2-core machine the idle p99 alone can pass 1 s).
+        private func idleLatencies(_ server: TestServer) async throws -> [Double] {
+            try await withBystander(server) {
+                try await Task.sleep(for: .seconds(2))
+                return try await server.request("GET", "/healthz")
+            }.1
+        }
+
         private func p99(_ values: [Double]) -> Double {
             let sorted = values.sorted()
             return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
@@ -60,7 +70,7 @@ extension DeepTreeSuites {
             let server = try await TestServer(dataRoot: TestServer.makeMemoryDataRoot()).start()
             let attacker = newAgent()
             try await buildDeepTree(server, attacker)
-            let (_, idle, _) = try await withBystander(server) { try await server.request("GET", "/healthz") }
+            let idle = try await idleLatencies(server)
 
             let (deleted, latencies, seconds) = try await withBystander(server) {
                 try await server.request("DELETE", "/v1/agents/\(attacker)", timeout: 300)
@@ -69,7 +79,7 @@ extension DeepTreeSuites {
                          Self.depth, seconds, p99(idle), p99(latencies), latencies.count))
             #expect(deleted.status == 200, "the DELETE returns: \(deleted.text)")
             #expect(!FileManager.default.fileExists(atPath: server.workspace(of: attacker).path), "the deep workspace is gone")
-            #expect(p99(latencies) < 1000, "bystander p99 during the delete: \(p99(latencies)) ms")
+            #expect(p99(latencies) < p99(idle) + 1000, "bystander p99 during the delete: \(p99(latencies)) ms (idle: \(p99(idle)) ms)")
             #expect(try await server.bash(newAgent(), "echo after").string("stdout") == "after\n")
             #expect(await server.stopGracefully() == 0, "the server stops cleanly on SIGTERM afterwards")
         }
@@ -79,6 +89,7 @@ extension DeepTreeSuites {
             let agent = newAgent()
             try await buildDeepTree(server, agent)
             let workspace = server.workspace(of: agent).path
+            let idle = try await idleLatencies(server)
 
             // Disk use: the whole tree, as du counts it.
             let (info, infoLatencies, _) = try await withBystander(server) { try await server.agentInfo(agent) }
@@ -106,10 +117,10 @@ extension DeepTreeSuites {
             let staging = server.dataRoot.appendingPathComponent(".agentsandbox/imports").path
             #expect(((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).isEmpty, "the old deep tree is removed, not left in staging")
 
-            print(String(format: "bystander p99: disk use %.0f ms, export %.0f ms, import %.0f ms",
-                         p99(infoLatencies), p99(exportLatencies), p99(importLatencies)))
+            print(String(format: "bystander p99: idle %.0f ms, disk use %.0f ms, export %.0f ms, import %.0f ms",
+                         p99(idle), p99(infoLatencies), p99(exportLatencies), p99(importLatencies)))
             for (name, latencies) in [("disk use", infoLatencies), ("export", exportLatencies), ("import", importLatencies)] {
-                #expect(p99(latencies) < 1000, "bystander p99 during \(name): \(p99(latencies)) ms")
+                #expect(p99(latencies) < p99(idle) + 1000, "bystander p99 during \(name): \(p99(latencies)) ms (idle: \(p99(idle)) ms)")
             }
             #expect(await server.stopGracefully() == 0, "the server stops cleanly on SIGTERM afterwards")
         }
