@@ -8,8 +8,8 @@ import Testing
 extension DeepTreeSuites {
     /// An agent builds a directory chain 100,000 levels deep (far past the server's open-file limit), then
     /// the server deletes, measures, exports and replaces that workspace: each must finish, a bystander
-    /// agent's `bash echo` must keep answering (p99 within 1 s of its idle p99 in the same run), and the
-    /// server must still stop on SIGTERM.
+    /// agent's `bash echo` must keep answering (p99 under 1 s; see `bound`), and the server must still
+    /// stop on SIGTERM.
     /// The data root is on tmpfs so the tree takes seconds, not minutes, to build and remove.
     @Suite(.enabled(if: isRoot, "needs root"), .serialized)
     struct AdversarialDeepTreeTests {
@@ -52,14 +52,17 @@ extension DeepTreeSuites {
             return (result, latencies, Date().timeIntervalSince(started))
         }
 
-        /// The bystander's latencies over two quiet seconds, the same run's baseline: the attack may add
-        /// at most 1 s to its p99 (on a loaded 2-core machine the idle p99 alone can pass 1 s).
+        /// The bystander's latencies over two quiet seconds, the same run's baseline.
         private func idleLatencies(_ server: TestServer) async throws -> [Double] {
             try await withBystander(server) {
                 try await Task.sleep(for: .seconds(2))
                 return try await server.request("GET", "/healthz")
             }.1
         }
+
+        /// The bystander's p99 during an attack must stay under 1 s, or, when the machine is so loaded that
+        /// its idle p99 alone passes 500 ms (the whole suite in parallel on 2 cores), under twice that.
+        private func bound(_ idle: [Double]) -> Double { max(1000, 2 * p99(idle)) }
 
         private func p99(_ values: [Double]) -> Double {
             let sorted = values.sorted()
@@ -79,7 +82,7 @@ extension DeepTreeSuites {
                          Self.depth, seconds, p99(idle), p99(latencies), latencies.count))
             #expect(deleted.status == 200, "the DELETE returns: \(deleted.text)")
             #expect(!FileManager.default.fileExists(atPath: server.workspace(of: attacker).path), "the deep workspace is gone")
-            #expect(p99(latencies) < p99(idle) + 1000, "bystander p99 during the delete: \(p99(latencies)) ms (idle: \(p99(idle)) ms)")
+            #expect(p99(latencies) < bound(idle), "bystander p99 during the delete: \(p99(latencies)) ms (idle: \(p99(idle)) ms)")
             #expect(try await server.bash(newAgent(), "echo after").string("stdout") == "after\n")
             #expect(await server.stopGracefully() == 0, "the server stops cleanly on SIGTERM afterwards")
         }
@@ -120,7 +123,7 @@ extension DeepTreeSuites {
             print(String(format: "bystander p99: idle %.0f ms, disk use %.0f ms, export %.0f ms, import %.0f ms",
                          p99(idle), p99(infoLatencies), p99(exportLatencies), p99(importLatencies)))
             for (name, latencies) in [("disk use", infoLatencies), ("export", exportLatencies), ("import", importLatencies)] {
-                #expect(p99(latencies) < p99(idle) + 1000, "bystander p99 during \(name): \(p99(latencies)) ms (idle: \(p99(idle)) ms)")
+                #expect(p99(latencies) < bound(idle), "bystander p99 during \(name): \(p99(latencies)) ms (idle: \(p99(idle)) ms)")
             }
             #expect(await server.stopGracefully() == 0, "the server stops cleanly on SIGTERM afterwards")
         }
