@@ -1,27 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-extension ServerOptions {
-    /// Sends one JSON request to the running server; prints the reply body; fails on an HTTP error.
-    /// Sends `body` (JSON) as is and prints the reply; a status of 400 or more is an error.
-    func send(_ method: String, _ path: String, body: Data? = nil) async throws {
-        var request = URLRequest(url: try endpoint(path))
-        request.httpMethod = method
-        request.setValue(try key(), forHTTPHeaderField: "x-api-key")
-        request.timeoutInterval = 3700
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        print(String(decoding: data, as: UTF8.self))
-        if status >= 400 { throw ServerError(status: status, body: data) }
-    }
-}
 
 /// `agent-sandbox agent create|list|delete` against a running server.
 struct AgentCommand: AsyncParsableCommand {
@@ -56,7 +34,8 @@ struct AgentCommand: AsyncParsableCommand {
     }
 }
 
-/// `agent-sandbox call AGENT_ID TOOL [JSON]`: one tool call; prints the envelope.
+/// `agent-sandbox call AGENT_ID TOOL [JSON]`: one tool call; prints the envelope. Exits 1 when the
+/// tool failed (`status: "error"`), like a failed request.
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "call", abstract: "Call one tool for an agent on a running server.")
     @OptionGroup var server: ServerOptions
@@ -69,6 +48,15 @@ struct CallCommand: AsyncParsableCommand {
             throw ValidationError("The input must be a JSON object, e.g. '{\"command\": \"ls\"}'.")
         }
         // Sent as typed (numbers such as 1.0 or large integers would not survive a round trip).
-        try await server.send("POST", "/v1/agents/\(agentID.escapedPathComponent)/sandbox/\(tool.escapedPathComponent)", body: Data(input.utf8))
+        let reply = try await server.fetch("POST", "/v1/agents/\(agentID.escapedPathComponent)/sandbox/\(tool.escapedPathComponent)", body: Data(input.utf8))
+        print(String(decoding: reply.body, as: UTF8.self))
+        if reply.status >= 400 { throw ServerError(status: reply.status, body: reply.body) }
+        // A tool that ran and failed (HTTP 200, status "error") is a failed command too.
+        let envelope = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any]
+        if envelope?["status"] as? String == "error" {
+            let code = envelope?["error_code"] as? String ?? "ERROR"
+            FileHandle.standardError.write(Data("Error: \(envelope?["error"] as? String ?? "the tool failed.") (\(code))\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }

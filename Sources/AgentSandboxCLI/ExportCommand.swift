@@ -50,7 +50,7 @@ struct ExportCommand: AsyncParsableCommand {
                 var request = URLRequest(url: endpoint)
                 request.setValue(key, forHTTPHeaderField: "x-api-key")
                 request.timeoutInterval = 3600
-                let transfer = try await Transfer(progress: ProgressBar(label: "export"), sink: handle).run(request)
+                let transfer = try await server.reaching { try await Transfer(progress: ProgressBar(label: "export"), sink: handle).run(request) }
                 reply = (transfer.status, transfer.body)
             }
             if !toStdout { try handle.close() }

@@ -33,7 +33,9 @@ struct ImportCommand: AsyncParsableCommand {
         request.setValue(try server.key(), forHTTPHeaderField: "x-api-key")
         request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
         request.timeoutInterval = 3600
-        let reply = try await Transfer(progress: ProgressBar(label: "import"), sink: nil).run(request, uploading: URL(fileURLWithPath: file))
+        let reply = try await server.reaching {
+            try await Transfer(progress: ProgressBar(label: "import"), sink: nil).run(request, uploading: URL(fileURLWithPath: file))
+        }
         guard reply.status == 200 else { throw ServerError(status: reply.status, body: reply.body) }
         if json {
             print(String(decoding: reply.body, as: UTF8.self))

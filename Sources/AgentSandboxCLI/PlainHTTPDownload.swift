@@ -72,16 +72,20 @@ struct PlainHTTPDownload {
         var hints = addrinfo(ai_flags: 0, ai_family: AF_UNSPEC, ai_socktype: Int32(SOCK_STREAM.rawValue), ai_protocol: 0,
                              ai_addrlen: 0, ai_addr: nil, ai_canonname: nil, ai_next: nil)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let list else { throw Failure(description: "cannot resolve \(host)") }
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let list else {
+            throw UnreachableServer(url: "http://\(host):\(port)", reason: "cannot resolve \(host)")
+        }
         defer { freeaddrinfo(list) }
         var current: UnsafeMutablePointer<addrinfo>? = list
+        var failure = ECONNREFUSED
         while let info = current {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd >= 0, Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+            failure = errno
             if fd >= 0 { close(fd) }
             current = info.pointee.ai_next
         }
-        throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
+        throw UnreachableServer(url: "http://\(host):\(port)", reason: String(cString: strerror(failure)))
     }
 
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {

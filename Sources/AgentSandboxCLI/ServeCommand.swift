@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AgentSandbox
+import AgentSandboxHTTP
 import ArgumentParser
 import Foundation
 import Logging
@@ -45,6 +46,10 @@ struct ServeCommand: AsyncParsableCommand {
     var network: String = "host"
     @Option(help: "Largest file a share may publish, bytes.")
     var shareSizeLimit: Int64 = 1 << 30
+    @Option(help: "Shares one agent may hold (beyond it file_share answers SHARE_QUOTA_EXCEEDED).")
+    var maxSharesPerAgent: Int = 100
+    @Option(help: "Bytes of distinct content one agent's shares may hold.")
+    var shareBytesPerAgent: Int64 = 1 << 30
     @Option(help: "Largest archive import, bytes of content after decompression (env AGENT_SANDBOX_ARCHIVE_MAX_BYTES).")
     var archiveMaxBytes: Int64 = Int64(ProcessInfo.processInfo.environment["AGENT_SANDBOX_ARCHIVE_MAX_BYTES"] ?? "") ?? 512 << 20
 
@@ -94,6 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.warmSandboxIdleSeconds = warmSandboxIdle
         configuration.network = policy
         configuration.limits.shareBytes = shareSizeLimit
+        guard maxSharesPerAgent >= 0, shareBytesPerAgent >= 0 else { throw ValidationError("--max-shares-per-agent and --share-bytes-per-agent must be 0 or more") }
+        configuration.limits.sharesPerAgent = maxSharesPerAgent
+        configuration.limits.shareBytesPerAgent = shareBytesPerAgent
         configuration.limits.archiveImportBytes = archiveMaxBytes
         configuration.limits.archiveImportEntries = archiveMaxEntries
         configuration.limits.execSessionsPerAgent = maxExecSessions
@@ -107,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         let services: SandboxServices
         let generatedKey: String?
         do {
-            (services, generatedKey) = try await SandboxServer.prepare(configuration: configuration, tools: StandardTools.registry(), logger: logger)
+            (services, generatedKey) = try await SandboxServices.prepare(configuration: configuration, tools: StandardTools.registry(), logger: logger)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("agent-sandbox: \(error.description)\n".utf8))
             throw ExitCode(2)

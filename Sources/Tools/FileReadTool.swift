@@ -10,6 +10,8 @@ import Foundation
 /// map onto `start_line`/`end_line`. Content over 256 KiB is cut at a line boundary with
 /// `truncated: true` and a hint naming the next `start_line`. Files with NUL bytes are `BINARY_FILE`
 /// unless `encoding` is `base64`. The file is streamed once, so `total_lines` is exact at any size.
+/// `encoding_detected` is the whole file's text encoding (`TextEncoding`): `utf-8`, or `latin-1` for
+/// any other file, whose bytes are then shown one character each — the mapping the edit tools write back.
 public struct FileReadTool: Tool {
     public struct Input: Decodable, Sendable {
         var path: String
@@ -45,7 +47,9 @@ public struct FileReadTool: Tool {
     private func envelope(_ file: OpenFile, relative: String, lines: (first: Int, last: Int), input: Input) throws -> Envelope {
         let (first, last) = lines
         var window = LineWindow(first: first, last: last, cap: Self.contentCap)
-        try stream(file, into: &window, display: input.path)
+        var validity = UTF8Validity()
+        try stream(file, into: &window, validity: &validity, display: input.path)
+        let detected = validity.finish()
 
         let total = window.totalLines
         if first > max(total, 1) {
@@ -59,12 +63,13 @@ public struct FileReadTool: Tool {
         if base64 {
             envelope.content = Data(window.bytes).base64EncodedString()
         } else if input.lineNumbers {
-            envelope.content = ByteText.numbered(window.bytes[...], firstLine: first)
+            envelope.content = ByteText.numbered(window.bytes[...], firstLine: first, encoding: detected)
         } else {
-            envelope.content = String(decoding: window.bytes, as: UTF8.self)
+            envelope.content = detected.decode(window.bytes)
         }
         envelope.extras["total_lines"] = .number(Double(total))
-        envelope.extras["encoding"] = .string(base64 ? "base64" : "utf-8")
+        envelope.extras["encoding"] = .string(base64 ? "base64" : detected.rawValue)
+        envelope.extras["encoding_detected"] = .string(detected.rawValue)
         envelope.extras["truncated"] = .bool(window.capped)
         if window.capped { envelope.extras["hint"] = .string(hint(window, total: total)) }
         return envelope
@@ -82,7 +87,7 @@ public struct FileReadTool: Tool {
         return (first, last)
     }
 
-    private func stream(_ file: OpenFile, into window: inout LineWindow, display: String) throws(ToolError) {
+    private func stream(_ file: OpenFile, into window: inout LineWindow, validity: inout UTF8Validity, display: String) throws(ToolError) {
         var buffer = [UInt8](repeating: 0, count: min(max(file.size + 1, 4096), 1 << 20))
         while true {
             var failure: Int32 = 0
@@ -96,7 +101,11 @@ public struct FileReadTool: Tool {
             }
             if count < 0 { throw PathResolver.error(errno: failure, path: display) }
             if count == 0 { break }
-            buffer.withUnsafeBytes { window.consume(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            buffer.withUnsafeBytes { raw in
+                let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                window.consume(chunk)
+                validity.consume(chunk)
+            }
         }
         window.finish()
     }

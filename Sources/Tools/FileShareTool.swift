@@ -5,7 +5,9 @@ import Foundation
 ///
 /// The file is copied into the server's root-only share store at call time (later edits or a delete
 /// do not change the download); the URL needs no API key. List and revoke shares with
-/// `GET/DELETE /v1/agents/{id}/shares[/{token}]`.
+/// `GET/DELETE /v1/agents/{id}/shares[/{token}]`. Identical content is stored once; shares count
+/// against the agent (`--max-shares-per-agent`, `--share-bytes-per-agent`): past the cap the call fails
+/// with `SHARE_QUOTA_EXCEEDED`.
 public struct FileShareTool: Tool {
     public struct Input: Decodable, Sendable {
         var path: String

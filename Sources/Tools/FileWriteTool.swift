@@ -3,7 +3,9 @@ import Foundation
 
 /// `file_write`: creates or replaces a file atomically (temp file in the same directory, fsync,
 /// rename), owned by the agent. An existing file keeps its mode; new files are 0644 and missing
-/// parent directories (with `create_dirs`, the default) 0755. `mode: "a"` appends — still atomically.
+/// parent directories (with `create_dirs`, the default) 0755. `mode: "a"` appends — still atomically,
+/// and in the existing file's encoding (`TextEncoding`): text appended to a latin-1 file is written
+/// one byte per character, or refused with `ENCODING_MISMATCH`, never mixed in as UTF-8.
 public struct FileWriteTool: BlockingTool {
     public struct Input: Decodable, Sendable {
         var path: String
@@ -21,12 +23,16 @@ public struct FileWriteTool: BlockingTool {
         let workspace = context.workspace
         let owner = workspace.launchIdentity
         let relative = try workspace.paths.relative(input.path, field: "path")
-        let written = try decode(input)
+        var written = try decode(input)
         var bytes = written
         let target = try workspace.paths.writeTarget(relative, createDirectories: input.createDirs, owner: owner, display: input.path)
         if input.mode == "a", target.existing != nil {
             let file = try workspace.paths.openForReading(target, owner: owner, display: input.path)
-            bytes = try file.readAll(display: input.path) + bytes
+            let existing = try file.readAll(display: input.path)
+            if input.encoding != "base64", TextEncoding.detect(existing) == .latin1 {
+                written = try TextEncoding.latin1.encode(input.content, field: "content", display: input.path)
+            }
+            bytes = existing + written
         }
         try StagedFile.write(bytes, to: target, owner: owner, display: input.path)
 

@@ -47,11 +47,12 @@ public struct MultiEditTool: BlockingTool {
     }
 
     /// Names the failing edit and that nothing changed (request-level 400s are left as they are).
+    /// `failed_edit` is 1-based, the number the sentence uses ("Edit 2 of 2" → 2).
     private static func annotate(_ error: ToolError, edit index: Int, of count: Int) -> ToolError {
         guard error.code != .invalidRequest else { return error }
         var failure = error
         failure.message = "Edit \(index + 1) of \(count) failed: \(error.message) No file was changed."
-        failure.envelope = Envelope(extras: ["failed_edit": .number(Double(index))])
+        failure.envelope = Envelope(extras: ["failed_edit": .number(Double(index + 1))])
         return failure
     }
 }

@@ -13,7 +13,7 @@ public struct Agent: Sendable, Equatable {
     public var settings = AgentSettings()
 
     /// The JSON served by the agents API.
-    public func json(diskUsage: Int64? = nil) -> JSONValue {
+    public func json(storage: AgentStorage? = nil) -> JSONValue {
         let formatter = ISO8601DateFormatter()
         var fields: [String: JSONValue] = [
             "agent_id": .string(id.rawValue),
@@ -24,7 +24,7 @@ public struct Agent: Sendable, Equatable {
             "created_at": .string(formatter.string(from: createdAt)),
             "last_used_at": lastUsedAt.map { .string(formatter.string(from: $0)) } ?? .null,
         ]
-        if let diskUsage { fields["disk_usage_bytes"] = .number(Double(diskUsage)) }
+        if let storage { fields.merge(storage.fields) { _, new in new } }
         if let network = settings.network { fields["network"] = .string(network.rawValue) }
         var limits: [String: JSONValue] = [:]
         if let value = settings.pidsMax { limits["pids_max"] = .number(Double(value)) }

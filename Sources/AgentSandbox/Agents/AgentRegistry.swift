@@ -13,6 +13,9 @@ public final class AgentRegistry: Sendable {
     private let cgroups: CgroupController?
     private let cache = Mutex<[AgentID: Agent]>([:])
     private let callsInFlight = Mutex<[AgentID: Int]>([:])
+    /// When each agent's latest call began, in this process: the store learns it only when the audit
+    /// log is flushed, so `agent(_:)` and `list()` both lay this over what they read.
+    private let lastUse = Mutex<[AgentID: Date]>([:])
     /// Agents being deleted: their calls get 410 while their processes and files go.
     private let deleting = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
@@ -50,14 +53,22 @@ public final class AgentRegistry: Sendable {
     /// The agent, or 404 / 410.
     public func agent(_ id: AgentID) async throws -> Agent {
         if deleting.withLock({ $0.contains(id) }) { throw Self.deletedError(id) }
-        if let cached = cache.withLock({ $0[id] }) { return cached }
+        if let cached = cache.withLock({ $0[id] }) { return withLastUse(cached) }
         guard let record = try await store.agent(id: id.rawValue) else {
             throw ToolError(.agentNotFound, "No agent \(id). Create it with POST /v1/agents or call a tool for it.")
         }
         if record.state == .deleted { throw Self.deletedError(id) }
         let agent = try makeAgent(record)
         cache.withLock { $0[id] = agent }
-        return agent
+        return withLastUse(agent)
+    }
+
+    /// The agent as `GET /v1/agents/{id}` shows it: like `agent(_:)`, with `last_used_at` read fresh
+    /// from the store (the cached record keeps the time it was loaded with), as `list()` reads it.
+    public func inspect(_ id: AgentID) async throws -> Agent {
+        var agent = try await self.agent(id)
+        agent.lastUsedAt = try await store.agent(id: id.rawValue)?.lastUsedAt
+        return withLastUse(agent)
     }
 
     /// The agent of a tool call when it is in memory and active, without suspending; nil when
@@ -77,14 +88,55 @@ public final class AgentRegistry: Sendable {
         } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
             agent = try await create(id).0
         }
-        if agent.state == .suspended {
-            throw ToolError(.agentSuspended, "Agent \(id) is suspended. Resume it with POST /v1/agents/\(id)/resume.")
-        }
+        if agent.state == .suspended { throw Self.suspendedError(id) }
         return agent
     }
 
+    /// 409: the agent is suspended.
+    public static func suspendedError(_ id: AgentID) -> ToolError {
+        ToolError(.agentSuspended, "Agent \(id) is suspended. Resume it with POST /v1/agents/\(id)/resume.")
+    }
+
+    /// How many agents the store holds in each state (for `/metrics`).
+    public func countByState() async throws -> [String: Int] {
+        try await store.agentCountByState()
+    }
+
     public func list() async throws -> [Agent] {
-        try await store.liveAgents().map(makeAgent)
+        try await store.liveAgents().map { withLastUse(try makeAgent($0)) }
+    }
+
+    /// `agent` with `last_used_at` the later of the stored time and a call begun since the last flush.
+    private func withLastUse(_ agent: Agent) -> Agent {
+        guard let recent = lastUse.withLock({ $0[agent.id] }), agent.lastUsedAt.map({ $0 < recent }) ?? true else { return agent }
+        var updated = agent
+        updated.lastUsedAt = recent
+        return updated
+    }
+
+    /// Bytes the workspace at `path` uses, counted off the cooperative threads (a `ToolError` when the
+    /// walk had to stop: out of descriptors or memory, or the tree moved under it).
+    public func diskUsage(of path: String) async throws -> Int64 {
+        try await BlockingWork.run { try DiskUsage.bytes(under: path) }
+    }
+
+    /// The agent's disk: its workspace plus the content its shares keep (see `AgentStorage`).
+    public func storage(of agent: Agent) async throws -> AgentStorage {
+        let shares = try await ShareService(store: store, configuration: configuration).usage(agent: agent.id)
+        return AgentStorage(workspaceBytes: try await diskUsage(of: agent.workspacePath), shares: shares)
+    }
+
+    /// Whether the agent exists now (not deleted).
+    public func exists(_ id: AgentID) async -> Bool {
+        (try? await agent(id)) != nil
+    }
+
+    /// Undoes the creation of an agent a failed call made: deletes it as `delete` does, then forgets its
+    /// row, so the id is unknown again (404, not 410). Failures are ignored: best effort.
+    public func discard(_ id: AgentID) async {
+        guard (try? await delete(id)) != nil else { return }
+        cache.withLock { $0[id] = nil }
+        try? await store.forgetAgent(id: id.rawValue)
     }
 
     /// Kills the agent's processes, removes its workspace and cgroups, frees its uid.
@@ -96,6 +148,7 @@ public final class AgentRegistry: Sendable {
         deleting.withLock { _ = $0.insert(id) }
         defer { deleting.withLock { _ = $0.remove(id) } }
         cache.withLock { $0[id] = nil }
+        lastUse.withLock { $0[id] = nil }
         roots.forget(id)
         defer { roots.forget(id) }
         try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
@@ -147,6 +200,8 @@ public final class AgentRegistry: Sendable {
         if !admitted {
             throw ToolError(.tooManyRequests, "Agent \(id) already has \(limit) calls running; wait for one to finish and retry.")
         }
+        let now = Date()
+        lastUse.withLock { $0[id] = now }
     }
 
     public func finishCall(_ id: AgentID) {

@@ -69,6 +69,10 @@ public struct ResourceLimits: Sendable {
     public var cpuWeight = 100
     /// Largest file `file_share` publishes, bytes.
     public var shareBytes: Int64 = 1 << 30
+    /// Shares one agent may hold (expired ones count until removed).
+    public var sharesPerAgent = 100
+    /// Bytes of distinct shared content one agent may hold (see `ShareUsage`).
+    public var shareBytesPerAgent: Int64 = 1 << 30
     /// Largest archive import: bytes of file content after decompression (a bomb stops here).
     public var archiveImportBytes: Int64 = 512 << 20
     /// Most entries an imported archive may hold.

@@ -1,67 +1,35 @@
-import Foundation
+import NIOPosix
 
-/// Runs blocking file-system work (reads, fsyncs, directory walks, copies) on a small pool of
-/// dedicated threads, so it never stalls Swift's cooperative thread pool (two threads on this
-/// machine: two slow fsyncs there would stall every request).
+/// Runs blocking file-system work (reads, fsyncs, directory walks, copies) on NIO's thread pool, so it
+/// never stalls Swift's cooperative thread pool (two threads on this machine: two slow fsyncs there would
+/// stall every request).
 public enum BlockingWork {
-    /// Threads in the pool: enough that a few slow disks operations do not queue the fast ones.
+    /// Threads in the pool: enough that a few slow disk operations do not queue the fast ones.
     static let threadCount = 16
 
-    private static let pool = WorkerPool(threads: threadCount, name: "blocking-work")
-    private static let spawnPool = WorkerPool(threads: 4, name: "sandbox-spawn")
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: threadCount)
+        pool.start()
+        return pool
+    }()
+
+    /// Starting and stopping long-lived sandboxes (exec sessions, warm sandboxes) gets a pool of its own.
+    /// Its threads must live as long as the server: bubblewrap's `--die-with-parent` (PR_SET_PDEATHSIG)
+    /// fires when the spawning *thread* exits, not the process — a short-lived thread would kill every
+    /// sandbox it started. `NIOThreadPool` keeps its threads until it is shut down, which we never do.
+    /// Separate from `pool`, so that a burst of slow starts never queues the file tools' work behind it.
+    private static let spawnPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
 
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await pool.run(body)
+        try await pool.runIfActive(body)
     }
 
-    /// For starting and stopping long-lived sandboxes (exec sessions, warm sandboxes): their own few
-    /// long-lived threads — bubblewrap's `--die-with-parent` fires when the spawning *thread* exits —
-    /// so that a burst of slow starts never queues the file tools' work behind it.
+    /// For starting and stopping long-lived sandboxes; see `spawnPool`.
     public static func runSpawn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await spawnPool.run(body)
-    }
-}
-
-/// A fixed set of threads taking closures from one queue.
-private final class WorkerPool: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [@Sendable () -> Void] = []
-    private var head = 0
-
-    init(threads: Int, name: String) {
-        for index in 0..<threads {
-            let thread = Thread { [self] in work() }
-            thread.name = "\(name)-\(index)"
-            thread.start()
-        }
-    }
-
-    /// Runs `body` on one of the pool's threads and awaits its result.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            submit { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
-    func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
-        queue.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func work() {
-        while true {
-            condition.lock()
-            while head == queue.count { condition.wait() }
-            let job = queue[head]
-            head += 1
-            if head > 1024, head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
-            condition.unlock()
-            job()
-        }
+        try await spawnPool.runIfActive(body)
     }
 }

@@ -11,7 +11,8 @@ public enum ExecSessionState: String, Sendable {
     case running
     /// The main process exited (any exit code; 124 with `timed_out` on timeout).
     case exited
-    /// The main process was ended by a signal.
+    /// The main process was ended by a signal (`signal` names it, `exit_code` is 128 + its number) —
+    /// whichever signal it was. See `ExecSession.attributed(_:signalSent:)` for sandboxed commands.
     case killed
     /// The server restarted while it was running: its processes were swept, its output is gone.
     case lost
@@ -48,6 +49,8 @@ public final class ExecSession: Sendable {
         var consumed = ExecCursor()
         /// Write end of the pipe that wakes the I/O thread; -1 once the session ended.
         var wakeFD: Int32
+        /// The latest signal sent through `signal(_:)`.
+        var signalSent: Int32?
     }
 
     /// Bytes of stdin that may wait in the queue before `/stdin` answers 429.
@@ -122,6 +125,7 @@ public final class ExecSession: Sendable {
     /// Sends `signal` to the whole session tree (its cgroup leaf, else its process group).
     public func signal(_ signal: Int32) throws(ToolError) {
         guard isRunning else { throw ToolError(.sessionNotRunning, "Session \(id) has already ended.") }
+        state.withLock { $0.signalSent = signal }
         if group?.signal(signal) != true { Glibc.kill(-pid, signal) }
     }
 
@@ -152,7 +156,7 @@ public final class ExecSession: Sendable {
 
     func finish(_ exit: ExecExit) {
         state.withLock { state in
-            state.log.finish(exit)
+            state.log.finish(Self.attributed(exit, signalSent: state.signalSent))
             state.finishedAt = Date()
             state.stdinOpen = false
             state.stdinQueue = []
@@ -160,6 +164,19 @@ public final class ExecSession: Sendable {
             state.wakeFD = -1
         }
         changes.bump()
+    }
+
+    /// One rule for every signal: a session ended by a signal is `killed` with that signal.
+    ///
+    /// Under bubblewrap the main process is bwrap's supervisor, which only ever *exits*: with 128 + N
+    /// when the command died of signal N (SIGKILL alone takes bwrap itself down, so it was the only
+    /// signal the wait status showed). So an exit with 128 + N right after signal N was sent through
+    /// the API is that signal's work. An `exit 143` nobody signalled stays an exit.
+    static func attributed(_ exit: ExecExit, signalSent: Int32?) -> ExecExit {
+        guard exit.signal == nil, !exit.timedOut, let sent = signalSent, exit.exitCode == 128 + sent else { return exit }
+        var killed = exit
+        killed.signal = sent
+        return killed
     }
 
     private static func wake(_ fd: Int32) {

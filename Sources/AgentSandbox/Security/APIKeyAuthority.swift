@@ -67,12 +67,12 @@ public final class APIKeyAuthority: Sendable {
     }
 
     /// Checks a key against the keys in memory only (no store access, no suspension).
-    func isKnown(_ presented: String) -> Bool {
+    public func isKnown(_ presented: String) -> Bool {
         matches(presented)
     }
 
     /// The miss path of `isValid`: re-reads the store (at most once a second) and checks again.
-    func isValidAfterReload(_ presented: String) async -> Bool {
+    public func isValidAfterReload(_ presented: String) async -> Bool {
         guard let store else { return false }
         let now = ContinuousClock.now
         let due = lastReload.withLock { last in
@@ -83,6 +83,17 @@ public final class APIKeyAuthority: Sendable {
         guard due, let fresh = try? await store.apiKeyHashes() else { return false }
         hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
         return matches(presented)
+    }
+
+    /// Re-reads the stored keys every `interval` until cancelled, so a key revoked with
+    /// `agent-sandbox key revoke` (deleted from the store by another process) stops working within it.
+    public func runRefreshLoop(interval: Duration = .milliseconds(250)) async {
+        guard let store else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard let fresh = try? await store.apiKeyHashes() else { continue }
+            hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
+        }
     }
 
     private func matches(_ presented: String) -> Bool {

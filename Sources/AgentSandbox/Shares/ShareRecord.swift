@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 
-/// One published snapshot: who shared which file, where its copy lives, and until when.
+/// One published snapshot: who shared which file, which content it serves, and until when.
 ///
-/// The `token` is the only secret in the URL (256 random bits, unrelated to the agent or the path);
-/// the snapshot file is named by an independent random `blob` id in the root-only share store.
+/// The `token` is the only secret in the URL (256 random bits, unrelated to the agent or the path).
+/// The content lives once per distinct SHA-256 in the share store's blob tree (`ShareBlobStore`);
+/// `sha256` is the row's reference to its `share_blobs` row (a foreign key).
 public struct ShareRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "shares"
 
@@ -14,20 +15,37 @@ public struct ShareRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var path: String
     /// The name served in the URL and in `Content-Disposition`.
     public var filename: String
-    /// The snapshot's file name in the share store.
-    public var blob: String
     public var size: Int64
+    /// The content's SHA-256 (lower-case hex): its blob's name and the download's ETag.
     public var sha256: String
     public var contentType: String
     public var createdAt: Date
     public var expiresAt: Date
+    /// A snapshot file from before content addressing (`shares/<uuid>`), served until start-up adopts
+    /// it into the blob tree; nil for every share made since.
+    public var legacyFile: String?
+
+    public init(token: String, agentId: String, path: String, filename: String, size: Int64, sha256: String,
+                contentType: String, createdAt: Date, expiresAt: Date, legacyFile: String? = nil) {
+        self.token = token
+        self.agentId = agentId
+        self.path = path
+        self.filename = filename
+        self.size = size
+        self.sha256 = sha256
+        self.contentType = contentType
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.legacyFile = legacyFile
+    }
 
     enum CodingKeys: String, CodingKey {
-        case token, path, filename, blob, size, sha256
+        case token, path, filename, size, sha256
         case agentId = "agent_id"
         case contentType = "content_type"
         case createdAt = "created_at"
         case expiresAt = "expires_at"
+        case legacyFile = "legacy_file"
     }
 
     /// The JSON served by the shares API.

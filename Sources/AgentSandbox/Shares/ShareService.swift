@@ -3,8 +3,9 @@ import Glibc
 #endif
 import Foundation
 
-/// Publishes, lists, revokes and expires shares: snapshot files in the root-only share store
-/// (`<state>/shares/`, 0700) plus their rows in SQLite.
+/// Publishes, lists, revokes and expires shares: content-addressed blobs in the root-only share store
+/// (`<state>/shares/`, see `ShareBlobStore`) plus their rows in SQLite, counted against the agent
+/// (`ShareQuota`).
 ///
 /// ```swift
 /// let share = try await services.shares.create(path: "out/report.pdf", in: workspace, expiresIn: 3600)
@@ -24,31 +25,47 @@ public struct ShareService: Sendable {
 
     /// The share store directory.
     public var directory: String { configuration.stateDirectory.appendingPathComponent("shares").path }
+    var blobs: ShareBlobStore { ShareBlobStore(root: directory) }
+    /// The per-agent cap every new share is checked against.
+    public var quota: ShareQuota { ShareQuota(configuration.limits) }
 
-    func blobPath(_ record: ShareRecord) -> String { directory + "/" + record.blob }
+    /// The file a share's download reads: its blob, or its pre-v7 snapshot until that is adopted.
+    public func blobPath(_ record: ShareRecord) -> String {
+        record.legacyFile.map(blobs.legacyPath) ?? blobs.path(of: record.sha256)
+    }
 
     /// Snapshots the workspace file `rawPath` and records a share of it expiring in `expiresIn` seconds.
+    /// Throws `SHARE_QUOTA_EXCEEDED` when the agent's shares are at their cap.
     public func create(path rawPath: String, in workspace: Workspace, expiresIn: Int) async throws -> ShareRecord {
+        // The lifetime counts from the call, not from the end of a long copy.
+        let now = Date()
         let relative = try workspace.paths.relative(rawPath, field: "path")
         let lifetime = min(max(expiresIn, 1), Self.maxLifetime)
-        try ensureDirectory()
-        let blob = UUID().uuidString.lowercased()
-        let destination = directory + "/" + blob
+        let (agent, blobs, quota) = (workspace.agent.id.rawValue, self.blobs, self.quota)
+        try blobs.prepare()
+        try await removeExpired()
+        // Early checks, so that an agent at its cap costs no copy; the transaction below decides exactly.
+        let usage = try await store.shareUsage(agent: agent)
+        try quota.check(usage, newBytes: 0, agent: agent)
+        let sharedSizes = try await store.sharedSizes(agent: agent)
+        let temporary = blobs.newTemporaryPath()
         let owner = configuration.launchIdentity(for: workspace.agent.identity)?.uid
         let maxBytes = configuration.limits.shareBytes
         let snapshot = try await BlockingWork.run {
-            try ShareSnapshot.take(relative, display: rawPath, from: workspace, owner: owner, maxBytes: maxBytes, to: destination)
+            try ShareSnapshot.take(relative, display: rawPath, from: workspace, owner: owner, maxBytes: maxBytes, to: temporary) { size in
+                // Content the agent already shares adds nothing: a file of such a size is copied and hashed first.
+                if !sharedSizes.contains(size) { try quota.check(usage, newBytes: size, agent: agent) }
+            }
         }
         let filename = String(relative.split(separator: "/").last ?? "file")
-        let now = Date()
         let record = ShareRecord(
-            token: Self.newToken(), agentId: workspace.agent.id.rawValue, path: relative, filename: filename, blob: blob,
+            token: Self.newToken(), agentId: agent, path: relative, filename: filename,
             size: snapshot.size, sha256: snapshot.sha256, contentType: ContentType.of(filename: filename),
             createdAt: now, expiresAt: now.addingTimeInterval(Double(lifetime)))
         do {
-            try await store.insertShare(record)
+            try await store.insertShare(record, quota: quota) { try blobs.place(temporary: temporary, sha256: snapshot.sha256) }
         } catch {
-            unlink(destination)
+            unlink(temporary)
             throw error
         }
         return record
@@ -64,7 +81,7 @@ public struct ShareService: Sendable {
     public func lookup(token: String) async throws -> ShareRecord? {
         guard token.utf8.count == 43, let record = try await store.share(token: token) else { return nil }
         if record.expiresAt <= Date() {
-            _ = try await sweepExpired()
+            try await removeExpired()
             return nil
         }
         return record
@@ -74,31 +91,39 @@ public struct ShareService: Sendable {
         try await store.liveShares(agent: agent.rawValue)
     }
 
-    /// Revokes one share of `agent`; false when it has no such share.
+    /// How many shares the agent holds and the bytes of distinct content they keep on disk.
+    public func usage(agent: AgentID) async throws -> ShareUsage {
+        try await store.shareUsage(agent: agent.rawValue)
+    }
+
+    /// Revokes one share of `agent`; false when it has no such share. Its blob goes with its last share.
     public func revoke(token: String, agent: AgentID) async throws -> Bool {
-        guard let record = try await store.deleteShare(token: token, agent: agent.rawValue) else { return false }
-        unlink(blobPath(record))
-        return true
+        try await removing { try await store.deleteShare(token: token, agent: agent.rawValue, retire: $0) } != nil
     }
 
     /// Revokes every share of `agent` (agent deletion).
     public func revokeAll(agent: AgentID) async throws {
-        for record in try await store.deleteShares(agent: agent.rawValue) { unlink(blobPath(record)) }
+        _ = try await removing { try await store.deleteShares(agent: agent.rawValue, retire: $0) }
     }
 
-    /// Removes expired shares and snapshot files no row refers to; returns how many files went.
+    /// Removes the expired shares and the blobs only they used; returns how many shares went.
+    @discardableResult
+    public func removeExpired() async throws -> Int {
+        try await removing { try await store.deleteExpiredShares(retire: $0) }.count
+    }
+
+    /// Removes expired shares, then files of the share store that nothing refers to and that are older
+    /// than an hour (a snapshot being written has no row yet); returns how many files went.
     @discardableResult
     public func sweepExpired() async throws -> Int {
         var removed = 0
-        for record in try await store.deleteExpiredShares() where unlink(blobPath(record)) == 0 { removed += 1 }
-        let known = try await store.shareBlobs()
+        let batch = TrashBatch()
+        let blobs = self.blobs
+        _ = try await removing(batch) { try await store.deleteExpiredShares(retire: $0) }
+        removed += batch.count
+        let (known, legacy) = (try await store.shareBlobHashes(), try await store.legacyShareFiles())
         let cutoff = Date().addingTimeInterval(-3600)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !known.contains(name) {
-            // A snapshot being written has no row yet: only files older than an hour are orphans.
-            var info = stat()
-            guard lstat(directory + "/" + name, &info) == 0, Double(info.st_mtim.tv_sec) < cutoff.timeIntervalSince1970 else { continue }
-            if unlink(directory + "/" + name) == 0 { removed += 1 }
-        }
+        removed += try await BlockingWork.run { blobs.sweepOrphans(knownBlobs: known, legacyFiles: legacy, olderThan: cutoff) }
         return removed
     }
 
@@ -110,10 +135,19 @@ public struct ShareService: Sendable {
         }
     }
 
-    private func ensureDirectory() throws {
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw ToolError(.internalError, "Cannot create the share store \(directory): \(String(cString: strerror(errno))).")
+    /// Runs a removal whose freed files move to the trash inside its transaction; unlinks them once it
+    /// committed, puts them back if it failed.
+    private func removing<T: Sendable>(_ batch: TrashBatch = TrashBatch(), _ body: (@escaping @Sendable (Store.FreedShareFiles) throws -> Void) async throws -> T) async throws -> T {
+        let blobs = self.blobs
+        let result: T
+        do {
+            result = try await body { freed in blobs.retire(freed, into: batch) }
+        } catch {
+            batch.restore()
+            throw error
         }
+        if batch.count > 0 { try await BlockingWork.run { batch.purge() } }
+        return result
     }
 
     /// 256 random bits, base64url without padding (43 characters).
@@ -124,10 +158,5 @@ public struct ShareService: Sendable {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-}
-
-extension SandboxServices {
-    /// The share service over this server's store and configuration.
-    public var shares: ShareService { ShareService(store: store, configuration: configuration) }
+    public static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }

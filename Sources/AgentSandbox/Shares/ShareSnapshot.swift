@@ -4,7 +4,8 @@ import Glibc
 import CSandbox
 import Foundation
 
-/// Copies one workspace file into the share store and hashes it on the way.
+/// Copies one workspace file into the share store's `tmp/` and hashes it on the way (the hash names
+/// the blob it becomes).
 ///
 /// The source is opened through the path resolver (`openat2(RESOLVE_BENEATH)`: a symlink leading out
 /// of the workspace is refused) with `O_NONBLOCK`, so a FIFO cannot hang the server; only a regular
@@ -13,8 +14,10 @@ struct ShareSnapshot {
     let size: Int64
     let sha256: String
 
-    /// Copies `relative` from `workspace` to `destination` (created 0600, must not exist).
-    static func take(_ relative: String, display: String, from workspace: Workspace, owner: UInt32?, maxBytes: Int64, to destination: String) throws -> ShareSnapshot {
+    /// Copies `relative` from `workspace` to `destination` (created 0600, must not exist) and fsyncs it.
+    /// `admit` sees the file's size before anything is copied and may refuse it by throwing.
+    static func take(_ relative: String, display: String, from workspace: Workspace, owner: UInt32?, maxBytes: Int64, to destination: String,
+                     admit: (Int64) throws -> Void = { _ in }) throws -> ShareSnapshot {
         let source = try workspace.paths.open(relative, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY, display: display)
         defer { close(source) }
         var info = stat()
@@ -28,6 +31,7 @@ struct ShareSnapshot {
             throw ToolError(.permissionDenied, "'\(display)' is not owned by the agent; only the agent's own files can be shared.")
         }
         guard Int64(info.st_size) <= maxBytes else { throw tooLarge(display, maxBytes) }
+        try admit(Int64(info.st_size))
 
         let target = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard target >= 0 else { throw ToolError(.ioError, "Cannot create the share snapshot: \(String(cString: strerror(errno))).") }
@@ -50,6 +54,11 @@ struct ShareSnapshot {
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             hasher.update(chunk)
             try writeAll(target, chunk)
+        }
+        do {
+            try syscallRetrying("fsync", destination) { fsync(target) }
+        } catch {
+            throw error.errno == ENOSPC ? ToolError(.noSpace, "No space left for the share snapshot.") : ToolError(.ioError, "Cannot write the share snapshot: \(error).")
         }
         completed = true
         return ShareSnapshot(size: total, sha256: hasher.finalizeHex())

@@ -91,17 +91,6 @@ int csandbox_renameat2(int olddirfd, const char *oldpath, int newdirfd, const ch
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our children are re-parented to us, not to PID 1.
 int csandbox_set_child_subreaper(void);
 
-/// Incremental SHA-256.
-typedef struct {
-    uint32_t state[8];
-    uint64_t length;
-    uint8_t buffer[64];
-    size_t buffered;
-} csandbox_sha256;
-void csandbox_sha256_init(csandbox_sha256 *ctx);
-void csandbox_sha256_update(csandbox_sha256 *ctx, const void *data, size_t count);
-void csandbox_sha256_final(csandbox_sha256 *ctx, uint8_t digest[32]);
-
 /// Offset of the first occurrence of `needle` in `haystack` (memmem), or -1.
 long csandbox_find(const void *haystack, size_t haystack_count, const void *needle, size_t needle_count);
 

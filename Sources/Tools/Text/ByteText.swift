@@ -92,7 +92,7 @@ enum ByteText {
     }
 
     /// `bytes` rendered cat -n style ("     7\tline"), numbering from `firstLine`.
-    static func numbered(_ bytes: ArraySlice<UInt8>, firstLine: Int) -> String {
+    static func numbered(_ bytes: ArraySlice<UInt8>, firstLine: Int, encoding: TextEncoding = .utf8) -> String {
         var output = ""
         output.reserveCapacity(bytes.count + bytes.count / 8 + 16)
         var line = firstLine
@@ -101,7 +101,7 @@ enum ByteText {
             let end = rest.firstIndex(of: newline).map { $0 + 1 } ?? rest.endIndex
             let number = String(line)
             output += String(repeating: " ", count: max(0, 6 - number.count)) + number + "\t"
-            output += String(decoding: rest[rest.startIndex..<end], as: UTF8.self)
+            output += encoding.decode(rest[rest.startIndex..<end])
             rest = rest[end...]
             line += 1
         }

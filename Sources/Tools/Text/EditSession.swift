@@ -12,6 +12,8 @@ struct EditSession {
         let target: WriteTarget
         let display: String
         var content: [UInt8]
+        /// Detected when the file is loaded; every edit of the session writes in it.
+        let encoding: TextEncoding
     }
 
     /// What one edit did, for the response.
@@ -43,10 +45,11 @@ struct EditSession {
             if content == nil, !edit.oldText.isEmpty {
                 throw ToolError(.fileNotFound, "File not found: '\(raw)'. Paths are relative to the workspace root; create a file with file_write (or an edit with an empty old_text).")
             }
-            files[key] = Pending(target: target, display: raw, content: content ?? [])
+            files[key] = Pending(target: target, display: raw, content: content ?? [], encoding: TextEncoding.detect(content ?? []))
             order.append(key)
         }
         let current = files[key]!.content
+        let encoding = files[key]!.encoding
         let result: EditResult
         if edit.oldText.isEmpty {
             guard current.isEmpty else {
@@ -55,7 +58,7 @@ struct EditSession {
             let bytes = Array(edit.newText.utf8)
             result = EditResult(content: bytes, replacements: 1, regions: [0..<bytes.count])
         } else {
-            result = try edit.apply(to: current, display: raw)
+            result = try edit.apply(to: current, encoding: encoding, display: raw)
         }
         files[key]!.content = result.content
         return Applied(path: target.relative, replacements: result.replacements, excerpt: result.excerpt())

@@ -6,14 +6,14 @@ enum NearMatch {
     /// Files larger than this get the plain message.
     static let scanLimit = 4 << 20
 
-    static func message(for oldText: String, in bytes: [UInt8], display: String) -> String {
+    static func message(for oldText: String, in bytes: [UInt8], encoding: TextEncoding = .utf8, display: String) -> String {
         if bytes.isEmpty {
             return "old_text was not found: '\(display)' is empty. Use file_write to give it content (or file_edit with an empty old_text)."
         }
         guard bytes.count <= scanLimit, let (line, text) = firstLine(matching: oldText, in: bytes) else {
             return "old_text was not found in '\(display)' (the match is exact and case-sensitive). Read the file with file_read and copy the text exactly, including indentation and line breaks."
         }
-        let shown = String(decoding: text.prefix(200), as: UTF8.self)
+        let shown = encoding.decode(text.prefix(200))
         return "old_text was not found exactly in '\(display)', but a match that differs only in whitespace (indentation, tabs/spaces or line endings) starts at line \(line): `\(shown)`. Read those lines with file_read (start_line=\(line)) and copy them exactly into old_text."
     }
 

@@ -13,6 +13,8 @@ struct EditResult {
     var content: [UInt8]
     var replacements: Int
     var regions: [Range<Int>]
+    /// The file's encoding, for rendering the excerpt.
+    var encoding: TextEncoding = .utf8
 }
 
 extension TextEdit {
@@ -22,17 +24,18 @@ extension TextEdit {
     static let listedLines = 20
 
     /// Applies the edit to `bytes` (exact, case-sensitive). In a CRLF file, line breaks in
-    /// `old_text` / `new_text` are matched and written as `\r\n`, so the file keeps its endings.
-    func apply(to bytes: [UInt8], display: String) throws(ToolError) -> EditResult {
+    /// `old_text` / `new_text` are matched and written as `\r\n`, so the file keeps its endings;
+    /// both texts are encoded in the file's `encoding`, so it keeps its encoding too.
+    func apply(to bytes: [UInt8], encoding: TextEncoding, display: String) throws(ToolError) -> EditResult {
         guard oldText != newText else {
             throw ToolError(.editNoChange, "old_text and new_text are identical, so the edit would change nothing in '\(display)'. Give the replacement text in new_text.")
         }
         let crlf = ByteText.usesCRLF(bytes)
-        let old = Array((crlf ? ByteText.crlf(oldText) : oldText).utf8)
-        let new = Array((crlf ? ByteText.crlf(newText) : newText).utf8)
+        let old = try encoding.encode(crlf ? ByteText.crlf(oldText) : oldText, field: "old_text", display: display)
+        let new = try encoding.encode(crlf ? ByteText.crlf(newText) : newText, field: "new_text", display: display)
         let hits = ByteText.occurrences(of: old, in: bytes)
         if hits.isEmpty {
-            throw ToolError(.editNotFound, NearMatch.message(for: oldText, in: bytes, display: display))
+            throw ToolError(.editNotFound, NearMatch.message(for: oldText, in: bytes, encoding: encoding, display: display))
         }
         if hits.count > 1, !replaceAll {
             let lines = ByteText.lineNumbers(of: Array(hits.prefix(Self.listedLines)), in: bytes)
@@ -50,7 +53,7 @@ extension TextEdit {
             previous = hit + old.count
         }
         output += bytes[previous...]
-        return EditResult(content: output, replacements: hits.count, regions: regions)
+        return EditResult(content: output, replacements: hits.count, regions: regions, encoding: encoding)
     }
 }
 
@@ -75,7 +78,7 @@ extension EditResult {
         for (span, line) in zip(spans, firstLines) {
             if text.utf8.count > limit { break }
             if !text.isEmpty { text += "…\n" }
-            text += ByteText.numbered(content[span.lowerBound..<min(span.upperBound, span.lowerBound + 2 * limit)], firstLine: line)
+            text += ByteText.numbered(content[span.lowerBound..<min(span.upperBound, span.lowerBound + 2 * limit)], firstLine: line, encoding: encoding)
             if !text.hasSuffix("\n") { text += "\n" }
         }
         if regions.count > maxRegions || text.utf8.count > limit {
