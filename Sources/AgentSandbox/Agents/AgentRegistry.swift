@@ -38,7 +38,13 @@ public final class AgentRegistry: Sendable {
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
         let agent = try makeAgent(record)
         roots.forget(id)
-        try prepareWorkspace(agent, fresh: created)
+        if created {
+            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this
+            // agent's; removing it is a tree walk, so off the cooperative pool.
+            let path = agent.workspacePath
+            _ = try await BlockingWork.run { csandbox_remove_tree(path) }
+        }
+        try prepareWorkspace(agent)
         cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
         cache.withLock { $0[id] = agent }
         return (agent, created)
@@ -108,15 +114,16 @@ public final class AgentRegistry: Sendable {
         return updated
     }
 
-    /// Bytes the workspace at `path` uses, counted off the cooperative threads.
-    public func diskUsage(of path: String) async -> Int64 {
-        (try? await BlockingWork.run { DiskUsage.bytes(under: path) }) ?? 0
+    /// Bytes the workspace at `path` uses, counted off the cooperative threads (a `ToolError` when the
+    /// walk had to stop: out of descriptors or memory, or the tree moved under it).
+    public func diskUsage(of path: String) async throws -> Int64 {
+        try await BlockingWork.run { try DiskUsage.bytes(under: path) }
     }
 
     /// The agent's disk: its workspace plus the content its shares keep (see `AgentStorage`).
     public func storage(of agent: Agent) async throws -> AgentStorage {
         let shares = try await ShareService(store: store, configuration: configuration).usage(agent: agent.id)
-        return AgentStorage(workspaceBytes: await diskUsage(of: agent.workspacePath), shares: shares)
+        return AgentStorage(workspaceBytes: try await diskUsage(of: agent.workspacePath), shares: shares)
     }
 
     /// Whether the agent exists now (not deleted).
@@ -248,13 +255,9 @@ public final class AgentRegistry: Sendable {
     }
 
     /// `DATA/<id>/`, mode 0700, owned by the agent (or the server in shared-uid mode).
-    private func prepareWorkspace(_ agent: Agent, fresh: Bool) throws {
+    private func prepareWorkspace(_ agent: Agent) throws {
         let path = agent.workspacePath
         let owner = configuration.launchIdentity(for: agent.identity) ?? Identity(uid: getuid(), gid: getgid())
-        if fresh {
-            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this agent's.
-            _ = csandbox_remove_tree(path)
-        }
         if mkdir(path, 0o700) != 0, errno != EEXIST {
             throw ToolError(.internalError, "Cannot create the workspace \(path): \(String(cString: strerror(errno))).")
         }
