@@ -48,12 +48,25 @@ struct WarmSandboxTests {
         #expect(stdout.contains("attach -1 1\n"), "PTRACE_ATTACH fails with EPERM: \(stdout)")
     }
 
+    /// The zygote is the namespace's init: the agent's own `kill -9 -1` (or a SIGSTOP) cannot reach it.
+    @Test func theAgentsSignalsDoNotStopTheSandbox() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let uid = try await server.uid(of: agent)
+        let before = Set(warmSandboxProcesses(ownedBy: uid))
+        _ = try await server.bash(agent, "kill -STOP 1; kill -9 1; kill -9 -1")
+        let after = try await server.bash(agent, "echo alive")
+        #expect(after.string("stdout") == "alive\n", "\(after.text)")
+        #expect(Set(warmSandboxProcesses(ownedBy: uid)) == before, "the same sandbox took the call")
+    }
+
     @Test func aKilledSandboxIsReplacedOnTheNextCall() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         let uid = try await server.uid(of: agent)
         let before = Set(warmSandboxProcesses(ownedBy: uid))
-        _ = try await server.bash(agent, "kill -9 -1")
+        // Something outside the sandbox (the OOM killer, an operator) kills its init.
+        for pid in before where namespacePids(pid).count == 2 { kill(pid, SIGKILL) }
         #expect(await eventually(within: 3) { Set(warmSandboxProcesses(ownedBy: uid)).isDisjoint(with: before) })
         let after = try await server.bash(agent, "echo alive")
         #expect(after.string("stdout") == "alive\n")
