@@ -234,7 +234,7 @@ func processes(ownedBy uid: Int) -> [Int32] {
     liveProcesses(ownedBy: uid).filter { !isWarmSandboxProcess($0) }
 }
 
-/// The processes of the agent's warm sandbox (bubblewrap's monitor and init, the zygote).
+/// The processes of the agent's warm sandbox (bubblewrap's monitor, the zygote).
 func warmSandboxProcesses(ownedBy uid: Int) -> [Int32] {
     liveProcesses(ownedBy: uid).filter(isWarmSandboxProcess)
 }
