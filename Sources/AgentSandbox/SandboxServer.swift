@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 
 /// Builds and runs the server: one builder serves `agent-sandbox serve` and the tests.
 public enum SandboxServer {
@@ -17,6 +18,12 @@ public enum SandboxServer {
         guard access(configuration.execHelper.path, X_OK) == 0 else {
             throw ConfigurationError("the exec helper \(configuration.execHelper.path) is missing; build the package (swift build) so agent-sandbox-exec sits next to agent-sandbox.")
         }
+        // Before any key is printed or cgroup created: the address is free, the uid range is ours.
+        try PortProbe.check(host: configuration.host, port: configuration.port)
+        if !configuration.allowSharedUID {
+            try UIDRangeLock.acquire(configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), dataRoot: configuration.dataRoot.path)
+        }
+        DescriptorReserve.raiseOpenFileLimit()
         try DataRoot.prepare(configuration)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath)
@@ -78,10 +85,12 @@ public enum SandboxServer {
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = buildRouter(services: services)
         let responder = SandboxResponder(
-            inner: router.buildResponder(), keys: services.keys, logger: services.logger, toolCalls: ToolDispatcher(services: services))
+            inner: router.buildResponder(), keys: services.keys, logger: services.logger, toolCalls: ToolDispatcher(services: services),
+            allowedMethods: AllowedMethods(routes: router.routes))
+        let listener = SandboxListener(configuration: services.configuration, logger: services.logger)
         return Application(
             responder: responder,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+            server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
                 await ExecWebSocket.shouldUpgrade(head, services: services)
             },
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
@@ -103,7 +112,19 @@ public enum SandboxServer {
         defer { sessionUpkeep.cancel() }
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
-        try await buildApplication(services: services, onRunning: onRunning).runService()
+        let configuration = services.configuration
+        let firewall = ListenerFirewall.Slot()
+        defer { firewall.remove(logger: services.logger) }
+        do {
+            try await buildApplication(services: services) { port in
+                if !configuration.allowSharedUID, geteuid() == 0 {
+                    firewall.install(port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), logger: services.logger)
+                }
+                await onRunning(port)
+            }.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
+            throw PortProbe.sentence(for: error.errnoCode, address: "\(configuration.host):\(configuration.port)", host: configuration.host)
+        }
         await services.execSessions.shutdown()
         await services.launcher.stopWarmSandboxes()
         await services.audit.flush()

@@ -13,6 +13,8 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
     /// Answers `POST /v1/agents/{id}/sandbox/{tool}` — every envelope tool call — without the router's
     /// path matching (the same handler the router runs for that route); nil: everything via the router.
     var toolCalls: ToolDispatcher?
+    /// The methods each route path accepts: a known path with another method is 405 with `Allow`.
+    var allowedMethods: AllowedMethods?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
@@ -27,6 +29,9 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
             }
             // The router answers unmatched routes (and its own HTTP errors) with an empty body.
             if response.status.code >= 400, response.headers[.contentType] == nil {
+                if response.status == .notFound, let allow = await allowedMethods?.allow(for: request, context: context) {
+                    return Self.methodNotAllowed(request.method, allow: allow)
+                }
                 return .error(Self.map(HTTPError(response.status)))
             }
             return response
@@ -68,6 +73,12 @@ struct SandboxResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
         }
+    }
+
+    private static func methodNotAllowed(_ method: HTTPRequest.Method, allow: String) -> Response {
+        var response = Response.error(ToolError(.methodNotAllowed, "This path does not accept \(method.rawValue); it accepts \(allow)."))
+        response.headers[.allow] = allow
+        return response
     }
 
     private static func map(_ error: HTTPError) -> ToolError {
