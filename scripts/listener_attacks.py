@@ -2,13 +2,13 @@
 """Attacks on the HTTP listener, shared by scripts/bench-hardening and AdversarialListenerTests.
 
   listener_attacks.py flood  --port P [--mode idle|slow] [--count N] [--source ADDR] [--seconds S]
-      Opens N connections from ADDR and holds them S seconds: `idle` sends nothing, `slow` sends a
+      Opens N connections from ADDR and holds them S seconds more: `idle` sends nothing, `slow` sends a
       request head one header line every 2 s and never finishes it. Prints one JSON line: how many
       connected, how many the server refused or closed, and when.
   listener_attacks.py probe  --port P --key K --case NAME
       Sends one malformed request (see CASES) and prints {"case", "status", "seconds", "closed"}.
-  listener_attacks.py urllib --port P --key K --bytes N
-      POSTs N bytes with urllib (no Expect: 100-continue) and prints {"status", "seconds"}.
+  listener_attacks.py urllib --port P --key K --bytes N [--client urllib|requests]
+      POSTs N bytes with urllib or requests (neither sends Expect: 100-continue); prints {"status", "seconds"}.
 
 Each attack is a function; add one to ATTACKS (flood modes) or CASES (single requests) to extend.
 """
@@ -60,7 +60,7 @@ def flood(args):
             errors += 1
     connected = len(open_socks)
     closed_by_server, close_times, tick = 0, [], 0
-    deadline = start + args.seconds
+    deadline = time.monotonic() + args.seconds  # held this long once all are open
     poller = select.poll()  # not select(): thousands of descriptors
     for fd in open_socks:
         poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
@@ -153,6 +153,16 @@ def probe(args):
 
 def post_with_urllib(args):
     body = b"{" + b" " * args.bytes + b"}"
+    if args.client == "requests":
+        import requests
+        start = time.monotonic()
+        try:
+            status = requests.post(f"http://127.0.0.1:{args.port}{BASH.decode()}", data=body, timeout=args.timeout,
+                                   headers={"x-api-key": args.key, "Content-Type": "application/json"}).status_code
+        except Exception as error:
+            status = repr(error)
+        print(json.dumps({"status": status, "seconds": round(time.monotonic() - start, 3)}), flush=True)
+        return
     request = urllib.request.Request(f"http://127.0.0.1:{args.port}{BASH.decode()}", data=body, method="POST",
                                      headers={"x-api-key": args.key, "Content-Type": "application/json"})
     start = time.monotonic()
@@ -184,6 +194,7 @@ def main():
     u.add_argument("--key", default="")
     u.add_argument("--bytes", type=int, default=11 << 20)
     u.add_argument("--timeout", type=float, default=20)
+    u.add_argument("--client", choices=["urllib", "requests"], default="urllib")
     args = parser.parse_args()
     {"flood": flood, "probe": probe, "urllib": post_with_urllib}[args.command](args)
 

@@ -157,13 +157,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Closes the connection. An HTTP upgrade handler still waiting for its first request hears
-    /// "input closed" first, so the server's connection task ends quietly instead of logging an error.
+    /// Closes the connection.
     func close() {
         guard let context else { return }
         timer?.cancel()
         phase = .closed
-        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         context.close(promise: nil)
     }
 

@@ -5,7 +5,7 @@ import NIOHTTP1
 
 /// Wraps Hummingbird's child channel (HTTP/1 with WebSocket upgrade) with the listener's protections:
 /// a connection over a cap is closed before any HTTP handler exists; an admitted one gets
-/// `ConnectionGuard` in front of the HTTP decoder and `RequestGuard` right after the HTTP codec.
+/// `ConnectionGuard` in front of the HTTP codec and `RequestGuard` right after its decoder.
 ///
 /// Everything else — routing, WebSocket upgrades, keep-alive — stays Hummingbird's.
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
@@ -36,14 +36,22 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
         let (limits, precheck) = (self.limits, self.precheck)
         return inner.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
-            let encoder = try operations.handler(type: HTTPResponseEncoder.self)
-            try operations.addHandler(RequestGuard(connection: connection, limits: limits, precheck: precheck), position: .after(encoder))
+            // NIO's order is [response encoder, request decoder, upgrade handler]: right after the decoder,
+            // the guard sees parsed parts inbound and writes parts that still pass the encoder outbound.
+            let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try operations.addHandler(RequestGuard(connection: connection, limits: limits, precheck: precheck), position: .after(decoder))
             return value
         }.nonisolated()
     }
 
+    /// Hummingbird's WebSocket-upgrade channel logs an *error* for every connection that closes before
+    /// its first request reached the upgrade handler — which the guards do on purpose (timeouts, refused
+    /// heads, lingering closes). Its connection handling logs nothing else above debug, so its logger here
+    /// only reports critical events; requests are logged by the responder, WebSocket sessions by `setup`'s logger.
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        var quiet = logger
+        quiet.logLevel = .critical
+        await inner.handle(value: value, logger: quiet)
     }
 }
 
