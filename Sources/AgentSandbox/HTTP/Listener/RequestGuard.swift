@@ -52,6 +52,8 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 connection.passThrough()
                 return context.fireChannelRead(data)
             }
+            // CONNECT asks for a tunnel; the parser stops at its head, so the connection ends with the answer.
+            if head.method == .CONNECT { closeAfterResponse = true }
             let expectsContinue = head.version != .http1_0 && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
             if let refusal = precheck(head, expectsContinue) {
                 refusing = true
