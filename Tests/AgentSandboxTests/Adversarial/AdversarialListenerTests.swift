@@ -193,6 +193,30 @@ struct AdversarialListenerTests {
         #expect(table.status != 0, "the nftables table is removed on shutdown")
     }
 
+    /// Under a 256-descriptor limit the connection caps stay well below it: floods from two addresses
+    /// fill their slots, yet `/healthz` and a bystander's calls still get descriptors and answer.
+    @Test func atItsOpenFileLimitTheServerStillAnswersHealthAndCalls() async throws {
+        let server = try await TestServer(wrapper: ["/usr/bin/prlimit", "--nofile=256:256", "--"]).start()
+        let bystander = newAgent()
+        _ = try await server.bash(bystander, "true")
+        let port = String(server.port)
+        async let first = Task.detached { try Self.attack(["flood", "--port", port, "--count", "600", "--source", "127.0.0.2", "--seconds", "4"]) }.value
+        async let second = Task.detached { try Self.attack(["flood", "--port", port, "--count", "600", "--source", "127.0.0.3", "--seconds", "4"]) }.value
+        try await Task.sleep(for: .seconds(1.5))
+        var peakDescriptors = 0
+        for _ in 0..<10 {
+            #expect(try await server.request("GET", "/healthz").status == 200)
+            _ = try await timedEcho(server, bystander)
+            peakDescriptors = max(peakDescriptors, (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count) ?? 0)
+        }
+        _ = try await (first, second)
+        #expect(peakDescriptors < 200, "connections leave a reserve below the 256 limit (peak \(peakDescriptors))")
+        let log = (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("at most 64 connections (16 per peer address) of 256 open files"), "caps derived from the limit")
+        #expect(!log.contains("Too many open files"), "no call ran out of descriptors")
+        server.stop()
+    }
+
     private func timedEcho(_ server: TestServer, _ agent: String) async throws -> Double {
         let started = Date()
         let reply = try await server.bash(agent, "echo ok")
