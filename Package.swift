@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "agent-sandbox-exec", targets: ["SandboxExec"]),
         .library(name: "AgentSandbox", targets: ["AgentSandbox"]),
         .library(name: "Tools", targets: ["Tools"]),
+        .library(name: "AgentSandboxHTTP", targets: ["AgentSandboxHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -17,7 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range) and SHA-256.
@@ -32,32 +33,46 @@ let package = Package(
             // libstdc++ dynamically (measured: 2.5 ms -> 1.5 ms for helper + bash -c true).
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
+        // The core: the vocabulary (ToolError, Envelope, CallPipeline), agents, the store, workspaces,
+        // processes, exec sessions, archives and shares. No HTTP server in here: the edge imports the core,
+        // never the reverse (HTTPTypes only names statuses; NIOCore only provides ByteBuffer).
         .target(
             name: "AgentSandbox",
             dependencies: [
                 "CSandbox", "CArchive",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "Tools", dependencies: ["AgentSandbox", "CSandbox"]),
+        // The HTTP edge: routes, middleware and every entry adapter, each a thin translation onto the core's
+        // CallPipeline.
+        .target(
+            name: "AgentSandboxHTTP",
+            dependencies: [
+                "AgentSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "AgentSandboxCLI",
             dependencies: [
-                "AgentSandbox", "Tools",
+                "AgentSandbox", "AgentSandboxHTTP", "Tools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "AgentSandboxTests",
-            dependencies: ["AgentSandbox", "Tools", "CSandbox"]
+            dependencies: ["AgentSandbox", "AgentSandboxHTTP", "Tools", "CSandbox"]
         ),
     ]
 )

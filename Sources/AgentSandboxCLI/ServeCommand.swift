@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AgentSandbox
+import AgentSandboxHTTP
 import ArgumentParser
 import Foundation
 import Logging
@@ -125,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         let services: SandboxServices
         let generatedKey: String?
         do {
-            (services, generatedKey) = try await SandboxServer.prepare(configuration: configuration, tools: StandardTools.registry(), logger: logger)
+            (services, generatedKey) = try await SandboxServices.prepare(configuration: configuration, tools: StandardTools.registry(), logger: logger)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("agent-sandbox: \(error.description)\n".utf8))
             throw ExitCode(2)

@@ -25,10 +25,7 @@ public struct BashTool: Tool {
     public func run(_ input: Input, context: ToolContext) async throws -> Envelope {
         let workspace = context.workspace
         let directory = try workspace.directory(input.workingDir, field: "working_dir")
-        var environment = workspace.baseEnvironment
-        for (key, value) in input.env ?? [:] where !key.isEmpty && !key.contains("=") && !key.utf8.contains(0) && !value.utf8.contains(0) {
-            environment[key] = value
-        }
+        let environment = try workspace.environment(adding: input.env)
         let result = try await workspace.run(
             "/bin/bash", ["-c", input.command], environment: environment, workingDirectory: directory,
             stdin: input.stdin.map { Array($0.utf8) }, timeout: Double(input.timeout))

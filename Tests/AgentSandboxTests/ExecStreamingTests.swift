@@ -32,7 +32,7 @@ struct ExecStreamingTests {
         let session = try #require(reply.string("session_id"))
         #expect((reply.int("pid") ?? 0) > 0)
         let client = try await offPool { try SSEClient(server, server.sessionPath(agent, session, "/stream")) }
-        FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("go").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("go").path, contents: nil)
         let events = try await offPool { try client.read() }
         expectLive(events)
     }
@@ -46,7 +46,7 @@ struct ExecStreamingTests {
         let body = try JSONSerialization.data(withJSONObject: ["command": command])
         let client = try await offPool { try SSEClient(server, "/v1/agents/\(agent)/exec", method: "POST", body: body) }
         #expect(client.status == 200)
-        FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("go").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("go").path, contents: nil)
         let events = try await offPool { try client.read() }
         expectLive(events.filter { $0.event != "stderr" })
         #expect(events.text("stderr") == "warn\n")

@@ -126,29 +126,18 @@ struct HotPathUnitTests {
         return components.joined(separator: "/")
     }
 
-    @Test func onlyPlainEnvelopeCallPathsSkipTheRouter() {
-        let id = "3f2b6c1e-8d4a-4b7e-9c21-5a6d7e8f9a0b"
-        #expect(ToolDispatcher.envelopeCallTarget(method: .post, path: "/v1/agents/\(id)/sandbox/file_read")! == (id, "file_read"))
-        #expect(ToolDispatcher.envelopeCallTarget(method: .post, path: "/v1/agents/X_y-1/sandbox/nope")! == ("X_y-1", "nope"))
-        for path in ["/v1/agents/\(id)/sandbox/file_read/", "/v1/agents/\(id)/sandbox/", "/v1/agents//sandbox/bash", "/v1/agents/\(id)//sandbox/bash",
-                     "/v1/agents/\(id)/sandbox/file%5Fread", "/v1/agents/\(id)/tools/call", "/v1/agents/\(id)/workspace/file_read",
-                     "/v1/agents/\(id)/sandbox/a/b", "/V1/agents/\(id)/sandbox/bash", "/v1/agents/\(id)/Sandbox/bash", "v1/agents/\(id)/sandbox/bash", "/v1/agents/é/sandbox/bash"] {
-            #expect(ToolDispatcher.envelopeCallTarget(method: .post, path: path) == nil, "\(path)")
-        }
-        #expect(ToolDispatcher.envelopeCallTarget(method: .get, path: "/v1/agents/\(id)/sandbox/file_read") == nil)
-    }
-
-    @Test func metricsRenderCountsByToolAndStatus() throws {
+    @Test func metricsRenderLatencyHistogramsByOperationEntryAndStatus() async throws {
         let metrics = Metrics()
-        metrics.recordCall(tool: "file_read", status: "ok", seconds: 0.5)
-        metrics.recordCall(tool: "file_read", status: "ok", seconds: 0.25)
-        metrics.recordCall(tool: "bash", status: "error", seconds: 1)
-        let text = metrics.render()
-        #expect(text.contains("agentsandbox_tool_calls_total{tool=\"file_read\",status=\"ok\"} 2\n"))
-        #expect(text.contains("agentsandbox_tool_calls_total{tool=\"bash\",status=\"error\"} 1\n"))
-        #expect(text.contains("agentsandbox_tool_call_seconds_total{tool=\"file_read\"} 0.75\n"))
-        let bash = try #require(text.range(of: "tool=\"bash\""))
-        let fileRead = try #require(text.range(of: "tool=\"file_read\""))
-        #expect(bash.lowerBound < fileRead.lowerBound)
+        metrics.recordCall(tool: "file_read", entry: "sandbox", status: "ok", seconds: 0.004)
+        metrics.recordCall(tool: "file_read", entry: "sandbox", status: "ok", seconds: 0.2)
+        metrics.recordCall(tool: "bash", entry: "mcp", status: "EXEC_FAILED", seconds: 1)
+        let text = await metrics.render()
+        let fileRead = "operation=\"file_read\",entry=\"sandbox\",status=\"ok\""
+        #expect(text.contains("agentsandbox_call_duration_seconds_bucket{\(fileRead),le=\"0.005\"} 1\n"))
+        #expect(text.contains("agentsandbox_call_duration_seconds_bucket{\(fileRead),le=\"0.25\"} 2\n"))
+        #expect(text.contains("agentsandbox_call_duration_seconds_count{\(fileRead)} 2\n"))
+        #expect(text.contains("agentsandbox_call_duration_seconds_bucket{operation=\"bash\",entry=\"mcp\",status=\"EXEC_FAILED\",le=\"0.5\"} 0\n"))
+        #expect(text.contains("agentsandbox_spawn_failures_total 1\n"))
+        #expect(text.contains("agentsandbox_calls_in_flight 0\n"))
     }
 }

@@ -116,7 +116,7 @@ struct PathSafetyTests {
                 if isWrite { outcomes[reply.string("error_code") ?? "ok", default: 0] += 1 }
             }
         }
-        FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("stop").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: server.workspace(of: agent).appendingPathComponent("stop").path, contents: nil)
         let swaps = Int(try await swapper.string("stdout")?.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(fileText(outside + "/f.txt") == "secret\n", "outcomes: \(outcomes)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["f.txt"], "nothing created outside: \(outcomes)")

@@ -133,8 +133,8 @@ struct RipgrepReaderTests {
             ("nonl.txt", Array("answer no newline".utf8)),
             ("unicode.txt", Array("ünïcødé answer ✓ 日本語\n".utf8)),
         ]
-        for (name, bytes) in files { FileManager.default.createFile(atPath: "\(root)/\(name)", contents: Data(bytes)) }
-        FileManager.default.createFile(atPath: "\(root)/bad\u{1}name.txt", contents: Data("answer\n".utf8))
+        for (name, bytes) in files { _ = FileManager.default.createFile(atPath: "\(root)/\(name)", contents: Data(bytes)) }
+        _ = FileManager.default.createFile(atPath: "\(root)/bad\u{1}name.txt", contents: Data("answer\n".utf8))
         return root
     }
 

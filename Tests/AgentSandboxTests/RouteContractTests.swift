@@ -1,4 +1,5 @@
 import AgentSandbox
+import AgentSandboxHTTP
 import Foundation
 import Logging
 import Testing
@@ -14,7 +15,7 @@ struct RouteContractTests {
             dataRoot: TestServer.makeDataRoot(), schemaDirectory: repository.appendingPathComponent("schemas"),
             execHelper: TestServer.buildDirectory.appendingPathComponent("agent-sandbox-exec"))
         configuration.adminKey = "route-test"
-        let (services, _) = try await SandboxServer.prepare(configuration: configuration, tools: StandardTools.registry(), logger: Logger(label: "route-test"))
+        let (services, _) = try await SandboxServices.prepare(configuration: configuration, tools: StandardTools.registry(), logger: Logger(label: "route-test"))
         func normalise(_ method: String, _ path: String) -> String {
             let parts = path.split(separator: "/").map { $0.hasPrefix(":") || $0.hasPrefix("{") ? "{}" : String($0) }
             return method.uppercased() + " /" + parts.joined(separator: "/")

@@ -51,7 +51,7 @@ struct GlobWalkerTests {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 for c in 0..<6 {
                     let path = "\(directory)/f\(c).\(c % 2 == 0 ? "swift" : "txt")"
-                    FileManager.default.createFile(atPath: path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
                     // Repeated times, so ties are broken by path.
                     let time = (a * 7 + b * 3 + c) % 40
                     try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_600_000_000 + Double(time))], ofItemAtPath: path)
@@ -60,7 +60,7 @@ struct GlobWalkerTests {
             }
         }
         try FileManager.default.createDirectory(atPath: "\(root)/.git/x", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: "\(root)/.git/x/y.swift", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(root)/.git/x/y.swift", contents: nil)
         let order = expected.sorted { $0.time != $1.time ? $0.time > $1.time : $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }.map(\.path)
 
         for threads in [1, 2, 4] {

@@ -71,14 +71,40 @@ public final class AgentRegistry: Sendable {
         } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
             agent = try await create(id).0
         }
-        if agent.state == .suspended {
-            throw ToolError(.agentSuspended, "Agent \(id) is suspended. Resume it with POST /v1/agents/\(id)/resume.")
-        }
+        if agent.state == .suspended { throw Self.suspendedError(id) }
         return agent
+    }
+
+    /// 409: the agent is suspended.
+    public static func suspendedError(_ id: AgentID) -> ToolError {
+        ToolError(.agentSuspended, "Agent \(id) is suspended. Resume it with POST /v1/agents/\(id)/resume.")
+    }
+
+    /// How many agents the store holds in each state (for `/metrics`).
+    public func countByState() async throws -> [String: Int] {
+        try await store.agentCountByState()
     }
 
     public func list() async throws -> [Agent] {
         try await store.liveAgents().map(makeAgent)
+    }
+
+    /// Bytes the workspace at `path` uses, counted off the cooperative threads.
+    public func diskUsage(of path: String) async -> Int64 {
+        (try? await BlockingWork.run { DiskUsage.bytes(under: path) }) ?? 0
+    }
+
+    /// Whether the agent exists now (not deleted).
+    public func exists(_ id: AgentID) async -> Bool {
+        (try? await agent(id)) != nil
+    }
+
+    /// Undoes the creation of an agent a failed call made: deletes it as `delete` does, then forgets its
+    /// row, so the id is unknown again (404, not 410). Failures are ignored: best effort.
+    public func discard(_ id: AgentID) async {
+        guard (try? await delete(id)) != nil else { return }
+        cache.withLock { $0[id] = nil }
+        try? await store.forgetAgent(id: id.rawValue)
     }
 
     /// Kills the agent's processes, removes its workspace and cgroups, frees its uid.

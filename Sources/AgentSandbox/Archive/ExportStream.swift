@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Hummingbird
 import NIOCore
 import Synchronization
 
@@ -13,7 +12,7 @@ import Synchronization
 /// the socket, so memory stays at about `depth × ArchiveWriter.blockSize` however large the
 /// workspace and however slow the client. When the client goes away the consumer cancels: the next
 /// write callback returns an error and libarchive unwinds.
-final class ExportStream: Sendable {
+public final class ExportStream: Sendable {
     /// Blocks in flight between the producer and the socket.
     static let depth = 8
 
@@ -31,7 +30,7 @@ final class ExportStream: Sendable {
     }
 
     /// Total bytes handed to the consumer so far.
-    var bytes: Int { produced.load(ordering: .relaxed) }
+    public var bytes: Int { produced.load(ordering: .relaxed) }
 
     /// Starts `produce` on its own thread; it receives the sink to give `ArchiveWriter`.
     func start(_ produce: @escaping @Sendable (@escaping ArchiveWriter.Sink) throws(ArchiveError) -> Void) {
@@ -47,13 +46,13 @@ final class ExportStream: Sendable {
         thread.start()
     }
 
-    /// Writes every block to `writer` as it is produced, then finishes the body. Throws (which
-    /// aborts the chunked response, so the client sees an incomplete transfer) if the producer failed.
-    func pump(into writer: inout any ResponseBodyWriter) async throws {
+    /// Hands every block to `write` as it is produced. Throws (which aborts the chunked response, so the
+    /// client sees an incomplete transfer) if the producer failed; the caller then finishes the body.
+    public func pump(_ write: (ByteBuffer) async throws -> Void) async throws {
         do {
             try await withTaskCancellationHandler {
                 for await chunk in chunks {
-                    try await writer.write(chunk)
+                    try await write(chunk)
                     slots.signal()
                 }
             } onCancel: {
@@ -65,7 +64,6 @@ final class ExportStream: Sendable {
         }
         if let failure = failure.withLock({ $0 }) { throw failure }
         if cancelled.load(ordering: .acquiring) { throw ArchiveError.cancelled }
-        try await writer.finish(nil)
     }
 
     /// Stops the producer at its next write.

@@ -25,7 +25,7 @@ public struct ImportReport: Sendable {
     }
 
     /// The reply body of `PUT /v1/agents/{id}/archive`.
-    func json(agent: AgentID, mode: ImportMode) -> JSONValue {
+    public func json(agent: AgentID, mode: ImportMode) -> JSONValue {
         .object([
             "agent_id": .string(agent.rawValue),
             "mode": .string(mode.rawValue),

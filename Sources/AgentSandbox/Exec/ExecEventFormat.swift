@@ -9,7 +9,7 @@ public enum ExecOutputEncoding: String, Sendable {
     case base64
 
     /// `?encoding=` of a request: `text` (or `utf-8`) by default, or `base64`.
-    init(query value: String?) throws(ToolError) {
+    public init(query value: String?) throws(ToolError) {
         switch value?.lowercased() {
         case nil, "", "text", "utf-8", "utf8": self = .text
         case "base64": self = .base64
@@ -19,9 +19,9 @@ public enum ExecOutputEncoding: String, Sendable {
 }
 
 /// Renders session events for each transport: SSE frames, WebSocket JSON messages, and `/wait` text.
-enum ExecEventFormat {
+public enum ExecEventFormat {
     /// One SSE frame: `id:` (output and exit), `event:` (`stdout`, `stderr`, `dropped`, `exit`), `data:`.
-    static func sse(_ event: ExecEvent, encoding: ExecOutputEncoding, into buffer: inout ByteBuffer) {
+    public static func sse(_ event: ExecEvent, encoding: ExecOutputEncoding, into buffer: inout ByteBuffer) {
         switch event {
         case .output(let id, let stream, let bytes):
             buffer.writeString("id: \(id)\nevent: \(stream.name)\n")
@@ -62,7 +62,7 @@ enum ExecEventFormat {
 
     /// One WebSocket text message: `{"type":"stdout","id":N,"data":"..."}` (with `"encoding":"base64"` when
     /// the bytes are not UTF-8), `{"type":"dropped",...}` or `{"type":"exit","id":N,"exit_code":...}`.
-    static func webSocket(_ event: ExecEvent) -> String {
+    public static func webSocket(_ event: ExecEvent) -> String {
         let fields: [String: JSONValue]
         switch event {
         case .output(let id, let stream, let bytes):
@@ -82,7 +82,7 @@ enum ExecEventFormat {
         return encode(.object(fields))
     }
 
-    static func exitFields(_ exit: ExecExit) -> [String: JSONValue] {
+    public static func exitFields(_ exit: ExecExit) -> [String: JSONValue] {
         [
             "exit_code": .number(Double(exit.exitCode)),
             "signal": exit.signal.map { .string(ExecSignal.name(of: $0)) } ?? .null,
@@ -90,10 +90,10 @@ enum ExecEventFormat {
         ]
     }
 
-    static func exitJSON(_ exit: ExecExit) -> String { encode(.object(exitFields(exit))) }
+    public static func exitJSON(_ exit: ExecExit) -> String { encode(.object(exitFields(exit))) }
 
     /// `/wait` output: each stream's new bytes as text, with a visible marker where bytes were dropped.
-    static func text(_ events: [ExecEvent]) -> (stdout: String, stderr: String) {
+    public static func text(_ events: [ExecEvent]) -> (stdout: String, stderr: String) {
         var streams: [[UInt8]] = [[], []]
         for event in events {
             switch event {

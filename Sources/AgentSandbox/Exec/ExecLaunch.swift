@@ -4,12 +4,11 @@ import Glibc
 import CSandbox
 import Foundation
 
-/// The body of `POST /v1/agents/{id}/exec`, as sent (snake_case on the wire).
-struct ExecStartBody: Decodable, Sendable {
+/// The body of `POST /v1/agents/{id}/exec` after validation against `schemas/exec/start.json`.
+public struct ExecStartBody: Decodable, Sendable {
     var command: String
     var background: Bool?
     var cwd: String?
-    var workingDir: String?
     var env: [String: String]?
     /// Seconds; 0 = none (background only). Foreground default 300.
     var timeout: Double?
@@ -32,7 +31,7 @@ public struct ExecLaunch: Sendable {
     /// The longest timeout a request may ask for, seconds (a week: sessions are meant to be long-lived).
     static let maximumTimeout: Double = 7 * 24 * 3600
 
-    init(_ body: ExecStartBody, workspace: Workspace, defaultTimeout: Int) throws(ToolError) {
+    public init(_ body: ExecStartBody, workspace: Workspace, defaultTimeout: Int) throws(ToolError) {
         guard !body.command.isEmpty, body.command.utf8.count <= 1 << 20, !body.command.utf8.contains(0) else {
             throw ToolError.invalidField("command", "must be a non-empty shell command line (at most 1 MiB, no NUL bytes).")
         }
@@ -50,14 +49,8 @@ public struct ExecLaunch: Sendable {
         }
         timeout = requested > 0 ? requested : nil
         stdin = body.stdin.map { Array($0.utf8) }
-        environment = workspace.baseEnvironment
-        for (key, value) in body.env ?? [:] {
-            guard !key.isEmpty, !key.contains("="), !key.utf8.contains(0), !value.utf8.contains(0) else {
-                throw ToolError.invalidField("env", "has an invalid variable name or value: '\(key.prefix(64))' (names are non-empty, without '=' or NUL).")
-            }
-            environment[key] = value
-        }
-        directory = try workspace.directory(body.cwd ?? body.workingDir ?? "", field: "cwd")
+        environment = try workspace.environment(adding: body.env)
+        directory = try workspace.directory(body.cwd ?? "", field: "cwd")
         environment["PWD"] = directory
     }
 

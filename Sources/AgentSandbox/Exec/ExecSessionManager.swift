@@ -31,6 +31,11 @@ public final class ExecSessionManager: Sendable {
     }
 
     /// At start-up: whatever the previous server process was running is `lost`.
+    /// Sessions whose command is still running (for `/metrics`).
+    public var runningCount: Int {
+        state.withLock { $0.sessions.values.filter(\.isRunning).count }
+    }
+
     public func recoverAfterRestart() async throws {
         let lost = try await store.markRunningExecSessionsLost()
         if lost > 0 { logger.warning("\(lost) exec session(s) of the previous server process are marked lost") }

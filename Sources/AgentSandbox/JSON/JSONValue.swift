@@ -62,6 +62,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     public var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
     public var doubleValue: Double? { if case .number(let value) = self { value } else { nil } }
+    public var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

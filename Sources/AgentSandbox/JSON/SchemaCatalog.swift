@@ -7,6 +7,8 @@ import Foundation
 public struct SchemaCatalog: Sendable {
     /// Tool name → its request schema (`schemas/tools/<name>.json`).
     public let tools: [String: JSONValue]
+    /// Request schemas of the other operations, by `folder/name` (`exec/start` is `schemas/exec/start.json`).
+    public let operations: [String: JSONValue]
     /// `schemas/envelope.json`.
     public let envelope: JSONValue
     private let validators: [String: SchemaValidator]
@@ -26,11 +28,20 @@ public struct SchemaCatalog: Sendable {
             tools[String(file.dropLast(5))] = try load(toolDirectory.appendingPathComponent(file))
         }
         self.tools = tools
-        validators = tools.mapValues { SchemaValidator(schema: $0) }
+        var operations: [String: JSONValue] = [:]
+        for folder in ["exec"] {
+            let url = directory.appendingPathComponent(folder)
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where file.hasSuffix(".json") {
+                operations["\(folder)/\(file.dropLast(5))"] = try load(url.appendingPathComponent(file))
+            }
+        }
+        self.operations = operations
+        validators = tools.merging(operations) { tool, _ in tool }.mapValues { SchemaValidator(schema: $0) }
     }
 
-    /// The validator for `tool`'s request, or nil when no schema is published for it.
-    public func validator(for tool: String) -> SchemaValidator? { validators[tool] }
+    /// The validator for a tool's or an operation's request (`bash`, `exec/start`), or nil when no schema
+    /// is published for it.
+    public func validator(for name: String) -> SchemaValidator? { validators[name] }
 
     /// Tool definitions for LLM function calling, in the shape `format` names.
     public func toolDefinitions(format: String) throws(ToolError) -> JSONValue {

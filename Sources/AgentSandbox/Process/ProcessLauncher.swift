@@ -55,6 +55,11 @@ public final class ProcessLauncher: Sendable {
         await warmSandboxes?.stop(agent: agent)
     }
 
+    /// How many warm sandboxes are up.
+    public func warmSandboxCount() async -> Int {
+        await warmSandboxes?.count ?? 0
+    }
+
     /// Stops the warm sandboxes (server shutdown).
     public func stopWarmSandboxes() async {
         await warmSandboxes?.stopAll()

@@ -12,6 +12,9 @@ actor WarmSandboxPool {
         self.idleSeconds = idleSeconds
     }
 
+    /// How many sandboxes are up (for `/metrics`).
+    var count: Int { sandboxes.count }
+
     /// The agent's running sandbox, or a new one (one start at a time per agent).
     func sandbox(for request: LaunchRequest, launcher: ProcessLauncher) async throws -> WarmSandbox {
         let fingerprint = WarmSandbox.fingerprint(request, limits: request.limits ?? launcher.limits)

@@ -67,12 +67,12 @@ public final class APIKeyAuthority: Sendable {
     }
 
     /// Checks a key against the keys in memory only (no store access, no suspension).
-    func isKnown(_ presented: String) -> Bool {
+    public func isKnown(_ presented: String) -> Bool {
         matches(presented)
     }
 
     /// The miss path of `isValid`: re-reads the store (at most once a second) and checks again.
-    func isValidAfterReload(_ presented: String) async -> Bool {
+    public func isValidAfterReload(_ presented: String) async -> Bool {
         guard let store else { return false }
         let now = ContinuousClock.now
         let due = lastReload.withLock { last in

@@ -1,5 +1,5 @@
 /// A single-range `Range: bytes=…` request header, resolved against a file size (RFC 9110 §14).
-enum ByteRange: Equatable {
+public enum ByteRange: Equatable {
     /// No usable range: serve the whole file (absent, malformed, or several ranges).
     case whole
     /// Serve these bytes (206).
@@ -7,7 +7,7 @@ enum ByteRange: Equatable {
     /// No byte of the range exists (416).
     case unsatisfiable
 
-    init(header: String?, size: Int64) {
+    public init(header: String?, size: Int64) {
         guard let header, header.hasPrefix("bytes="), !header.contains(",") else { self = .whole; return }
         let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
         guard let dash = spec.firstIndex(of: "-") else { self = .whole; return }

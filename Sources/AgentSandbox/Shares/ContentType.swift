@@ -1,5 +1,5 @@
 /// MIME types by file extension, for share downloads.
-enum ContentType {
+public enum ContentType {
     static let byExtension: [String: String] = [
         "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8",
         "tsv": "text/tab-separated-values; charset=utf-8", "log": "text/plain; charset=utf-8",
@@ -19,13 +19,13 @@ enum ContentType {
     ]
 
     /// Types a browser may display in place without running anything (the rest are attachments).
-    static let inline: Set<String> = [
+    public static let inline: Set<String> = [
         "text/plain; charset=utf-8", "text/csv; charset=utf-8", "text/markdown; charset=utf-8", "application/json",
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "application/pdf",
         "audio/mpeg", "audio/wav", "audio/ogg", "video/mp4", "video/webm",
     ]
 
-    static func of(filename: String) -> String {
+    public static func of(filename: String) -> String {
         guard let dot = filename.lastIndex(of: "."), dot != filename.startIndex else { return "application/octet-stream" }
         return byExtension[filename[filename.index(after: dot)...].lowercased()] ?? "application/octet-stream"
     }

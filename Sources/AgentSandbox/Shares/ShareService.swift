@@ -25,7 +25,7 @@ public struct ShareService: Sendable {
     /// The share store directory.
     public var directory: String { configuration.stateDirectory.appendingPathComponent("shares").path }
 
-    func blobPath(_ record: ShareRecord) -> String { directory + "/" + record.blob }
+    public func blobPath(_ record: ShareRecord) -> String { directory + "/" + record.blob }
 
     /// Snapshots the workspace file `rawPath` and records a share of it expiring in `expiresIn` seconds.
     public func create(path rawPath: String, in workspace: Workspace, expiresIn: Int) async throws -> ShareRecord {
@@ -124,10 +124,5 @@ public struct ShareService: Sendable {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-}
-
-extension SandboxServices {
-    /// The share service over this server's store and configuration.
-    public var shares: ShareService { ShareService(store: store, configuration: configuration) }
+    public static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }

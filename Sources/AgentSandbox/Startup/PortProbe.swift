@@ -4,7 +4,7 @@ import Glibc
 
 /// Checks, before anything else starts, that the server can bind its address — so "port in use" is a
 /// sentence naming the address and the flag, not a bind error after keys and cgroups were set up.
-enum PortProbe {
+public enum PortProbe {
     /// Binds `host:port` once (as the server will: `SO_REUSEADDR`) and lets go. Port 0 always binds.
     static func check(host: String, port: Int) throws(ConfigurationError) {
         guard port != 0 else { return }
@@ -35,7 +35,7 @@ enum PortProbe {
     }
 
     /// The sentence for a failed bind of `address`.
-    static func sentence(for code: Int32, address: String, host: String) -> ConfigurationError {
+    public static func sentence(for code: Int32, address: String, host: String) -> ConfigurationError {
         switch code {
         case EADDRINUSE:
             ConfigurationError("\(address) is already in use (another agent-sandbox or another server listens there). Stop it, or choose another port with --port (env AGENT_SANDBOX_PORT).")

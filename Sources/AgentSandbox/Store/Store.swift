@@ -67,6 +67,17 @@ public final class Store: Sendable {
         try await pool.read { db in try AgentRecord.fetchOne(db, key: id) }
     }
 
+    /// How many agents are in each state.
+    public func agentCountByState() async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM agents GROUP BY state") {
+                counts[row["state"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
     /// Live agents (not deleted), oldest first.
     public func liveAgents() async throws -> [AgentRecord] {
         try await pool.read { db in
@@ -100,6 +111,16 @@ public final class Store: Sendable {
     static func firstFree(from start: Int64, in uids: ClosedRange<Int64>, taken: Set<Int64>) -> Int64? {
         if let uid = (start...uids.upperBound).first(where: { !taken.contains($0) }) { return uid }
         return (uids.lowerBound..<start).first { !taken.contains($0) }
+    }
+
+    /// Removes the agent's row outright (an agent a failed call created: it leaves no trace, not even a
+    /// `deleted` state). Its shares and sessions go with it.
+    public func forgetAgent(id: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM shares WHERE agent_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM exec_sessions WHERE agent_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM agents WHERE id = ?", arguments: [id])
+        }
     }
 
     public func setState(_ state: AgentRecord.State, of id: String) async throws {

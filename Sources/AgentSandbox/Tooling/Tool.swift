@@ -18,7 +18,7 @@ public protocol Tool: Sendable {
 
 /// What a tool call runs with: the agent's workspace and the server's settings.
 public struct ToolContext: Sendable {
-    public let workspace: Workspace
+    public var workspace: Workspace
     public let configuration: ServerConfiguration
     /// Publishes file snapshots (`file_share`); nil where shares are not offered.
     public var shares: ShareService?
@@ -30,46 +30,28 @@ public struct ToolContext: Sendable {
     }
 }
 
-/// The tools the dispatcher knows, by name, each paired with its published schema.
+/// The tools the pipeline knows, by name. Each is stored type-erased: validated JSON in, its typed
+/// `Input` decoded, the envelope out.
 public struct ToolRegistry: Sendable {
-    struct Entry: Sendable {
-        let run: @Sendable (JSONValue, ToolContext) async throws -> Envelope
-    }
+    /// Runs one tool on validated input.
+    public typealias Runner = @Sendable (JSONValue, ToolContext) async throws -> Envelope
 
-    private var entries: [String: Entry] = [:]
+    private var entries: [String: Runner] = [:]
 
     public init() {}
 
     public var names: [String] { entries.keys.sorted() }
 
     public mutating func register<T: Tool>(_ tool: T) {
-        entries[T.name] = Entry { input, context in
-            let decoded: T.Input
-            do {
-                decoded = try JSONValueDecoder().decode(T.Input.self, from: input)
-            } catch {
-                throw ToolError(.invalidRequest, "The input for \(T.name) does not match its schema: \(error)")
-            }
-            return try await tool.run(decoded, context: context)
+        entries[T.name] = { input, context in
+            // Validation already normalised the input; a `DecodingError` here becomes a 400 naming the
+            // field (see `ToolError(normalizing:)`).
+            try await tool.run(try JSONValueDecoder().decode(T.Input.self, from: input), context: context)
         }
     }
 
-    /// Validates `input` against the tool's schema and runs it.
-    nonisolated(nonsending) public func call(_ name: String, input: JSONValue, schemas: SchemaCatalog, context: ToolContext) async throws -> Envelope {
-        let entry = try entry(named: name)
-        guard let validator = schemas.validator(for: name) else {
-            throw ToolError(.internalError, "No schema is published for tool '\(name)'.")
-        }
-        return try await entry.run(try validator.validate(input), context)
-    }
-
-    /// Checks the name before any other work (404 for unknown tools).
-    func entry(named name: String) throws(ToolError) -> Entry {
-        guard let entry = entries[name] else {
-            throw ToolError(.toolNotFound, "Unknown tool '\(name.prefix(64))'. Available tools: \(names.joined(separator: ", ")).")
-        }
-        return entry
-    }
+    /// The runner of the tool called `name`, or nil for an unknown tool.
+    public func runner(named name: String) -> Runner? { entries[name] }
 
     public func contains(_ name: String) -> Bool { entries[name] != nil }
 }

@@ -39,6 +39,19 @@ public struct Workspace: Sendable {
         ]
     }
 
+    /// The base environment plus the caller's `env`: one rule for every entry point (bash, exec, MCP) —
+    /// a name that is empty or holds `=` or NUL, or a value with NUL, is a 400 naming the variable.
+    public func environment(adding extra: [String: String]?) throws(ToolError) -> [String: String] {
+        var environment = baseEnvironment
+        for (key, value) in extra ?? [:] {
+            guard !key.isEmpty, !key.contains("="), !key.utf8.contains(0), !value.utf8.contains(0) else {
+                throw ToolError.invalidField("env", "has an invalid variable name or value: '\(key.prefix(64))' (names are non-empty, without '=' or NUL; values without NUL).")
+            }
+            environment[key] = value
+        }
+        return environment
+    }
+
     /// The launch request for running `executable` as this agent: its identity, cgroups, limits, network
     /// policy and (under bubblewrap) this workspace as the only writable host directory.
     public func launchRequest(

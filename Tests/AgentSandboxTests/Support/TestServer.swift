@@ -85,7 +85,7 @@ final class TestServer: @unchecked Sendable {
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
         environment["AGENT_SANDBOX_CANARY"] = "server-only-canary"
         process.environment = environment
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         process.standardOutput = log

@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+
+/// The server's long-lived services, built once at start-up (`SandboxServices.prepare`). Entry points take
+/// the parts they use; every call goes through `pipeline`.
+public struct SandboxServices: Sendable {
+    /// The one call path: admission, validation, run, error mapping, audit, metrics.
+    public let pipeline: CallPipeline
+    public let store: Store
+    public let execSessions: ExecSessionManager
+    public let keys: APIKeyAuthority
+    public let logger: Logger
+
+    public init(pipeline: CallPipeline, store: Store, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
+        self.pipeline = pipeline
+        self.store = store
+        self.execSessions = execSessions
+        self.keys = keys
+        self.logger = logger
+    }
+
+    public var configuration: ServerConfiguration { pipeline.configuration }
+    public var agents: AgentRegistry { pipeline.agents }
+    public var tools: ToolRegistry { pipeline.tools }
+    public var schemas: SchemaCatalog { pipeline.schemas }
+    public var launcher: ProcessLauncher { pipeline.launcher }
+    public var shares: ShareService { pipeline.shares }
+    public var audit: AuditLog { pipeline.audit }
+    public var metrics: Metrics { pipeline.metrics }
+
+    /// The exec operations, through the pipeline.
+    public var exec: ExecService { ExecService(pipeline: pipeline, sessions: execSessions) }
+
+    /// The workspace of `agent`, ready for tools.
+    public func workspace(for agent: Agent) -> Workspace { pipeline.workspace(for: agent) }
+}

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AgentSandbox
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
+/// the tests.
+public enum SandboxServer {
+    /// Every route of the API (the OpenAPI document in `schemas/openapi.json` must list exactly these).
+    /// Middleware, outermost first: the request id (echoed on every reply), the one error mapping, then
+    /// API-key authentication for `/v1`.
+    public static func buildRouter(services: SandboxServices) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        let allowedMethods = AllowedMethods<BasicRequestContext>()
+        router.add(middleware: ErrorMiddleware(allowedMethods: allowedMethods))
+        router.add(middleware: AuthMiddleware(keys: services.keys))
+        let pipeline = services.pipeline
+        let bodyLimit = services.configuration.limits.requestBodyBytes
+        ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit).addRoutes(to: router)
+        AgentRoutes(agents: services.agents).addRoutes(to: router)
+        ArchiveRoutes(pipeline: pipeline, logger: services.logger).addRoutes(to: router)
+        MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
+        ShareRoutes(pipeline: pipeline).addRoutes(to: router)
+        ExecRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        allowedMethods.fill(from: router.routes)
+        return router
+    }
+
+    /// The HTTP application over `services`.
+    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = buildRouter(services: services)
+        let (exec, keys) = (services.exec, services.keys)
+        let listener = SandboxListener(configuration: services.configuration, logger: services.logger)
+        return Application(
+            router: router,
+            server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
+                await ExecWebSocket.shouldUpgrade(head, exec: exec, keys: keys)
+            },
+            configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
+            onServerRunning: { channel in
+                ListeningPort.record(channel.localAddress?.port ?? services.configuration.port)
+                await onRunning(channel.localAddress?.port ?? services.configuration.port)
+            },
+            logger: services.logger)
+    }
+
+    /// Runs until SIGINT/SIGTERM; flushes the audit log on the way out.
+    public static func run(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let flusher = Task { await services.audit.runFlushLoop() }
+        defer { flusher.cancel() }
+        let sweeper = Task { await services.shares.runSweepLoop() }
+        defer { sweeper.cancel() }
+        let sessionUpkeep = services.execSessions.startUpkeep()
+        defer { sessionUpkeep.cancel() }
+        let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
+        defer { sandboxUpkeep.cancel() }
+        let configuration = services.configuration
+        let firewall = ListenerFirewall.Slot()
+        defer { firewall.remove(logger: services.logger) }
+        do {
+            try await buildApplication(services: services) { port in
+                if !configuration.allowSharedUID, geteuid() == 0 {
+                    firewall.install(port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), logger: services.logger)
+                }
+                await onRunning(port)
+            }.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
+            throw PortProbe.sentence(for: error.errnoCode, address: "\(configuration.host):\(configuration.port)", host: configuration.host)
+        }
+        await services.execSessions.shutdown()
+        await services.launcher.stopWarmSandboxes()
+        await services.audit.flush()
+        services.launcher.cgroups?.removeEmptyGroups()
+    }
+}
