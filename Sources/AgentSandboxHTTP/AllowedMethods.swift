@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -26,13 +27,17 @@ final class AllowedMethods<Context: RequestContext>: Sendable {
         responder.withLock { $0 = built }
     }
 
-    /// The `Allow` value for the request's path; nil when no route has that path.
+    /// The `Allow` value for the request's path when the path is known but not for this method; nil
+    /// when no route has that path (or the method is allowed: the 404 came from the handler).
     func allow(for request: Request, context: Context) async -> String? {
         guard let responder = responder.withLock({ $0 }) else { return nil }
         var head = request.head
         head.method = Self.probe
         let probe = Request(head: head, body: .init(buffer: ByteBuffer()))
-        guard let response = try? await responder.respond(to: probe, context: context), response.status == .noContent else { return nil }
-        return response.headers[.allow]
+        guard let response = try? await responder.respond(to: probe, context: context), response.status == .noContent,
+            let allow = response.headers[.allow],
+            !allow.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == request.method.rawValue })
+        else { return nil }
+        return allow
     }
 }

@@ -22,6 +22,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return response
         } catch let error as HTTPError {
+            if error.status == .notFound, let allow = await allowedMethods?.allow(for: request, context: context) {
+                return Self.methodNotAllowed(request.method, allow: allow)
+            }
             return .error(Self.map(error))
         } catch let error as any HTTPResponseError where !(error is ToolError) {
             let code: ToolError.Code = error.status == .contentTooLarge ? .payloadTooLarge : .invalidRequest
