@@ -14,6 +14,11 @@ extension SandboxServices {
         guard access(configuration.execHelper.path, X_OK) == 0 else {
             throw ConfigurationError("the exec helper \(configuration.execHelper.path) is missing; build the package (swift build) so agent-sandbox-exec sits next to agent-sandbox.")
         }
+        // Before any key is printed or cgroup created: the address is free, the uid range is ours.
+        try PortProbe.check(host: configuration.host, port: configuration.port)
+        if !configuration.allowSharedUID {
+            try UIDRangeLock.acquire(configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), dataRoot: configuration.dataRoot.path)
+        }
         let openFiles = DescriptorLimit.raiseToHardLimit()
         try DataRoot.prepare(configuration)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)

@@ -8,15 +8,24 @@ import Logging
 /// seed APIs' routes, as their `{error, errorCode, detail}` body: `SeedErrorBody`).
 /// Nothing leaves as an empty-bodied 500, and no Swift error text reaches a client except as a sentence.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The methods each route path accepts: a known path with another method is 405 with `Allow`.
+    var allowedMethods: AllowedMethods<Context>?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             let response = try await next(request, context)
             // The router answers unmatched routes with an empty body.
             if response.status.code >= 400, response.headers[.contentType] == nil {
+                if response.status == .notFound, let allow = await allowedMethods?.allow(for: request, context: context) {
+                    return Self.methodNotAllowed(request.method, allow: allow)
+                }
                 return .error(Self.map(HTTPError(response.status)), for: request)
             }
             return response
         } catch let error as HTTPError {
+            if error.status == .notFound, let allow = await allowedMethods?.allow(for: request, context: context) {
+                return Self.methodNotAllowed(request.method, allow: allow)
+            }
             return .error(Self.map(error), for: request)
         } catch let error as any HTTPResponseError where !(error is ToolError) {
             let code: ToolError.Code = error.status == .contentTooLarge ? .payloadTooLarge : .invalidRequest
@@ -28,6 +37,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return .error(failure, for: request)
         }
+    }
+
+    static func methodNotAllowed(_ method: HTTPRequest.Method, allow: String) -> Response {
+        var response = Response.error(ToolError(.methodNotAllowed, "This path does not accept \(method.rawValue); it accepts \(allow)."))
+        response.headers[.allow] = allow
+        return response
     }
 
     static func map(_ error: HTTPError) -> ToolError {
