@@ -11,11 +11,13 @@ import NIOCore
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
 public enum SandboxServer {
-    /// Every route of the API (the OpenAPI document in `schemas/openapi.json` must list exactly these).
-    /// Middleware, outermost first: the request id (echoed on every reply), the one error mapping, then
-    /// API-key authentication for `/v1` and the other APIs' shapes.
-    public static func buildRouter(services: SandboxServices) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// Every route of the API (the document served at `GET /openapi.json`, assembled from `schemas/`,
+    /// must list exactly these). Middleware, outermost first: the request id (echoed on every reply), the
+    /// one error mapping, then API-key authentication for `/v1`; last, for requests no route matched,
+    /// 405 with `Allow` for a known path. `GET` routes answer `HEAD` as well.
+    /// Throws `ConfigurationError` when the OpenAPI files do not assemble into a document.
+    public static func buildRouter(services: SandboxServices) throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIDMiddleware())
         let allowedMethods = AllowedMethods<BasicRequestContext>()
         router.add(middleware: ErrorMiddleware(allowedMethods: allowedMethods))
@@ -32,12 +34,18 @@ public enum SandboxServer {
         SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         allowedMethods.fill(from: router.routes)
+        let schemaDirectory = services.configuration.schemaDirectory
+        DocsRoutes(
+            document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
+            assets: DocsRoutes.assetDirectory(schemaDirectory: schemaDirectory)
+        ).addRoutes(to: router)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
         return router
     }
 
     /// The HTTP application over `services`.
-    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = buildRouter(services: services)
+    public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
         let listener = SandboxListener(configuration: services.configuration, logger: services.logger)
         return Application(

@@ -50,7 +50,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound:
             ToolError(.notFound, "No such route. The API is described at GET /openapi.json; tool calls go to POST /v1/agents/{agent_id}/sandbox/{tool}.")
         case .methodNotAllowed:
-            ToolError(.methodNotAllowed, "This route does not accept that HTTP method.")
+            ToolError(.methodNotAllowed, "This route does not accept that HTTP method. The API is described at GET /openapi.json.")
         case .contentTooLarge:
             ToolError(.payloadTooLarge, error.body ?? "The request body is too large.")
         case .unauthorized:

@@ -27,17 +27,22 @@ struct ArchiveRoutes: Sendable {
             throw ToolError.invalidField("format", "must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", ")); got '\(text.prefix(40))'.")
         }
         let ticket = try await pipeline.begin(CallRequest(agentID: id, operation: "archive_export", entry: .sandbox), admission: .anyAgent)
+        let headers: HTTPFields = [
+            .contentType: format.mediaType,
+            .contentDisposition: "attachment; filename=\"\(id).\(format.fileExtension)\"",
+            .cacheControl: "no-store",
+        ]
+        // HEAD (answered by this GET route): the headers, without starting an export nobody reads.
+        if request.method == .head {
+            ticket.finish()
+            return Response(status: .ok, headers: headers)
+        }
         let stream: ExportStream
         do {
             stream = try WorkspaceArchive.export(root: ticket.admitted.agent.workspacePath, format: format)
         } catch {
             throw ticket.fail(error)
         }
-        let headers: HTTPFields = [
-            .contentType: format.mediaType,
-            .contentDisposition: "attachment; filename=\"\(id).\(format.fileExtension)\"",
-            .cacheControl: "no-store",
-        ]
         let logger = logger
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
