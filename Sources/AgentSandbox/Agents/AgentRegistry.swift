@@ -20,6 +20,9 @@ public final class AgentRegistry: Sendable {
     private let deleting = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
     private let roots = RootDescriptorCache()
+    /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
+    /// calls) share one creation instead of racing on its workspace directory.
+    private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
 
     public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
@@ -81,12 +84,24 @@ public final class AgentRegistry: Sendable {
 
     /// The agent a tool call runs for: created on first use when implicit creation is on;
     /// 409 when suspended, 410 when deleted.
+    /// Creates the agent for its first call; callers arriving meanwhile wait for the same creation.
+    private func createOnce(_ id: AgentID) async throws -> Agent {
+        let task = creations.withLock { running in
+            if let existing = running[id] { return existing }
+            let created = Task { try await self.create(id).0 }
+            running[id] = created
+            return created
+        }
+        defer { creations.withLock { running in if running[id] == task { running[id] = nil } } }
+        return try await task.value
+    }
+
     public func agentForToolCall(_ id: AgentID) async throws -> Agent {
         let agent: Agent
         do {
             agent = try await self.agent(id)
         } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
-            agent = try await create(id).0
+            agent = try await createOnce(id)
         }
         if agent.state == .suspended { throw Self.suspendedError(id) }
         return agent
