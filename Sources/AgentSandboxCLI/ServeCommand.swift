@@ -73,6 +73,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds without calls after which an agent's warm sandbox stops (its /tmp goes with it).")
     var warmSandboxIdle: Double = 300
 
+    @Option(help: "Seconds a client has to send a request head once it started (408 and close after).")
+    var headerTimeout: Double = 10
+
+    @Option(help: "Seconds a connection may stay open with no request under way.")
+    var idleTimeout: Double = 30
+
+    @Option(help: "Most open connections (default: a quarter of the open-file limit, at most 16384).")
+    var maxConnections: Int?
+
+    @Option(help: "Most open connections from one peer address (default: a quarter of --max-connections).")
+    var maxConnectionsPerPeer: Int?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let dataRoot = self.dataRoot ?? environment["AGENT_SANDBOX_DATA"]
@@ -106,6 +118,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.archiveImportEntries = archiveMaxEntries
         configuration.limits.execSessionsPerAgent = maxExecSessions
         configuration.limits.execRetentionSeconds = execRetention
+        guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("--header-timeout and --idle-timeout must be numbers of seconds above 0") }
+        guard (maxConnections ?? 1) > 0, (maxConnectionsPerPeer ?? 1) > 0 else { throw ValidationError("--max-connections and --max-connections-per-peer must be above 0") }
+        configuration.listener.headerTimeoutSeconds = headerTimeout
+        configuration.listener.idleTimeoutSeconds = idleTimeout
+        configuration.listener.maxConnections = maxConnections
+        configuration.listener.maxConnectionsPerPeer = maxConnectionsPerPeer
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }
@@ -131,9 +149,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("data root \(configuration.dataRoot.path)")
         let host = configuration.host
-        try await SandboxServer.run(services: services) { port in
-            print("agent-sandbox listening on http://\(host):\(port)")
-            fflush(nil)
+        do {
+            try await SandboxServer.run(services: services) { port in
+                print("agent-sandbox listening on http://\(host):\(port)")
+                fflush(nil)
+            }
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("agent-sandbox: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }

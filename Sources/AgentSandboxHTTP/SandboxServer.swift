@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
@@ -44,9 +45,10 @@ public enum SandboxServer {
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
+        let listener = SandboxListener(configuration: services.configuration, logger: services.logger)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+            server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
                 await ExecWebSocket.shouldUpgrade(head, exec: exec, keys: keys)
             },
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
@@ -70,7 +72,19 @@ public enum SandboxServer {
         defer { sessionUpkeep.cancel() }
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
-        try await buildApplication(services: services, onRunning: onRunning).runService()
+        let configuration = services.configuration
+        let firewall = ListenerFirewall.Slot()
+        defer { firewall.remove(logger: services.logger) }
+        do {
+            try await buildApplication(services: services) { port in
+                if !configuration.allowSharedUID, geteuid() == 0 {
+                    firewall.install(port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), logger: services.logger)
+                }
+                await onRunning(port)
+            }.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
+            throw PortProbe.sentence(for: error.errnoCode, address: "\(configuration.host):\(configuration.port)", host: configuration.host)
+        }
         await services.execSessions.shutdown()
         await services.launcher.stopWarmSandboxes()
         await services.audit.flush()

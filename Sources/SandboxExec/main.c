@@ -5,12 +5,13 @@
 //   setsid -> join each --cgroup -> setrlimit each --rlimit -> [--private-network: new net namespace
 //   with loopback up] -> reset signals -> close every fd >= 4 -> [--data-fd TEXT: memfds at fd 4, 5, ...
 //   holding TEXT, for bubblewrap's --ro-bind-data] -> setgroups(0) + setresgid + setresuid
-//   -> PR_SET_NO_NEW_PRIVS -> chdir --cwd -> execve.
+//   -> PR_SET_NO_NEW_PRIVS -> [--deny-process-access: the seccomp filter of seccomp.c] -> chdir --cwd -> execve.
 // Any failure writes "step: reason" to fd 3 and exits 127; a successful exec closes fd 3 (CLOEXEC), so the
 // server reads EOF with no data. Only async-signal-safe work happens here: there is no Swift in this process.
 //
 // usage: agent-sandbox-exec [--uid N --gid N] [--cgroup DIR]... [--rlimit NAME=SOFT[:HARD]]...
-//                           [--cwd DIR] [--nice N] [--private-network] [--data-fd TEXT]...
+//                           [--cwd DIR] [--nice N] [--private-network] [--deny-process-access]
+//                           [--data-fd TEXT]...
 //                           -- PROGRAM [ARG]...
 //        agent-sandbox-exec --zygote     (inside an agent's bubblewrap sandbox: see zygote.c)
 #define _GNU_SOURCE
@@ -142,13 +143,14 @@ int main(int argc, char **argv) {
     const char *cgroups[MAX_CGROUPS];
     const char *rlimits[MAX_RLIMITS];
     const char *data[MAX_DATA_FDS];
-    int cgroup_count = 0, rlimit_count = 0, data_count = 0, network = 0, index = 1;
+    int cgroup_count = 0, rlimit_count = 0, data_count = 0, network = 0, deny_process_access = 0, index = 1;
     if (argc == 2 && strcmp(argv[1], "--zygote") == 0) return zygote_main();
 
     for (; index < argc; index++) {
         const char *flag = argv[index];
         if (strcmp(flag, "--") == 0) { index++; break; }
         if (strcmp(flag, "--private-network") == 0) { network = 1; continue; }
+        if (strcmp(flag, "--deny-process-access") == 0) { deny_process_access = 1; continue; }
         if (index + 1 >= argc) fail(flag, "missing value");
         const char *value = argv[++index];
         if (strcmp(flag, "--uid") == 0) uid = parse_long(value, "--uid");
@@ -181,6 +183,7 @@ int main(int argc, char **argv) {
         if (getuid() != (uid_t)uid || geteuid() != (uid_t)uid || getegid() != (gid_t)gid) fail("verify uid", "still privileged");
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs", NULL);
+    if (deny_process_access && sandbox_deny_process_access() != 0) fail("seccomp", NULL);
     if (cwd && chdir(cwd) != 0) fail("chdir", NULL);
 
     execve(argv[index], &argv[index], environ);

@@ -63,7 +63,7 @@ struct MethodRoutingTests {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         // Methods HTTP/1.1 parsers know, sent raw (FoundationNetworking rewrites some of them). A token
-        // the parser itself rejects (`BREW`) is a listener matter: see the branch report.
+        // the parser itself rejects (`BREW`) is answered by the listener: AdversarialListenerTests.
         for method in ["TRACE", "OPTIONS", "PATCH", "PROPFIND", "MKCOL", "PURGE"] {
             for path in ["/healthz", "/v1/agents/\(agent)", "/v1/agents/\(agent)/sandbox/bash", "/nowhere", "/openapi.json"] {
                 let (status, allow) = try await offPool { [port = server.port, key = server.apiKey] in

@@ -2,6 +2,7 @@ import AgentSandbox
 import AgentSandboxHTTP
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import Tools
 
@@ -28,11 +29,20 @@ struct RouteContractTests {
         var description: String { method + " /" + segments.map { $0 ?? "{}" }.joined(separator: "/") }
     }
 
+    private static let preparations = Mutex(0)
+
     static func routerRoutes() async throws -> (routes: [Route], tools: [String]) {
         let repository = TestServer.repositoryRoot
         var configuration = ServerConfiguration(
             dataRoot: TestServer.makeDataRoot(), schemaDirectory: repository.appendingPathComponent("schemas"),
             execHelper: TestServer.buildDirectory.appendingPathComponent("agent-sandbox-exec"))
+        // A uid range of its own: the range lock refuses a second server on another's range.
+        configuration.uidBase = UInt32(470_000 + Int(getpid() % 100) * 200 + Self.preparations.withLock { count in
+            defer { count += 1 }
+            return count % 4 * 50
+        })
+        configuration.uidCount = 50
+        configuration.port = 0
         configuration.adminKey = "route-test"
         let (services, _) = try await SandboxServices.prepare(configuration: configuration, tools: StandardTools.registry(), logger: Logger(label: "route-test"))
         let routes = try SandboxServer.buildRouter(services: services).routes.map { Route($0.method.rawValue, $0.path.description) }

@@ -27,13 +27,11 @@ struct ToolCallShapeTests {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         let calls: [[String: Any]] = [
-            ["type": "tool_use", "id": "toolu_slow", "name": "bash", "input": ["command": "sleep 1; echo first"]],
-            ["type": "tool_use", "id": "toolu_fast", "name": "bash", "input": ["command": "sleep 1; echo second"]],
+            ["type": "tool_use", "id": "toolu_slow", "name": "bash", "input": ["command": "date +%s.%N; sleep 1; echo first; date +%s.%N"]],
+            ["type": "tool_use", "id": "toolu_fast", "name": "bash", "input": ["command": "date +%s.%N; sleep 1; echo second; date +%s.%N"]],
             ["type": "tool_use", "id": "toolu_bad", "name": "file_read", "input": ["path": "missing.txt"]],
         ]
-        let started = Date()
         let reply = try await server.request("POST", "/v1/agents/\(agent)/tools/call?reply=anthropic", body: try JSONSerialization.data(withJSONObject: calls))
-        let elapsed = Date().timeIntervalSince(started)
         let results = try #require((try? JSONSerialization.jsonObject(with: reply.body)) as? [[String: Any]], "\(reply.text)")
         #expect(results.map { $0["tool_use_id"] as? String } == ["toolu_slow", "toolu_fast", "toolu_bad"])
         #expect(results.allSatisfy { $0["type"] as? String == "tool_result" })
@@ -42,7 +40,14 @@ struct ToolCallShapeTests {
         #expect(results[0]["is_error"] as? Bool == false)
         #expect(results[2]["is_error"] as? Bool == true)
         #expect((results[2]["content"] as? String)?.contains("FILE_NOT_FOUND") == true, "\(results[2])")
-        #expect(elapsed < 1.9, "two 1 s calls of one turn run concurrently (took \(elapsed) s)")
+        // The two commands of one turn ran at the same time: each started before the other ended.
+        func span(_ result: [String: Any]) -> (Double, Double)? {
+            let times = ((result["content"] as? String) ?? "").split(separator: "\n").compactMap { Double($0) }
+            return times.count == 2 ? (times[0], times[1]) : nil
+        }
+        let first = try #require(span(results[0]), "\(results[0])")
+        let second = try #require(span(results[1]), "\(results[1])")
+        #expect(first.0 < second.1 && second.0 < first.1, "calls of one turn overlap: \(first) \(second)")
     }
 
     @Test func openAIRepliesAreToolMessagesOrFunctionCallOutputs() async throws {

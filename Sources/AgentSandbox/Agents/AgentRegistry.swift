@@ -20,6 +20,9 @@ public final class AgentRegistry: Sendable {
     private let deleting = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
     private let roots = RootDescriptorCache()
+    /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
+    /// calls) share one creation instead of racing on its workspace directory.
+    private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
 
     public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
@@ -38,7 +41,13 @@ public final class AgentRegistry: Sendable {
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
         let agent = try makeAgent(record)
         roots.forget(id)
-        try prepareWorkspace(agent, fresh: created)
+        if created {
+            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this
+            // agent's; removing it is a tree walk, so off the cooperative pool.
+            let path = agent.workspacePath
+            _ = try await BlockingWork.run { csandbox_remove_tree(path) }
+        }
+        try prepareWorkspace(agent)
         cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
         cache.withLock { $0[id] = agent }
         return (agent, created)
@@ -75,12 +84,24 @@ public final class AgentRegistry: Sendable {
 
     /// The agent a tool call runs for: created on first use when implicit creation is on;
     /// 409 when suspended, 410 when deleted.
+    /// Creates the agent for its first call; callers arriving meanwhile wait for the same creation.
+    private func createOnce(_ id: AgentID) async throws -> Agent {
+        let task = creations.withLock { running in
+            if let existing = running[id] { return existing }
+            let created = Task { try await self.create(id).0 }
+            running[id] = created
+            return created
+        }
+        defer { creations.withLock { running in if running[id] == task { running[id] = nil } } }
+        return try await task.value
+    }
+
     public func agentForToolCall(_ id: AgentID) async throws -> Agent {
         let agent: Agent
         do {
             agent = try await self.agent(id)
         } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
-            agent = try await create(id).0
+            agent = try await createOnce(id)
         }
         if agent.state == .suspended { throw Self.suspendedError(id) }
         return agent
@@ -108,15 +129,16 @@ public final class AgentRegistry: Sendable {
         return updated
     }
 
-    /// Bytes the workspace at `path` uses, counted off the cooperative threads.
-    public func diskUsage(of path: String) async -> Int64 {
-        (try? await BlockingWork.run { DiskUsage.bytes(under: path) }) ?? 0
+    /// Bytes the workspace at `path` uses, counted off the cooperative threads (a `ToolError` when the
+    /// walk had to stop: out of descriptors or memory, or the tree moved under it).
+    public func diskUsage(of path: String) async throws -> Int64 {
+        try await BlockingWork.run { try DiskUsage.bytes(under: path) }
     }
 
     /// The agent's disk: its workspace plus the content its shares keep (see `AgentStorage`).
     public func storage(of agent: Agent) async throws -> AgentStorage {
         let shares = try await ShareService(store: store, configuration: configuration).usage(agent: agent.id)
-        return AgentStorage(workspaceBytes: await diskUsage(of: agent.workspacePath), shares: shares)
+        return AgentStorage(workspaceBytes: try await diskUsage(of: agent.workspacePath), shares: shares)
     }
 
     /// Whether the agent exists now (not deleted).
@@ -248,13 +270,9 @@ public final class AgentRegistry: Sendable {
     }
 
     /// `DATA/<id>/`, mode 0700, owned by the agent (or the server in shared-uid mode).
-    private func prepareWorkspace(_ agent: Agent, fresh: Bool) throws {
+    private func prepareWorkspace(_ agent: Agent) throws {
         let path = agent.workspacePath
         let owner = configuration.launchIdentity(for: agent.identity) ?? Identity(uid: getuid(), gid: getgid())
-        if fresh {
-            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this agent's.
-            _ = csandbox_remove_tree(path)
-        }
         if mkdir(path, 0o700) != 0, errno != EEXIST {
             throw ToolError(.internalError, "Cannot create the workspace \(path): \(String(cString: strerror(errno))).")
         }

@@ -87,7 +87,7 @@ struct ArchiveImport: Sendable {
         guard fstat(from, &a) == 0, fstat(to, &b) == 0, a.st_dev == b.st_dev else {
             throw .io(operation: "merge", path: workspacePath, errno: EXDEV)
         }
-        try WorkspaceMerge.merge(from, into: to, prefix: [], report: &report)
+        try WorkspaceMerge.merge(from, into: to, report: &report)
     }
 }
 

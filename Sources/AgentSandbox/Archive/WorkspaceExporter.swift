@@ -6,26 +6,35 @@ import CSandbox
 /// Writes a workspace into an archive: directories, regular files, symlinks (as links, never
 /// followed), with their permission bits, owners and mtimes; paths relative to the workspace root.
 ///
-/// It walks with descriptors from the root down (`openat(O_NOFOLLOW)` at every step), so a symlink or
-/// a rename planted mid-walk can neither lead it outside the workspace nor crash it: an entry that
-/// vanishes is skipped, a file that shrinks is padded with zeros to the size already announced, a file
-/// that grows is cut there. FIFOs, sockets, devices and other mounts are left out. Synchronous:
-/// it runs on the export's producer thread.
+/// It walks with the server's `TreeWalk` (descriptors from the root down, `O_NOFOLLOW` at every step,
+/// a fixed number of them open at any depth), so a symlink or a rename planted mid-walk can neither
+/// lead it outside the workspace nor crash it: an entry that vanishes is skipped, a file that shrinks
+/// is padded with zeros to the size already announced, a file that grows is cut there; a directory
+/// moved above the walk's position ends the export with an error. Entries come in directory order.
+/// FIFOs, sockets, devices and other mounts are left out. Synchronous: it runs on the export's
+/// producer thread.
 struct WorkspaceExporter {
     let writer: ArchiveWriter
-    /// Deeper directories are left out (each level holds one descriptor open).
+    /// Deeper directories are left out: their paths would pass PATH_MAX, which no importer (ours
+    /// included) can extract.
     static let maxDepth = 256
     private static let readSize = 256 << 10
 
-    /// Walks the tree below `rootFD` (a directory descriptor the caller owns) into the writer and closes it.
+    /// Walks the tree below `rootFD` (a directory descriptor the caller owns) into the writer.
     func run(rootFD: Int32) throws(ArchiveError) {
         var info = stat()
         guard fstat(rootFD, &info) == 0 else { throw .io(operation: "fstat", path: ".", errno: errno) }
         let entry = try ArchiveEntryBuilder()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 16)
         defer { buffer.deallocate() }
-        var walk = Walk(writer: writer, entry: entry, buffer: buffer, device: info.st_dev)
-        try walk.directory(rootFD, prefix: [], depth: 0)
+        let walker: TreeWalk
+        do {
+            walker = try TreeWalk(directory: rootFD)
+        } catch {
+            throw .io(operation: "open", path: ".", errno: error.errno)
+        }
+        let walk = Walk(writer: writer, entry: entry, buffer: buffer, device: info.st_dev)
+        try walk.run(walker)
         try writer.close()
     }
 }
@@ -37,30 +46,30 @@ private struct Walk {
     let buffer: UnsafeMutableRawBufferPointer
     let device: dev_t
 
-    /// Emits every entry of the directory `fd` (its path relative to the root is `prefix`), recursively.
-    mutating func directory(_ fd: Int32, prefix: [UInt8], depth: Int) throws(ArchiveError) {
-        for name in DirectoryNames.read(fd) {
-            var info = stat()
-            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_dev == device else { continue }
-            let path = prefix + DirectoryNames.bytes(name)
-            switch FileType(mode: info.st_mode) {
+    /// Emits every entry below the walk's directory.
+    func run(_ walk: TreeWalk) throws(ArchiveError) {
+        while true {
+            let event: TreeWalk.Event?
+            do {
+                event = try walk.next()
+            } catch {
+                throw .io(operation: "walk", path: error.operand, errno: error.errno)
+            }
+            guard let event else { return }
+            guard event == .entry else { continue }
+            switch walk.type {
             case .directory?:
-                guard depth < WorkspaceExporter.maxDepth else { continue }
-                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard child >= 0 else { continue }
-                defer { close(child) }
-                var current = stat()
-                guard fstat(child, &current) == 0 else { continue }
-                try header(path + [0x2F], info: current, type: .directory)
-                try directory(child, prefix: path + [0x2F], depth: depth + 1)
+                guard walk.depth < WorkspaceExporter.maxDepth, walk.enter() >= 0, let info = walk.status() else { continue }
+                try header(walk.path + [0x2F], info: info, type: .directory)
             case .regular?:
-                try file(in: fd, name: name, path: path)
+                try file(in: walk.directoryFD, name: walk.name, path: walk.path)
             case .symlink?:
+                guard let info = walk.status(), info.st_dev == device else { continue }
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let count = readlinkat(fd, name, &target, Int(PATH_MAX))
+                let count = readlinkat(walk.directoryFD, walk.name, &target, Int(PATH_MAX))
                 guard count > 0 else { continue }
                 target[count] = 0
-                try header(path, info: info, type: .symlink) { entry in entry.set(symlinkTarget: target) }
+                try header(walk.path, info: info, type: .symlink) { entry in entry.set(symlinkTarget: target) }
             default:
                 continue  // FIFOs, sockets and devices have no content to archive.
             }
@@ -68,7 +77,7 @@ private struct Walk {
     }
 
     /// Emits one regular file: the header with the size seen at open, then exactly that many bytes.
-    private func file(in directory: Int32, name: [CChar], path: [UInt8]) throws(ArchiveError) {
+    private func file(in directory: Int32, name: UnsafePointer<CChar>, path: [UInt8]) throws(ArchiveError) {
         let fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }

@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var warmSandboxIdleSeconds: Double = 300
     /// Default network policy for agents.
     public var network: NetworkPolicy = .host
+    /// Timeouts, head limits and connection caps of the HTTP listener.
+    public var listener = ListenerLimits()
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot

@@ -14,6 +14,12 @@ extension SandboxServices {
         guard access(configuration.execHelper.path, X_OK) == 0 else {
             throw ConfigurationError("the exec helper \(configuration.execHelper.path) is missing; build the package (swift build) so agent-sandbox-exec sits next to agent-sandbox.")
         }
+        // Before any key is printed or cgroup created: the address is free, the uid range is ours.
+        try PortProbe.check(host: configuration.host, port: configuration.port)
+        if !configuration.allowSharedUID {
+            try UIDRangeLock.acquire(configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), dataRoot: configuration.dataRoot.path)
+        }
+        let openFiles = DescriptorLimit.raiseToHardLimit()
         try DataRoot.prepare(configuration)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath)
@@ -46,7 +52,7 @@ extension SandboxServices {
             sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap, cgroups: cgroups),
             warmIdleSeconds: configuration.warmSandboxIdleSeconds)
         let sandboxes = launcher.bubblewrap.map { " (bubblewrap \($0.executable), \(launcher.usesWarmSandboxes ? "warm per-agent sandboxes" : "one per call"))" } ?? ""
-        logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue)")
+        logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue), open files: \(openFiles)")
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
         // A deleted agent's sandbox goes before its workspace and uid do.
         agents.onSuspendOrDelete { [launcher] agent, state in

@@ -18,6 +18,9 @@ public struct ToolError: Error, Sendable, Equatable {
         case agentExists = "AGENT_EXISTS"
         case agentDeleted = "AGENT_DELETED"
         case payloadTooLarge = "PAYLOAD_TOO_LARGE"
+        case headersTooLarge = "HEADERS_TOO_LARGE"
+        case uriTooLong = "URI_TOO_LONG"
+        case requestTimeout = "REQUEST_TIMEOUT"
         case tooManyRequests = "TOO_MANY_REQUESTS"
         case uidRangeExhausted = "UID_RANGE_EXHAUSTED"
         /// The server is short of descriptors, memory or processes: retry shortly.
@@ -77,6 +80,9 @@ public struct ToolError: Error, Sendable, Equatable {
         case .agentSuspended, .agentExists: .conflict
         case .agentDeleted: .gone
         case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
+        case .uriTooLong: .uriTooLong
+        case .requestTimeout: .requestTimeout
         case .archiveInvalid, .archiveUnsafe: .badRequest
         case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests

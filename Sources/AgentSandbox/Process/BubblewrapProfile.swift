@@ -31,11 +31,14 @@ public struct BubblewrapProfile: Sendable {
     }
 
     /// bwrap's argv up to and including `--`; the program and its arguments follow. `bindIn` binds a
-    /// host file read-only at a path inside (the warm sandbox's zygote).
+    /// host file read-only at a path inside: the warm sandbox's zygote, which then runs as the namespace's
+    /// pid 1 (`--as-pid-1`), so that no bubblewrap init — dumpable, holding the zygote's socket — sits
+    /// beside it where agent code could reach it.
     public func arguments(workspace: String, workingDirectory: String, network: NetworkPolicy, bindIn: (host: String, path: String)? = nil) -> [String] {
         var arguments = [executable, "--unshare-all", "--unshare-user", "--disable-userns"]
         if network == .host { arguments.append("--share-net") }
         arguments += ["--new-session", "--die-with-parent", "--hostname", "agent-sandbox"]
+        if bindIn != nil { arguments.append("--as-pid-1") }
         arguments += ["--tmpfs", "/", "--ro-bind", "/usr", "/usr"]
         for link in ["bin", "lib", "lib64", "sbin"] { arguments += ["--symlink", "usr/\(link)", "/\(link)"] }
         arguments += ["--ro-bind", "/etc", "/etc", "--ro-bind-data", "4", "/etc/passwd", "--ro-bind-data", "5", "/etc/group"]

@@ -28,8 +28,9 @@ struct OutputLoop {
         /// The server's own child: a pidfd says when, the `ChildReaper` says how.
         case child(pid_t)
         /// A call the warm sandbox's zygote forked: its raw wait status arrives on this pipe (end of file
-        /// without one means the zygote died, taking the call with it: reported as SIGKILL).
-        case statusPipe(Int32)
+        /// without one means the zygote died, taking the call with it: reported as SIGKILL, as is a
+        /// forged reply, which the pipe records).
+        case statusPipe(ZygoteStatusPipe)
     }
 
     let exit: ExitWatch
@@ -66,7 +67,7 @@ struct OutputLoop {
         let exitFD: Int32
         switch exit {
         case .child(let pid): exitFD = csandbox_pidfd_open(pid)
-        case .statusPipe(let fd): exitFD = fd
+        case .statusPipe(let replies): exitFD = replies.fd
         }
         defer { if case .child = exit, exitFD >= 0 { close(exitFD) } }
         for fd in [pipes.stdoutRead, pipes.stderrRead, pipes.stdinWrite].compactMap({ $0 }) {
@@ -179,13 +180,11 @@ struct OutputLoop {
         switch exit {
         case .child(let pid):
             return ChildReaper.shared.status(of: pid, timeout: timeout)
-        case .statusPipe(let fd):
-            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        case .statusPipe(let replies):
+            var ready = pollfd(fd: replies.fd, events: Int16(POLLIN), revents: 0)
             guard poll(&ready, 1, Int32(timeout * 1000)) > 0 else { return nil }
-            var status: Int32 = 0
-            var count: Int
-            repeat { count = read(fd, &status, 4) } while count < 0 && errno == EINTR
-            return count == 4 ? status : SIGKILL
+            if case .exited(let status) = replies.read(timeout: 1) { return status }
+            return SIGKILL
         }
     }
 

@@ -9,7 +9,7 @@ extension ProcessLauncher {
     static let warmForkTimeout: Double = 10
 
     /// Runs `request` through its agent's warm sandbox; a zygote that vanished before the call started
-    /// is replaced once.
+    /// is replaced once. A forged reply stops the sandbox and fails the call (`LaunchError`).
     func runWarm(_ request: LaunchRequest, pool: WarmSandboxPool, cgroups: CgroupController) async throws -> ProcessResult {
         var attempt = 0
         while true {
@@ -22,6 +22,10 @@ extension ProcessLauncher {
             } catch is WarmSandbox.Gone {
                 await pool.discard(sandbox)
                 if attempt >= 2 { throw LaunchError(description: "the agent's sandbox stopped while the command was being started; retry the call") }
+            } catch is WarmSandbox.Forged {
+                // Not retried: the command may have run. The sandbox (and whatever forged the reply) goes.
+                await pool.discard(sandbox)
+                throw LaunchError(description: "the agent's sandbox gave a reply the server cannot authenticate (a process of the agent interfered with the call), so the sandbox was stopped and the result discarded; retry the call")
             }
         }
     }
@@ -55,7 +59,8 @@ extension ProcessLauncher {
             handed.append(fd)
             joins.append(fd)
         }
-        try sandbox.submit(request, fds: [status[1], pipes.errorWrite, stdin, pipes.stdoutWrite, pipes.stderrWrite] + joins)
+        let replies = try sandbox.submit(
+            request, fds: [status[1], pipes.errorWrite, stdin, pipes.stdoutWrite, pipes.stderrWrite] + joins, statusRead: status[0])
         handed.forEach { close($0) }
         handed = []
         pipes.closeChildEnds()
@@ -66,22 +71,28 @@ extension ProcessLauncher {
             throw WarmSandbox.Gone()
         }
         let failure = pipes.readHelperFailure()
-        // The zygote writes the pid right after its fork: nothing there means it never forked, either
-        // refusing the call (it says why) or because it died.
-        var forkedPid: Int32 = 0
-        var count: Int
-        repeat { count = read(status[0], &forkedPid, 4) } while count < 0 && errno == EINTR
-        guard count == 4 else {
+        // The zygote replies STARTED (it forked) or REFUSED (it says why on the error pipe) before it closes
+        // its copy of the error pipe; no reply means it died. Nothing here is believed without its HMAC.
+        switch replies.read(timeout: 1) {
+        case .started:
+            break
+        case .refused:
             sandbox.finished()
-            if !failure.isEmpty { throw LaunchError(description: failure) }
+            throw LaunchError(description: failure.isEmpty ? "the agent's sandbox refused the command" : failure)
+        case .closed:
+            sandbox.finished()
             throw WarmSandbox.Gone()
+        case .exited, .forged:
+            sandbox.finished()
+            throw WarmSandbox.Forged()
         }
         defer { sandbox.finished() }
         if !failure.isEmpty { throw LaunchError(description: failure) }
 
-        var loop = OutputLoop(exit: .statusPipe(status[0]), pipes: pipes, stdin: request.stdin ?? [], limit: request.outputLimit,
+        var loop = OutputLoop(exit: .statusPipe(replies), pipes: pipes, stdin: request.stdin ?? [], limit: request.outputLimit,
             stdoutSink: request.stdoutSink)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) { group.kill() }
+        if replies.forged { throw WarmSandbox.Forged() }
         return ProcessResult(loop: loop, ending: ending, started: started)
     }
 }

@@ -90,6 +90,8 @@ public final class ProcessLauncher: Sendable {
             return arguments + ["--", request.executable] + request.arguments
         }
         for text in bubblewrap.dataFiles(identity: identity, home: workspace) { arguments += ["--data-fd", text] }
+        // No process may ptrace or take another's descriptors (the zygote installs this filter itself).
+        if bindIn == nil { arguments.append("--deny-process-access") }
         arguments.append("--")
         arguments += bubblewrap.arguments(
             workspace: workspace, workingDirectory: request.workingDirectory, network: request.network, bindIn: bindIn)

@@ -13,12 +13,21 @@ import Foundation
 /// `cgroup.procs` descriptors the server opened, and execs. What a call shares with the agent's other calls
 /// is what it already shared (uid, workspace, limits) plus the namespaces: one private `/tmp`, one pid
 /// namespace, one network namespace under `--network none`.
+///
+/// The zygote is the namespace's pid 1 (`--as-pid-1`: no bubblewrap init holds its socket), not dumpable,
+/// and every call runs under a seccomp filter that refuses ptrace, pidfd_getfd and process_vm_*: agent
+/// code cannot take the control socket. Should it anyway, it cannot answer for the zygote: each request
+/// carries a fresh nonce and each reply an HMAC under a key only the zygote holds (`ZygoteStatusPipe`).
 final class WarmSandbox: @unchecked Sendable {
     /// The zygote could not take the call (it exited or was killed); the call did not start.
     struct Gone: Error {}
+    /// A reply on the call's status pipe was not the zygote's: the sandbox is not to be trusted.
+    struct Forged: Error {}
 
     static let initPath = "/run/sandbox-init"
-    private static let magic: UInt32 = 0x5a59_4731
+    private static let magic: UInt32 = 0x5a59_4732
+    /// Bytes of the reply key (the zygote's `SANDBOX_KEY_BYTES`) and of a request's nonce.
+    static let keyBytes = 32, nonceBytes = 16
     /// The largest request the zygote reads (its `MAX_PAYLOAD`).
     private static let maximumPayload = 8 << 20
     /// How long handing a call to the zygote may block (an agent can stop its own zygote): then it is
@@ -29,6 +38,8 @@ final class WarmSandbox: @unchecked Sendable {
     /// What the sandbox was built for; a request with another fingerprint needs a new one.
     let fingerprint: String
     private let socket: Int32
+    /// The key the zygote's replies are authenticated with; it read it once, at start, from its socket.
+    private let key: [UInt8]
     private let group: CallGroup?
     private let lock = NSLock()
     private var stopped = false
@@ -36,10 +47,11 @@ final class WarmSandbox: @unchecked Sendable {
     private var active = 0
     private var lastUsed = Date()
 
-    private init(agent: String, fingerprint: String, socket: Int32, group: CallGroup?) {
+    private init(agent: String, fingerprint: String, socket: Int32, key: [UInt8], group: CallGroup?) {
         self.agent = agent
         self.fingerprint = fingerprint
         self.socket = socket
+        self.key = key
         self.group = group
     }
 
@@ -66,6 +78,13 @@ final class WarmSandbox: @unchecked Sendable {
         try syscallRetrying("socketpair") { csandbox_socketpair_cloexec(&pair) }
         var sendTimeout = timeval(tv_sec: Self.sendTimeoutSeconds, tv_usec: 0)
         _ = setsockopt(pair[0], SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        // The key waits in the socket for the zygote, the first reader: not in argv or the environment.
+        let key = ZygoteStatusPipe.randomBytes(Self.keyBytes)
+        guard key.withUnsafeBytes({ write(pair[0], $0.baseAddress, $0.count) }) == key.count else {
+            close(pair[0])
+            close(pair[1])
+            throw LaunchError(description: "starting the agent's sandbox: could not hand it its key")
+        }
         let group = launcher.cgroups?.makeCallGroup(agent: request.agent, limits: limits, kind: .sandbox)
         var started = false
         defer {
@@ -97,7 +116,7 @@ final class WarmSandbox: @unchecked Sendable {
             throw LaunchError(description: "starting the agent's sandbox: \(reason.isEmpty ? "bubblewrap did not start" : reason)")
         }
         started = true
-        return WarmSandbox(agent: request.agent, fingerprint: fingerprint(request, limits: limits), socket: pair[0], group: group)
+        return WarmSandbox(agent: request.agent, fingerprint: fingerprint(request, limits: limits), socket: pair[0], key: key, group: group)
     }
 
     /// Reads the zygote's one-byte "ready" within `timeout` seconds.
@@ -118,9 +137,10 @@ final class WarmSandbox: @unchecked Sendable {
     }
 
     /// Hands one call to the zygote: `fds` are status, error, stdin, stdout, stderr, then the
-    /// `cgroup.procs` files of the call's leaf. Throws `Gone` if the zygote is not there to take it (or
-    /// does not take it within `sendTimeoutSeconds`), `LaunchError` for a command line too large for it.
-    func submit(_ request: LaunchRequest, fds: [Int32]) throws {
+    /// `cgroup.procs` files of the call's leaf. Returns the status pipe `statusRead` (the read end of
+    /// `fds[0]`) checked against this request's nonce. Throws `Gone` if the zygote is not there to take it
+    /// (or does not take it within `sendTimeoutSeconds`), `LaunchError` for a command line too large for it.
+    func submit(_ request: LaunchRequest, fds: [Int32], statusRead: Int32) throws -> ZygoteStatusPipe {
         var payload: [UInt8] = []
         func add(_ text: String) {
             payload += text.utf8
@@ -132,11 +152,13 @@ final class WarmSandbox: @unchecked Sendable {
         add(request.executable)
         request.arguments.forEach(add)
         for (name, value) in request.environment.sorted(by: { $0.key < $1.key }) { add("\(name)=\(value)") }
+        let nonce = ZygoteStatusPipe.randomBytes(Self.nonceBytes)
         var message = [UInt8]()
-        message.reserveCapacity(12 + payload.count)
+        message.reserveCapacity(12 + nonce.count + payload.count)
         for word in [Self.magic, UInt32(payload.count), UInt32(fds.count)] {
             withUnsafeBytes(of: word.littleEndian) { message += $0 }
         }
+        message += nonce
         message += payload
         guard payload.count <= Self.maximumPayload else {
             throw LaunchError(description: "the command, its arguments and environment take \(payload.count) bytes; at most \(Self.maximumPayload) fit")
@@ -154,6 +176,7 @@ final class WarmSandbox: @unchecked Sendable {
         }
         active += 1
         lastUsed = Date()
+        return ZygoteStatusPipe(fd: statusRead, key: key, nonce: nonce)
     }
 
     /// A call submitted here has ended.

@@ -8,17 +8,27 @@ import CSandbox
 extension GlobWalker {
     /// A directory being read: its descriptor, where its entries are in this level's buffer, its
     /// path's length in the worker's path buffer, and the pattern states live in it.
+    ///
+    /// Only the `ring` deepest frames keep their descriptor and buffer: a shallower frame is closed
+    /// (its read position kept as the `d_off` cookie, its identity as device and inode) and re-opened
+    /// through `..` of its child, checked, when the walk climbs back to it. So a worker holds at most
+    /// `ring + 1` descriptors and `ring` buffers however deep the tree.
     private struct Frame {
-        let fd: Int32
+        var fd: Int32
         let depth: Int
         let pathLength: Int
         let states: [UInt32]
         var position = 0
         var end = 0
+        var cookie: Int64 = 0
+        var device: dev_t = 0
+        var inode: ino_t = 0
     }
 
-    /// Bytes read per `getdents64` call (one buffer per depth level being read).
+    /// Bytes read per `getdents64` call (one buffer per open frame).
     private static let bufferSize = 32 << 10
+    /// Directory levels per worker that keep their descriptor open.
+    private static let ring = 8
 
     func work(_ queue: WalkQueue) -> WalkOutput {
         var output = WalkOutput()
@@ -35,19 +45,26 @@ extension GlobWalker {
             path = item.path
             stack.append(Frame(fd: item.fd, depth: item.depth, pathLength: path.count, states: item.states))
             while let level = stack.indices.last {
+                let buffer = level % Self.ring
                 if stack[level].position >= stack[level].end {
-                    if level == buffers.count { buffers.append(.allocate(byteCount: Self.bufferSize, alignment: 8)) }
-                    let count = csandbox_getdents(stack[level].fd, buffers[level], Self.bufferSize)
+                    if buffer == buffers.count { buffers.append(.allocate(byteCount: Self.bufferSize, alignment: 8)) }
+                    let count = csandbox_getdents(stack[level].fd, buffers[buffer], Self.bufferSize)
                     if count <= 0 {
-                        close(stack[level].fd)
-                        stack.removeLast()
+                        let finished = stack.removeLast()
+                        if !stack.isEmpty, stack[level - 1].fd < 0, !Self.reopen(&stack[level - 1], from: finished.fd) {
+                            // A directory above was moved meanwhile: this subtree's walk ends here.
+                            for frame in stack where frame.fd >= 0 { close(frame.fd) }
+                            stack.removeAll()
+                        }
+                        close(finished.fd)
                         continue
                     }
                     stack[level].position = 0
                     stack[level].end = count
                 }
-                let record = buffers[level] + stack[level].position
+                let record = buffers[buffer] + stack[level].position
                 stack[level].position += Int(record.loadUnaligned(fromByteOffset: 16, as: UInt16.self))
+                stack[level].cookie = record.loadUnaligned(fromByteOffset: 8, as: Int64.self)
                 var type = record.load(fromByteOffset: 18, as: UInt8.self)
                 let namePointer = (record + 19).assumingMemoryBound(to: UInt8.self)
                 let name = UnsafeBufferPointer(start: namePointer, count: strlen(UnsafeRawPointer(namePointer).assumingMemoryBound(to: CChar.self)))
@@ -96,6 +113,7 @@ extension GlobWalker {
                         path.append(contentsOf: name)
                         path.append(UInt8(ascii: "/"))
                         stack.append(Frame(fd: child, depth: frame.depth + 1, pathLength: path.count, states: live))
+                        if stack.count > Self.ring { Self.release(&stack[stack.count - 1 - Self.ring]) }
                     }
                 } else if terminal {
                     // A DT_UNKNOWN entry, statted above.
@@ -103,8 +121,34 @@ extension GlobWalker {
                 }
             }
         }
-        for frame in stack { close(frame.fd) }
+        for frame in stack where frame.fd >= 0 { close(frame.fd) }
         return output
+    }
+
+    /// Closes a frame that left the ring, keeping what re-opening it needs.
+    private static func release(_ frame: inout Frame) {
+        guard frame.fd >= 0 else { return }
+        var info = stat()
+        if fstat(frame.fd, &info) == 0 { (frame.device, frame.inode) = (info.st_dev, info.st_ino) }
+        close(frame.fd)
+        frame.fd = -1
+        frame.position = 0
+        frame.end = 0
+    }
+
+    /// Re-opens `frame` as `..` of its child `childFD`: only if it is the same directory, then back at its cookie.
+    private static func reopen(_ frame: inout Frame, from childFD: Int32) -> Bool {
+        let fd = openat(childFD, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_dev == frame.device, info.st_ino == frame.inode,
+            lseek(fd, off_t(frame.cookie), SEEK_SET) >= 0
+        else {
+            close(fd)
+            return false
+        }
+        frame.fd = fd
+        return true
     }
 
     /// Whether a non-directory `name` completes one of `states` (closed under `**`, so only a state on

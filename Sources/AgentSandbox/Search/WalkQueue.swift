@@ -7,8 +7,9 @@ import Foundation
 /// thread, and the walk's end (every worker idle with nothing queued) or its deadline.
 ///
 /// A worker offers a subdirectory only while the queue is short (`capacity`), otherwise it descends
-/// itself, so open descriptors stay bounded (queue + one per depth level per worker). A worker that
-/// arrives after the end finds nothing to do, so the walk never waits for a thread to start.
+/// itself, so open descriptors stay bounded (the queue + at most nine per worker, however deep: see
+/// `GlobWalker.work`). A worker that arrives after the end finds nothing to do, so the walk never
+/// waits for a thread to start.
 final class WalkQueue: @unchecked Sendable {
     /// An opened directory: its descriptor (owned), its path with a trailing `/` (or the prefix),
     /// the pattern states live in it, and its depth below the start.

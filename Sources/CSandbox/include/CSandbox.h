@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 
 /// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (| RESOLVE_NO_SYMLINKS when `no_symlinks`).
 /// Returns an fd or -1 with errno set (ENOSYS on kernels before 5.6).
@@ -12,16 +13,64 @@ int csandbox_open_beneath(int dirfd, const char *path, int flags, mode_t mode, i
 /// pidfd_open(2): an fd that becomes readable when `pid` exits. -1 with errno on failure.
 int csandbox_pidfd_open(pid_t pid);
 
-/// Removes `path` and everything below it without following symlinks or crossing mount points,
-/// working by descriptors (trees deeper than PATH_MAX are fine). Returns 0, or -1 with errno of the
-/// first failure (it keeps going past failures). Thread-safe.
+/// Removes `path` and everything below it without following symlinks or crossing mount points, with
+/// the tree walker below (a fixed number of descriptors at any depth; directories of mode 000 are
+/// opened up; a directory that fills up meanwhile is read again, at most three passes). Returns 0, or
+/// -1 with errno of the first failure: it keeps going past an entry it cannot remove, but stops at
+/// once when it cannot open a directory for want of descriptors or memory (EMFILE, ENFILE, ENOMEM)
+/// or when a directory above it was moved (ESTALE). Thread-safe.
 int csandbox_remove_tree(const char *path);
 
-/// Bytes allocated on disk at and below `path` (like `du -s`): no symlink following, no crossing mount
-/// points, working by descriptors (trees deeper than PATH_MAX are counted). Unreadable entries count 0.
+/// Bytes allocated on disk at and below `path` (like `du -s`; hard links counted per link): no
+/// symlink following, no crossing mount points, any depth. Unreadable entries count 0. -1 with errno
+/// when the walk had to stop (EMFILE, ENOMEM, ESTALE).
 long long csandbox_disk_usage(const char *path);
-/// chown every entry below and including `path` (no symlink following) to uid:gid.
+/// chown every entry below and including `path` (no symlink following) to uid:gid. 0, or -1 with errno
+/// of the first failure.
 int csandbox_chown_tree(const char *path, uid_t uid, gid_t gid);
+
+/// The tree walker: an iterator over everything below one directory, depth first, holding at most a
+/// few descriptors (the walk is iterative; levels above the deepest four are re-opened through ".."
+/// with their (st_dev, st_ino) checked). Not thread-safe; one walker per thread.
+///
+/// `csandbox_walk_next` reports each entry of the current directory (ENTRY; `.` and `..` excepted)
+/// and, after a directory's last entry, LEAVE for that directory (its parent is then the current one).
+/// A directory entry is walked into only if the caller calls `csandbox_walk_enter` before the next
+/// `csandbox_walk_next`. Names, paths and descriptors are valid until the next call.
+typedef struct csandbox_walk csandbox_walk;
+#define CSANDBOX_WALK_ERROR (-1)   /* the walk stopped: errno (also on every later call) */
+#define CSANDBOX_WALK_END 0
+#define CSANDBOX_WALK_ENTRY 1
+#define CSANDBOX_WALK_LEAVE 2
+#define CSANDBOX_WALK_ENTERED 3    /* the state after csandbox_walk_enter (never returned by next) */
+/// Flag: removing. A directory whose pass reported entries is read again from its start (at most three
+/// passes), and entries marked with `csandbox_walk_failed` are not reported again.
+#define CSANDBOX_WALK_RESCAN 1
+
+/// A walker over the directory `dirfd` (opened O_RDONLY | O_DIRECTORY; the walker uses a duplicate and
+/// reads from its start), or NULL with errno.
+csandbox_walk *csandbox_walk_open(int dirfd, int flags);
+void csandbox_walk_close(csandbox_walk *walk);
+/// The next event: ENTRY, LEAVE, END or ERROR (errno set).
+int csandbox_walk_next(csandbox_walk *walk);
+/// Walks into the directory just reported (ENTRY of type DT_DIR): its descriptor (owned by the walker),
+/// or -1 with errno (EXDEV: another file system; EACCES, ENOENT, ELOOP/ENOTDIR: swapped for a symlink
+/// or a file; EMFILE, ENOMEM: give up). Never follows a symlink.
+int csandbox_walk_enter(csandbox_walk *walk);
+/// Marks the entry just reported (ENTRY or LEAVE) as one that could not be removed (RESCAN walks).
+void csandbox_walk_failed(csandbox_walk *walk);
+/// The directory holding the current entry (for LEAVE: the left directory's parent).
+int csandbox_walk_dirfd(const csandbox_walk *walk);
+/// The current entry's name (NUL-terminated).
+const char *csandbox_walk_name(const csandbox_walk *walk);
+/// Its DT_* type (never DT_UNKNOWN).
+unsigned char csandbox_walk_type(const csandbox_walk *walk);
+/// Its depth: 0 for the entries of the walk's directory.
+size_t csandbox_walk_depth(const csandbox_walk *walk);
+/// lstat of the current entry (after enter: fstat of the opened directory). 0, or -1 with errno.
+int csandbox_walk_stat(csandbox_walk *walk, struct stat *out);
+/// The current entry's path relative to the walk's directory, `length` bytes (not NUL-terminated).
+const char *csandbox_walk_path(csandbox_walk *walk, size_t *length);
 
 /// pipe2(fds, O_CLOEXEC).
 int csandbox_pipe_cloexec(int fds[2]);

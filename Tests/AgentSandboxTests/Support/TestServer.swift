@@ -17,6 +17,8 @@ final class TestServer: @unchecked Sendable {
     private(set) var port = 0
     private(set) var process: Process?
     private let extraArguments: [String]
+    /// A command the server runs under (e.g. `prlimit --nofile=256`); empty: run directly.
+    private let wrapper: [String]
     private static let counter = Atomic<Int>(0)
     /// Uids per server.
     static let uidCount = 500
@@ -34,7 +36,7 @@ final class TestServer: @unchecked Sendable {
         isolation == "full" ? try await shared.get() : try await sharedByIsolation[isolation]!.get()
     }
 
-    init(dataRoot: URL? = nil, extraArguments: [String] = []) {
+    init(dataRoot: URL? = nil, extraArguments: [String] = [], wrapper: [String] = []) {
         let serial = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         self.dataRoot = dataRoot ?? Self.makeDataRoot()
         apiKey = "test-key-\(UUID().uuidString)"
@@ -42,6 +44,7 @@ final class TestServer: @unchecked Sendable {
         // 500 uids per server (the shared server hosts every suite's agents), 40 servers per process.
         uidBase = 400_000 + Int(getpid() % 100) * 20_000 + serial * Self.uidCount
         self.extraArguments = extraArguments
+        self.wrapper = wrapper
     }
 
     static var buildDirectory: URL {
@@ -74,8 +77,9 @@ final class TestServer: @unchecked Sendable {
     @discardableResult
     func start() async throws -> TestServer {
         let process = Process()
-        process.executableURL = Self.buildDirectory.appendingPathComponent("agent-sandbox")
-        process.arguments = ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
+        let executable = Self.buildDirectory.appendingPathComponent("agent-sandbox")
+        process.executableURL = wrapper.isEmpty ? executable : URL(fileURLWithPath: wrapper[0])
+        process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [executable.path]) + ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
                              "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
@@ -234,7 +238,7 @@ func processes(ownedBy uid: Int) -> [Int32] {
     liveProcesses(ownedBy: uid).filter { !isWarmSandboxProcess($0) }
 }
 
-/// The processes of the agent's warm sandbox (bubblewrap's monitor and init, the zygote).
+/// The processes of the agent's warm sandbox (bubblewrap's monitor, the zygote).
 func warmSandboxProcesses(ownedBy uid: Int) -> [Int32] {
     liveProcesses(ownedBy: uid).filter(isWarmSandboxProcess)
 }

@@ -1,0 +1,188 @@
+import AgentSandbox
+import NIOCore
+
+/// The first handler of every connection, on raw bytes: it owns the connection's clock and its end.
+///
+/// - idle (no request under way): the first byte must come within `idleTimeoutSeconds`, else close;
+/// - reading a head: it must be complete within `headerTimeoutSeconds` (else 408) and its request
+///   line no longer than `maxRequestLineBytes` (else 414);
+/// - lingering, after an early answer: the rest of the request is read and dropped — at most
+///   `lingerBytes`, for at most `lingerSeconds` — so the client reads the answer, not a reset;
+/// - pass-through once a WebSocket upgrade is asked for (the session has its own lifetime).
+///
+/// `RequestGuard`, further down the pipeline, reports where each request stands.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase {
+        case idle
+        case readingHead(lineBytes: Int, lineDone: Bool)
+        case inRequest
+        case lingering(discarded: Int)
+        case passThrough
+        case closed
+    }
+
+    private let limits: ListenerLimits
+    private var phase = Phase.idle
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    /// When a lingering close ends at the latest.
+    private var lingerDeadline = NIODeadline.distantFuture
+    /// A lingering close also ends after this long without a byte from the client (nginx waits 5 s).
+    private static let lingerQuietSeconds = 2.0
+
+    init(limits: ListenerLimits) {
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        arm(limits.idleTimeoutSeconds)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        phase = .closed
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .lingering = phase, let event = event as? ChannelEvent, event == .inputClosed {
+            close()  // the client sent everything and closed its side: the lingering is over
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch phase {
+        case .passThrough, .inRequest:
+            context.fireChannelRead(data)
+        case .closed:
+            break
+        case .lingering(let discarded):
+            let total = discarded + unwrapInboundIn(data).readableBytes
+            phase = .lingering(discarded: total)
+            if total > limits.lingerBytes { close() } else { armLingerTimer() }
+        case .idle:
+            phase = .readingHead(lineBytes: 0, lineDone: false)
+            arm(limits.headerTimeoutSeconds)
+            readHead(context: context, data: data)
+        case .readingHead:
+            readHead(context: context, data: data)
+        }
+    }
+
+    /// Measures the request line while it arrives; past the limit, answers 414 instead of parsing on.
+    private func readHead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .readingHead(let lineBytes, let lineDone) = phase, !lineDone else {
+            context.fireChannelRead(data)
+            return
+        }
+        let buffer = unwrapInboundIn(data)
+        let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n"))
+        let length = lineBytes + (newline.map { $0 - buffer.readerIndex } ?? buffer.readableBytes)
+        if length > limits.maxRequestLineBytes {
+            respond(ListenerRefusal.requestLineTooLong(limits), thenLinger: true)
+            return
+        }
+        phase = .readingHead(lineBytes: length, lineDone: newline != nil)
+        context.fireChannelRead(data)
+    }
+
+    // MARK: Reports from RequestGuard
+
+    /// A request head was parsed: no header clock while the request is handled.
+    func headReceived() {
+        guard case .readingHead = phase else { return }
+        timer?.cancel()
+        phase = .inRequest
+    }
+
+    /// The last request was read and answered: wait for the next one, at most the idle timeout.
+    func exchangeFinished() {
+        guard case .inRequest = phase else { return }
+        phase = .idle
+        arm(limits.idleTimeoutSeconds)
+    }
+
+    /// The answer went out before the request was read: once `answered` is written, shut the output
+    /// (the client sees the answer and then EOF), drop the rest of the input, then close.
+    func linger(after answered: EventLoopFuture<Void>) {
+        switch phase {
+        case .lingering, .closed, .passThrough: return
+        default: break
+        }
+        phase = .lingering(discarded: 0)
+        lingerDeadline = .now() + .milliseconds(Int64(limits.lingerSeconds * 1000))
+        armLingerTimer()
+        answered.assumeIsolated().whenComplete { _ in
+            guard case .lingering = self.phase else { return }
+            self.context?.close(mode: .output, promise: nil)
+        }
+    }
+
+    private func armLingerTimer() {
+        let left = Double((lingerDeadline - .now()).nanoseconds) / 1e9
+        arm(max(0, min(Self.lingerQuietSeconds, left)))
+    }
+
+    /// A WebSocket upgrade was asked for: the session has its own lifetime.
+    func passThrough() {
+        timer?.cancel()
+        phase = .passThrough
+    }
+
+    // MARK: Ends
+
+    /// Writes a complete raw HTTP response (the HTTP codec is bypassed), then lingers or closes.
+    func respond(_ response: ByteBuffer, thenLinger: Bool) {
+        guard let context else { return }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(response), promise: written)
+        if thenLinger {
+            linger(after: written.futureResult)
+        } else {
+            timer?.cancel()
+            phase = .closed
+            written.futureResult.assumeIsolated().whenComplete { _ in self.close() }
+        }
+    }
+
+    /// Closes the connection.
+    func close() {
+        guard let context else { return }
+        timer?.cancel()
+        phase = .closed
+        context.close(promise: nil)
+    }
+
+    private func arm(_ seconds: Double) {
+        timer?.cancel()
+        guard let context else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in
+            self.timer = nil
+            self.expired()
+        }
+    }
+
+    private func expired() {
+        switch phase {
+        case .idle, .lingering:
+            close()
+        case .readingHead:
+            respond(ListenerRefusal.headerTimeout(limits), thenLinger: false)
+        case .inRequest, .passThrough, .closed:
+            break
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import AgentSandbox
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The sandbox server's HTTP listener: Hummingbird's HTTP/1 channel with WebSocket upgrade, behind
+/// `GuardedChildChannel` (timeouts, head limits, connection caps, 100-continue, lingering close).
+struct SandboxListener: Sendable {
+    let limits: ListenerLimits
+    let limiter: ConnectionLimiter
+    let precheck: RequestPrecheck
+
+    init(configuration: AgentSandbox.ServerConfiguration, logger: Logger) {
+        let openFiles = DescriptorReserve.raiseOpenFileLimit()
+        let caps = DescriptorReserve.resolve(configuration.listener, openFiles: openFiles)
+        limits = configuration.listener
+        logger.info("listener: at most \(caps.total) connections (\(caps.perPeer) per peer address) of \(openFiles) open files; request heads within \(limits.headerTimeoutSeconds) s, idle connections closed after \(limits.idleTimeoutSeconds) s")
+        limiter = ConnectionLimiter(maxConnections: caps.total, maxPerPeer: caps.perPeer, logger: logger)
+        precheck = Self.precheck(configuration.limits)
+    }
+
+    /// The server: each connection guarded, then handled by Hummingbird as usual.
+    func server(
+        maxFrameSize: Int,
+        shouldUpgrade: @escaping @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+    ) -> HTTPServerBuilder {
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)), httpDecoderConfiguration: limits.decoderConfiguration),
+            ws: .init(maxFrameSize: maxFrameSize))
+        return HTTPServerBuilder { [self] responder in
+            GuardedChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration, shouldUpgrade: shouldUpgrade),
+                limits: limits, limiter: limiter, precheck: precheck)
+        }
+    }
+
+    /// Refuses, from the head alone, a body the route would refuse anyway (413 by Content-Length), and
+    /// — when the client waits for `100 Continue` — a `/v1` request without any API key (401), so the
+    /// client never sends a body that is not wanted.
+    static func precheck(_ limits: ResourceLimits) -> RequestPrecheck {
+        { head, expectsContinue in
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            let components = path.split(separator: "/")
+            let isArchiveImport = head.method == .PUT && components.count == 4 && components[0] == "v1" && components[1] == "agents" && components[3] == "archive"
+            let limit = isArchiveImport ? limits.archiveBodyBytes : Int64(limits.requestBodyBytes)
+            if let declared = head.headers["content-length"].first.flatMap({ Int64($0) }), declared > limit {
+                return ToolError(isArchiveImport ? .archiveTooLarge : .payloadTooLarge, "The request body is \(declared) bytes; this route accepts at most \(limit). Send large files in parts (file_write with mode \"a\") or import an archive.")
+            }
+            if expectsContinue, path.hasPrefix("/v1"), !head.headers.contains(name: "x-api-key"), !head.headers.contains(name: "authorization") {
+                return ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+extension TestServer {
+    /// A fresh data root on tmpfs (`/dev/shm`) when there is one, for tests that build huge trees:
+    /// root-owned, its parent 0711 (reachable by agent uids), like `makeDataRoot`.
+    static func makeMemoryDataRoot() -> URL {
+        let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+        var template = Array("\(base)/agent-sandbox-test.XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        chmod(path, 0o711)
+        return URL(fileURLWithPath: path).appendingPathComponent("data")
+    }
+
+    /// Sends SIGTERM and waits up to `seconds` for the server to exit: its exit status, or nil when it
+    /// did not stop in time (it is then killed).
+    func stopGracefully(within seconds: Double = 20) async -> Int32? {
+        guard let process, process.isRunning else { return nil }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            stop(signal: SIGKILL)
+            return nil
+        }
+        process.waitUntilExit()
+        let status = process.terminationStatus
+        stop()
+        return status
+    }
+}
