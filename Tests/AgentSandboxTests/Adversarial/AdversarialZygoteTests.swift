@@ -32,6 +32,16 @@ struct AdversarialZygoteTests {
         #expect(lines.contains("open /proc/1/fd/0 EACCES") && lines.contains("open /proc/1/mem EACCES"), "\(lines)")
     }
 
+    @Test func coldCallsUnderBubblewrapRunUnderTheSameFilter() async throws {
+        let server = try await TestServer(extraArguments: ["--disable-warm-sandboxes"]).start()
+        defer { server.stop() }
+        let reply = try await server.bash(newAgent(), """
+            grep '^Seccomp:' /proc/self/status
+            python3 -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); print("traceme", libc.ptrace(0, 0, 0, 0), ctypes.get_errno())'
+            """)
+        #expect(reply.string("stdout") == "Seccomp:\t2\ntraceme -1 1\n", "\(reply.text)")
+    }
+
     @Test func aRacingProcessOfTheAgentNeverReceivesALaterCallOrItsSecret() async throws {
         let server = try await TestServer().start()
         let agent = newAgent(), bystander = newAgent()
