@@ -49,13 +49,7 @@ private struct Walk {
     /// Emits every entry below the walk's directory.
     func run(_ walk: TreeWalk) throws(ArchiveError) {
         while true {
-            let event: TreeWalk.Event?
-            do {
-                event = try walk.next()
-            } catch {
-                throw .io(operation: "walk", path: error.operand, errno: error.errno)
-            }
-            guard let event else { return }
+            guard let event = try walk.nextArchiveEvent() else { return }
             guard event == .entry else { continue }
             switch walk.type {
             case .directory?:

@@ -28,13 +28,7 @@ struct WorkspaceMerge {
         guard current >= 0 else { throw .io(operation: "dup", path: "", errno: errno) }
         defer { close(current) }
         while true {
-            let event: TreeWalk.Event?
-            do {
-                event = try walk.next()
-            } catch {
-                throw .io(operation: "walk", path: error.operand, errno: error.errno)
-            }
-            guard let event else { return }
+            guard let event = try walk.nextArchiveEvent() else { return }
             let path = walk.path
             if event == .leave {
                 // The merged directory takes the archive's mode and mtime; then back to its parent.

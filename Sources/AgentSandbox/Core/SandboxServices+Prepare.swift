@@ -19,7 +19,7 @@ extension SandboxServices {
         if !configuration.allowSharedUID {
             try UIDRangeLock.acquire(configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), dataRoot: configuration.dataRoot.path)
         }
-        let openFiles = DescriptorLimit.raiseToHardLimit()
+        let openFiles = DescriptorReserve.raiseOpenFileLimit()
         try DataRoot.prepare(configuration)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath)
