@@ -71,6 +71,7 @@ extension DeepTreeSuites {
 
         @Test func deletingAHundredThousandLevelWorkspaceReturnsWhileABystanderKeepsAnswering() async throws {
             let server = try await TestServer(dataRoot: TestServer.makeMemoryDataRoot()).start()
+            defer { server.removeDataRoot() }
             let attacker = newAgent()
             try await buildDeepTree(server, attacker)
             let idle = try await idleLatencies(server)
@@ -89,6 +90,7 @@ extension DeepTreeSuites {
 
         @Test func aHundredThousandLevelWorkspaceIsMeasuredExportedAndReplaced() async throws {
             let server = try await TestServer(dataRoot: TestServer.makeMemoryDataRoot()).start()
+            defer { server.removeDataRoot() }
             let agent = newAgent()
             try await buildDeepTree(server, agent)
             let workspace = server.workspace(of: agent).path

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSandbox
 import Foundation
 
 extension TestServer {
@@ -29,5 +30,11 @@ extension TestServer {
         let status = process.terminationStatus
         stop()
         return status
+    }
+
+    /// Kills the server if it still runs and removes its data root's directory (tmpfs is memory).
+    func removeDataRoot() {
+        stop(signal: SIGKILL)
+        _ = csandbox_remove_tree(dataRoot.deletingLastPathComponent().path)
     }
 }
