@@ -25,6 +25,9 @@ public enum SandboxServer {
         let bodyLimit = services.configuration.limits.requestBodyBytes
         ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit).addRoutes(to: router)
         AgentRoutes(agents: services.agents).addRoutes(to: router)
+        AgentLimitsRoutes(
+            update: AgentLimitsUpdate(agents: services.agents, launcher: services.launcher, sessions: services.execSessions), agents: services.agents
+        ).addRoutes(to: router)
         ArchiveRoutes(pipeline: pipeline, logger: services.logger).addRoutes(to: router)
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)
@@ -87,6 +90,7 @@ public enum SandboxServer {
         }
         await services.execSessions.shutdown()
         await services.launcher.stopWarmSandboxes()
+        await services.agents.unmountDisks()
         await services.audit.flush()
         services.launcher.cgroups?.removeEmptyGroups()
     }

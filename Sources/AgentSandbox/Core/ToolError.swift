@@ -30,6 +30,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
         case insufficientStorage = "INSUFFICIENT_STORAGE"
+        /// The agent's disk cap (`limits.disk_bytes`) is full: 507, nothing was written.
+        case diskQuotaExceeded = "DISK_QUOTA_EXCEEDED"
         // Exec sessions (request-level).
         case sessionNotFound = "SESSION_NOT_FOUND"
         case sessionNotRunning = "SESSION_NOT_RUNNING"
@@ -84,7 +86,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .uriTooLong: .uriTooLong
         case .requestTimeout: .requestTimeout
         case .archiveInvalid, .archiveUnsafe: .badRequest
-        case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .insufficientStorage, .diskQuotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted, .serverBusy: .serviceUnavailable
         case .internalError: .internalServerError

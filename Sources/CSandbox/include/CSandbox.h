@@ -105,4 +105,5 @@ long csandbox_getdents(int fd, void *buffer, size_t size);
 /// permissions) and the modification time. 0, or -1 with errno.
 int csandbox_stat_nofollow(int dirfd, const char *name, unsigned int *mode, int64_t *seconds, uint32_t *nanoseconds);
 
+#include "CSandboxLoop.h"
 #endif
