@@ -14,7 +14,7 @@ extension DiskImage {
     public func migrate(capBytes bytes: Int64) throws(ToolError) -> Int64 {
         let old = mountPoint
         let used = (try? DiskUsage.bytes(under: old)) ?? 0
-        let size = max(bytes, ((used + used / 4 + (64 << 20)) >> 20) << 20)
+        let size = max(bytes, ((used + used / 8 + (16 << 20)) >> 20) << 20)
         let building = imagePath + ".new", aside = imagePath + ".old", scratch = imagePath + ".mnt"
         try create(at: building, bytes: size)
         if mkdir(scratch, 0o700) != 0, errno != EEXIST { throw Self.failure("create \(scratch)", errno) }

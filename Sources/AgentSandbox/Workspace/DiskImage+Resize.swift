@@ -27,7 +27,7 @@ extension DiskImage {
         defer { try? mount() }
         let current = self.bytes ?? 0
         if bytes > current, truncate(imagePath, off_t(bytes)) != 0 { throw Self.failure("grow \(imagePath)", errno) }
-        if let problem = HostCommand.run("e2fsck", ["-f", "-y", "-q", imagePath], accepted: [0, 1]) {
+        if let problem = HostCommand.run("e2fsck", ["-f", "-y", imagePath], accepted: [0, 1]) {
             throw ToolError(.internalError, "Cannot check the agent's disk image before resizing it: \(problem).")
         }
         if let problem = HostCommand.run("resize2fs", [imagePath, "\(bytes / 4096 * 4)K"]) {
