@@ -124,7 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("--header-timeout and --idle-timeout must be numbers of seconds above 0") }
         guard (maxConnections ?? 1) > 0, (maxConnectionsPerPeer ?? 1) > 0 else { throw ValidationError("--max-connections and --max-connections-per-peer must be above 0") }
         guard let disk = ByteCount.parse(diskBytes), disk == 0 || disk >= DiskImage.minimumBytes, disk <= AgentSettings.maxDiskBytes else {
-            throw ValidationError("--disk-bytes must be 0 (no cap) or between 16M and 64T")
+            throw ValidationError("--disk-bytes must be 0 (no cap) or between 16M and 8T")
         }
         configuration.diskBytes = disk
         configuration.listener.headerTimeoutSeconds = headerTimeout

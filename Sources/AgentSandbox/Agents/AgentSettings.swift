@@ -52,8 +52,8 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         return settings
     }
 
-    /// The largest disk cap one agent may have: 64 TiB.
-    public static let maxDiskBytes: Int64 = 1 << 46
+    /// The largest disk cap one agent may have: 8 TiB (an ext4 image is one file; ext4 files end at 16 TiB).
+    public static let maxDiskBytes: Int64 = 1 << 43
 
     /// The effective limits: these overrides on top of the server's.
     public func applied(to defaults: ResourceLimits) -> ResourceLimits {

@@ -26,7 +26,9 @@ extension DiskImage {
         }
         defer { try? mount() }
         let current = self.bytes ?? 0
-        if bytes > current, truncate(imagePath, off_t(bytes)) != 0 { throw Self.failure("grow \(imagePath)", errno) }
+        if bytes > current, truncate(imagePath, off_t(bytes)) != 0 {
+            throw ToolError.invalidField("limits.disk_bytes", "is more than the data root's file system can hold in one image (\(String(cString: strerror(errno)))); choose a smaller cap.")
+        }
         if let problem = HostCommand.run("e2fsck", ["-f", "-y", imagePath], accepted: [0, 1]) {
             throw ToolError(.internalError, "Cannot check the agent's disk image before resizing it: \(problem).")
         }
