@@ -6,10 +6,13 @@ import Foundation
 public struct ExecService: Sendable {
     public let pipeline: CallPipeline
     public let sessions: ExecSessionManager
+    /// Exec tokens for the terminal WebSocket (`ExecService+Tokens.swift`).
+    public let tokens: ExecTokenStore
 
-    public init(pipeline: CallPipeline, sessions: ExecSessionManager) {
+    public init(pipeline: CallPipeline, sessions: ExecSessionManager, tokens: ExecTokenStore = ExecTokenStore()) {
         self.pipeline = pipeline
         self.sessions = sessions
+        self.tokens = tokens
     }
 
     /// What `start` produced.
@@ -134,7 +137,7 @@ public struct ExecService: Sendable {
         }
     }
 
-    private func runningSession(_ agentID: AgentID, _ id: String) async throws -> ExecSession {
+    func runningSession(_ agentID: AgentID, _ id: String) async throws -> ExecSession {
         guard case .live(let session) = try await sessions.lookup(agent: agentID, id: id), session.isRunning else {
             throw ToolError(.sessionNotRunning, "Session \(id.prefix(64)) is not running; see its state with GET /v1/agents/\(agentID)/exec/\(id.prefix(64)).")
         }
