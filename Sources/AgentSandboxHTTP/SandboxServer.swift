@@ -46,7 +46,9 @@ public enum SandboxServer {
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
-        let listener = SandboxListener(configuration: services.configuration, logger: services.logger)
+        var listener = SandboxListener(configuration: services.configuration, logger: services.logger)
+        let (general, terminal) = (listener.precheck, TerminalWebSocket.precheck(exec: exec))
+        listener.precheck = { head, expectsContinue in terminal(head) ?? general(head, expectsContinue) }
         return Application(
             router: router,
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in

@@ -22,6 +22,8 @@ public final class ExecSessionManager: Sendable {
     let limits: ResourceLimits
     private let logger: Logger
     private let state = Mutex(State())
+    /// The exec tokens that open terminal WebSockets (in memory: they live seconds to minutes).
+    public let tokens = ExecTokenStore()
 
     public init(store: Store, launcher: ProcessLauncher, limits: ResourceLimits, logger: Logger) {
         self.store = store

@@ -4,12 +4,15 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
+import NIOHTTP1
 
 /// `GET /v1/agents/{id}/terminal`: an agent's terminal over WebSocket, authorised by an exec token
 /// (`?token=`, or `Sec-WebSocket-Protocol: token.<token>`) instead of the API key, for browsers.
 ///
-/// The token is spent before the upgrade; an unknown, expired, used or foreign one (or a session that
-/// cannot start) is not upgraded, and the HTTP route answers with the error envelope (`TerminalRoutes`).
+/// The token is checked from the request head, before the handshake (`precheck`, answered by the
+/// listener's `RequestGuard`): a missing, unknown, expired, used or foreign one gets its 401/403 and the
+/// error envelope instead of 101. It is spent when the upgrade is decided; a session that then cannot
+/// start is reported in-band (`{"type":"error"}`, close code 1011).
 /// Out: binary frames of raw terminal output (buffered output first); text frames of JSON — first
 /// `{"type":"session","session_id",…,"reconnect_token"}` (a token that re-attaches to this session), at
 /// the end `{"type":"exit","exit_code",…}`, then a close frame with code 4000 + exit code. In: binary
@@ -23,17 +26,46 @@ enum TerminalWebSocket {
     static let tokenProtocolPrefix = "token."
 
     static func shouldUpgrade(_ head: HTTPRequest, exec: ExecService) async -> ShouldUpgradeResult<Handler> {
-        guard let path = head.path, let target = parse(path), let token = token(in: head, query: target.query),
-            let session = try? await exec.openTerminal(target.agent, token: token, session: target.session)
-        else { return .dontUpgrade }
-        let cursor = session.cursor(after: nil)
+        guard let path = head.path, let target = parse(path), let token = token(in: head.headerFields, query: target.query) else { return .dontUpgrade }
         var headers = HTTPFields()
         if let chosen = chosenProtocol(head.headerFields) { headers[.secWebSocketProtocol] = chosen }
+        let session: ExecSession
+        do {
+            session = try await exec.openTerminal(target.agent, token: token, session: target.session)
+        } catch {
+            // The head passed `precheck`, but the session could not open (it could not start, or the token
+            // was spent by a racing connection): say so in-band, then close (1008 for the token, else 1011).
+            return .upgrade(headers) { _, outbound, _ in
+                try await outbound.write(.text(errorMessage(error)))
+                let code = error.code.rawValue.hasPrefix("TOKEN_") ? 1008 : 1011
+                try await outbound.close(.init(codeNumber: code), reason: String(error.code.rawValue.prefix(100)))
+            }
+        }
+        let cursor = session.cursor(after: nil)
         let hello = helloMessage(session, exec: exec)
         return .upgrade(headers) { inbound, outbound, _ in
             try await outbound.write(.text(hello))
             try await run(session, from: cursor, inbound: inbound, outbound: outbound)
         }
+    }
+
+    /// Refuses a terminal upgrade whose token is missing, unknown, expired, used or foreign — from the head,
+    /// before the handshake, with the status and envelope (`RequestGuard` answers it). Other heads: nil.
+    static func precheck(exec: ExecService) -> @Sendable (HTTPRequestHead) -> ToolError? {
+        { head in
+            guard head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }), let target = parse(head.uri) else { return nil }
+            var fields = HTTPFields()
+            for value in head.headers["sec-websocket-protocol"] { fields.append(HTTPField(name: .secWebSocketProtocol, value: value)) }
+            guard let token = token(in: fields, query: target.query) else {
+                return exec.terminalRefusal(target.agent, token: nil, session: target.session)
+            }
+            return exec.tokens.refusal(for: token, agent: target.agent, session: target.session)
+        }
+    }
+
+    static func errorMessage(_ error: ToolError) -> String {
+        let reply: JSONValue = ["type": "error", "error_code": .string(error.code.rawValue), "error": .string(error.message)]
+        return String(decoding: (try? JSONCoding.makeEncoder().encode(reply)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     static func run(_ session: ExecSession, from cursor: ExecCursor, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
@@ -83,8 +115,7 @@ enum TerminalWebSocket {
                     }
                 }
             } catch {
-                let reply: JSONValue = ["type": "error", "error_code": .string(error.code.rawValue), "error": .string(error.message)]
-                try await outbound.write(.text(String(decoding: try JSONCoding.makeEncoder().encode(reply), as: UTF8.self)))
+                try await outbound.write(.text(errorMessage(error)))
             }
         }
     }
@@ -126,9 +157,9 @@ enum TerminalWebSocket {
     }
 
     /// The exec token of a request: `?token=` or a `token.<token>` entry of Sec-WebSocket-Protocol.
-    static func token(in head: HTTPRequest, query: Substring?) -> String? {
+    static func token(in headers: HTTPFields, query: Substring?) -> String? {
         if let token = queryValue("token", in: query), !token.isEmpty { return token }
-        return offeredProtocols(head.headerFields).first { $0.hasPrefix(tokenProtocolPrefix) }.map { String($0.dropFirst(tokenProtocolPrefix.count)) }
+        return offeredProtocols(headers).first { $0.hasPrefix(tokenProtocolPrefix) }.map { String($0.dropFirst(tokenProtocolPrefix.count)) }
     }
 
     static func queryValue(_ name: String, in query: Substring?) -> String? {
