@@ -96,12 +96,21 @@ const sizeLine = async (marker) => {
 };
 findings.pageSize = await evaluate("window.term.rows + ' ' + window.term.cols");
 findings.sttyBefore = await sizeLine("size1");
+const colsBefore = await evaluate("window.term.cols");
 await page("Emulation.setDeviceMetricsOverride", { width: 640, height: 400, deviceScaleFactor: 1, mobile: false });
-await waitFor("the terminal refit", `window.term.cols !== ${(await evaluate("window.term.cols"))}`);
+await waitFor("the terminal refit", `window.term.cols !== ${colsBefore}`);
 findings.pageSizeAfter = await evaluate("window.term.rows + ' ' + window.term.cols");
 await sleep(300);
 findings.sttyAfter = await sizeLine("size2");
 
+// A dropped connection: the page offers Reconnect and re-attaches to the same session (buffered output replayed).
+const sessionBefore = await evaluate("window.terminalState.session");
+await evaluate("window.terminalState.socket.close(), true");
+await waitFor("the Reconnect button", `!document.getElementById("reconnect").hidden`);
+await evaluate("window.terminalReconnect(), true");
+await waitFor("the re-attached session", `window.terminalState.socket.readyState === 1 && window.terminalState.reconnectToken && ${screenText}.includes("size2 ")`);
+findings.reattachedSameSession = (await evaluate("window.terminalState.session")) === sessionBefore;
+await evaluate("window.term.focus(), true");
 await type("exit 3\r");
 findings.exitShown = await waitFor("the exit status", `window.terminalState.exited && document.getElementById("status").textContent`);
 findings.exitCode = await evaluate("window.terminalState.exitCode");

@@ -1,7 +1,8 @@
 """The web terminal in a real browser: headless Chromium (Debian's `chromium`, installed by scripts/setup)
 loads /terminal#token=…&agent=…, driven over the DevTools protocol by Tests/clients/terminal_browser.mjs
 (node's built-in WebSocket; no npm packages). Types `echo hi` and reads `hi` from the xterm buffer, checks
-a red cell after `printf '\\033[31mred'`, resizes the window and checks `stty size`, and sees the exit."""
+a red cell after `printf '\\033[31mred'`, resizes the window and checks `stty size`, drops the connection and
+re-attaches with Reconnect, and sees the exit."""
 import json
 import os
 import pathlib
@@ -47,4 +48,5 @@ def test_web_terminal_in_headless_chromium():
     assert findings["redForeground"] == "red", findings
     assert findings["sttyBefore"] == findings["pageSize"], findings
     assert findings["sttyAfter"] == findings["pageSizeAfter"] != findings["pageSize"], findings
+    assert findings["reattachedSameSession"], "Reconnect re-attaches to the same session"
     assert findings["exitCode"] == 3 and "exited with code 3" in findings["exitShown"], findings
