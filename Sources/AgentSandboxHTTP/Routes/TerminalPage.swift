@@ -81,6 +81,8 @@ enum TerminalPage {
                 } else if (message.type === "exit") {
                   state.exited = true;
                   state.exitCode = message.exit_code;
+                } else if (message.type === "dropped") {
+                  term.write(`\r\n\x1b[2m[… ${message.dropped_bytes} bytes of output dropped: this page read too slowly …]\x1b[0m\r\n`);
                 } else if (message.type === "error") {
                   show(`error: ${message.error}`);
                 }
