@@ -111,6 +111,18 @@ struct TerminalSessionTests {
         _ = try await server.killSession(agent, session, "KILL")
     }
 
+    /// TIOCSTI (the kernel here allows it: `dev.tty.legacy_tiocsti = 1`) works only on the caller's own
+    /// controlling terminal: a call without `tty` has none (bubblewrap's new session), so nothing to inject
+    /// into; a terminal session's is its own pty, whose input only its own shell reads.
+    @Test func commandsWithoutATerminalHaveNoControllingTTY() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let call = try await server.bash(agent, "if (exec 3</dev/tty) 2>/dev/null; then echo has-ctty; else echo no-ctty; fi; awk '{print \"tty_nr=\" $7}' /proc/$$/stat")
+        #expect(call.string("stdout") == "no-ctty\ntty_nr=0\n", "\(call.text)")
+        let session = try await server.startSession(agent, "if (exec 3</dev/tty) 2>/dev/null; then echo has-ctty; else echo no-ctty; fi")
+        #expect(try await server.wait(agent, session).string("stdout") == "no-ctty\n")
+    }
+
     @Test func terminalOutputIsKeptAndReplayedToALaterWatcher() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
