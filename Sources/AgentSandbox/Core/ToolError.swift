@@ -36,6 +36,12 @@ public struct ToolError: Error, Sendable, Equatable {
         case sessionNotFound = "SESSION_NOT_FOUND"
         case sessionNotRunning = "SESSION_NOT_RUNNING"
         case stdinClosed = "STDIN_CLOSED"
+        // Exec tokens (the terminal WebSocket): unknown, expired, already used, or minted for another
+        // agent or session.
+        case tokenInvalid = "TOKEN_INVALID"
+        case tokenExpired = "TOKEN_EXPIRED"
+        case tokenUsed = "TOKEN_USED"
+        case tokenForeign = "TOKEN_FOREIGN"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -92,6 +98,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case .internalError: .internalServerError
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
+        case .tokenInvalid, .tokenExpired, .tokenUsed: .unauthorized
+        case .tokenForeign: .forbidden
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .cancelled, .execFailed, .noSpace, .ioError:
