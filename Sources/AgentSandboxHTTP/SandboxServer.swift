@@ -32,6 +32,7 @@ public enum SandboxServer {
         AgentSettingsRoutes(exec: services.exec).addRoutes(to: router)
         SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
+        try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
