@@ -36,6 +36,7 @@ public enum SandboxServer {
         SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
+        try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
