@@ -24,7 +24,9 @@ public enum SandboxServer {
         let pipeline = services.pipeline
         let bodyLimit = services.configuration.limits.requestBodyBytes
         ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit).addRoutes(to: router)
-        AgentRoutes(agents: services.agents).addRoutes(to: router)
+        AgentRoutes(agents: services.agents, forks: services.forks).addRoutes(to: router)
+        SnapshotRoutes(pipeline: pipeline, snapshots: services.snapshots).addRoutes(to: router)
+        WatchRoutes(watches: services.watches).addRoutes(to: router)
         ArchiveRoutes(pipeline: pipeline, logger: services.logger).addRoutes(to: router)
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)

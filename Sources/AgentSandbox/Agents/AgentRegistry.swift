@@ -10,7 +10,7 @@ import Synchronization
 public final class AgentRegistry: Sendable {
     private let store: Store
     private let configuration: ServerConfiguration
-    private let cgroups: CgroupController?
+    let cgroups: CgroupController?
     private let cache = Mutex<[AgentID: Agent]>([:])
     private let callsInFlight = Mutex<[AgentID: Int]>([:])
     /// When each agent's latest call began, in this process: the store learns it only when the audit
@@ -72,6 +72,11 @@ public final class AgentRegistry: Sendable {
         var agent = try await self.agent(id)
         agent.lastUsedAt = try await store.agent(id: id.rawValue)?.lastUsedAt
         return withLastUse(agent)
+    }
+
+    /// The state of the agent as this process last saw it; nil when it is not in memory.
+    func cachedState(of id: AgentID) -> AgentRecord.State? {
+        cache.withLock { $0[id]?.state }
     }
 
     /// The agent of a tool call when it is in memory and active, without suspending; nil when

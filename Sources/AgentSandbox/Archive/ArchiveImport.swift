@@ -25,6 +25,13 @@ struct ArchiveImport: Sendable {
 
     func run(feed: ImportFeed) throws(ArchiveError) -> ImportReport {
         defer { feed.stop() }
+        let input = ImportInput(feed: feed)
+        return try run(failure: { feed.failure }) { spool throws(ArchiveError) in try input.makeReader(spoolDirectory: spool) }
+    }
+
+    /// Imports what `makeReader` (given the spool directory) reads; `failure` is why the input ended
+    /// early, if it did (checked after the last entry). Snapshot restores read a stored blob this way.
+    func run(failure: () -> ArchiveError? = { nil }, reader makeReader: (String) throws(ArchiveError) -> ArchiveReader) throws(ArchiveError) -> ImportReport {
         let staging = try makeStagingDirectory()
         defer { _ = csandbox_remove_tree(staging) }
         let rootFD = Glibc.open(staging, csandbox_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -32,18 +39,17 @@ struct ArchiveImport: Sendable {
         defer { close(rootFD) }
 
         let tree = StagingTree(rootFD: rootFD, owner: owner)
-        let input = ImportInput(feed: feed)
         var report: ImportReport
         do throws(ArchiveError) {
-            let reader = try input.makeReader(spoolDirectory: stagingParent)
+            let reader = try makeReader(stagingParent)
             try WorkspaceImporter(limits: limits).run(reader, into: tree)
-            if let failure = feed.failure { throw failure }
+            if let failure = failure() { throw failure }
             try tree.finish()
             report = tree.report
             report.format = reader.formatName
             report.compression = reader.filterName
         } catch {
-            throw feed.failure ?? error
+            throw failure() ?? error
         }
         switch mode {
         case .replace:

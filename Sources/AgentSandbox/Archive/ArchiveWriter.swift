@@ -18,7 +18,8 @@ final class ArchiveWriter {
     private let sink: SinkBox
     private var closed = false
 
-    init(format: ArchiveFormat, sink: @escaping Sink) throws(ArchiveError) {
+    /// `options`: libarchive write options (`"zstd:threads=0"`), applied before the archive opens.
+    init(format: ArchiveFormat, options: String? = nil, sink: @escaping Sink) throws(ArchiveError) {
         guard let handle = archive_write_new() else { throw .library(operation: "archive_write_new", message: "out of memory", errno: 0) }
         self.handle = handle
         self.sink = SinkBox(sink)
@@ -32,6 +33,7 @@ final class ArchiveWriter {
             try check(archive_write_add_filter_zstd(handle), "add_filter_zstd")
         case .zip: try check(archive_write_set_format_zip(handle), "set_format_zip")
         }
+        if let options { try check(archive_write_set_options(handle, options), "set_options") }
         try check(archive_write_set_bytes_per_block(handle, Int32(Self.blockSize)), "set_bytes_per_block")
         // No padding after the last block: a compressed stream ends where the compressor says.
         try check(archive_write_set_bytes_in_last_block(handle, 1), "set_bytes_in_last_block")
@@ -62,6 +64,10 @@ final class ArchiveWriter {
             remaining = UnsafeRawBufferPointer(rebasing: remaining[written...])
         }
     }
+
+    /// Entries written so far, and the archive's bytes before compression.
+    var entryCount: Int { Int(archive_file_count(handle)) }
+    var uncompressedBytes: Int64 { archive_filter_bytes(handle, -1) }
 
     /// Ends the archive: flushes the compressor and the last block into the sink.
     func close() throws(ArchiveError) {

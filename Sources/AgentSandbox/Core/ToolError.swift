@@ -34,6 +34,10 @@ public struct ToolError: Error, Sendable, Equatable {
         case sessionNotFound = "SESSION_NOT_FOUND"
         case sessionNotRunning = "SESSION_NOT_RUNNING"
         case stdinClosed = "STDIN_CLOSED"
+        // Snapshots and watches (request-level).
+        case snapshotNotFound = "SNAPSHOT_NOT_FOUND"
+        case snapshotQuotaExceeded = "SNAPSHOT_QUOTA_EXCEEDED"
+        case watchLimitExceeded = "WATCH_LIMIT_EXCEEDED"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -90,6 +94,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case .internalError: .internalServerError
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
+        case .snapshotNotFound: .notFound
+        case .snapshotQuotaExceeded, .watchLimitExceeded: .conflict
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .cancelled, .execFailed, .noSpace, .ioError:

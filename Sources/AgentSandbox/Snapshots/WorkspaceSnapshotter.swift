@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// The synchronous halves of snapshots and forks, on top of the archive code: a snapshot is the
+/// workspace exported as tar.zst (`WorkspaceExporter`, the export route's walker) into a blob; a restore
+/// is that blob imported with `mode=replace` (`ArchiveImport`: staged, checked, swapped in with one
+/// `renameat2(RENAME_EXCHANGE)`); a fork's copy is the export piped straight into an import.
+/// Run them on a dedicated thread: they block.
+enum WorkspaceSnapshotter {
+    /// What was archived: entries (directories, files, symlinks) and the tar's size before compression.
+    struct Summary: Sendable {
+        var entries: Int64
+        var uncompressedBytes: Int64
+    }
+
+    /// zstd at its default level, on every core (libarchive's `threads=0`).
+    static let compression = "zstd:compression-level=3,zstd:threads=0"
+
+    /// Writes the workspace at `root` into `upload` as tar.zst (the caller commits or aborts it).
+    static func write(root: String, into upload: any SnapshotBlobUpload) throws(ArchiveError) -> Summary {
+        let writer = try ArchiveWriter(format: .tarZst, options: compression) { bytes in upload.write(bytes) }
+        try WorkspaceExporter(writer: writer).run(root: root)
+        return Summary(entries: Int64(writer.entryCount), uncompressedBytes: writer.uncompressedBytes)
+    }
+
+    /// Replaces the workspace at `workspacePath` with the snapshot `download` reads, owned by `owner`.
+    static func restore(
+        from download: any SnapshotBlobDownload, into workspacePath: String, owner: Identity?, stagingParent: String,
+        replaced: @escaping @Sendable () -> Void
+    ) throws(ArchiveError) -> ImportReport {
+        let job = importJob(into: workspacePath, owner: owner, stagingParent: stagingParent, replaced: replaced)
+        let failure = { () -> ArchiveError? in
+            download.failure.map { ArchiveError.io(operation: "read", path: "snapshot (\($0.message))", errno: EIO) }
+        }
+        return try job.run(failure: failure) { _ throws(ArchiveError) in try ArchiveReader { download.next() } }
+    }
+
+    /// Copies the workspace at `source` into the (empty) workspace at `target`, owned by `owner`: an
+    /// uncompressed tar through a pipe, exporter and importer on two threads (the kernel's pipe buffer
+    /// is the only copy in between).
+    static func copy(from source: String, into target: String, owner: Identity?, stagingParent: String) throws(ArchiveError) -> ImportReport {
+        var fds: [Int32] = [-1, -1]
+        guard csandbox_pipe_cloexec(&fds) == 0 else { throw .io(operation: "pipe", path: source, errno: errno) }
+        _ = fcntl(fds[1], csandbox_F_SETPIPE_SZ, 1 << 20)
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        let exported = ExportThread(root: source, fd: writeEnd)
+        exported.start()
+        defer {
+            close(readEnd)  // unblocks an exporter still writing (EPIPE) when the import stopped early
+            exported.wait()
+        }
+        let job = importJob(into: target, owner: owner, stagingParent: stagingParent, replaced: {})
+        return try job.run(failure: { exported.failure }) { _ throws(ArchiveError) in try ArchiveReader(seekableFile: readEnd) }
+    }
+
+    private static func importJob(into workspacePath: String, owner: Identity?, stagingParent: String, replaced: @escaping @Sendable () -> Void) -> ArchiveImport {
+        // The server wrote these archives itself: no bomb limits (the disk cap bounds the workspace).
+        ArchiveImport(
+            workspacePath: workspacePath, owner: owner, stagingParent: stagingParent,
+            limits: ImportLimits(maxBytes: .max, maxEntries: .max), mode: .replace, replaced: replaced)
+    }
+}
