@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads raw `struct inotify_event`s and tells the coalescer what happened, by workspace path:
 /// creations (watching new directories and reporting what they already hold), writes, closes,
 /// deletions and moves (`IN_MOVED_FROM` / `IN_MOVED_TO` paired by cookie within one read; a move out

@@ -123,6 +123,7 @@ final class WorkspaceWatcher: Sendable {
                         tree = fresh
                         translator = EventTranslator(recursive: recursive)
                         coalescer.lost = true
+                        windowEnd = .now + Self.window
                     }
                 }
             }
