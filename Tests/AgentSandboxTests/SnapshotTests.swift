@@ -112,4 +112,19 @@ struct SnapshotTests {
         #expect(!FileManager.default.fileExists(atPath: stored), "the agent's snapshots went with it")
         #expect(try await server.createAgent(["from_snapshot": kept]).status == 404)
     }
+
+    @Test func snapshotsAndForksSurviveARestart() async throws {
+        let server = try await Self.server.get()
+        let agent = newAgent()
+        _ = try await server.bash(agent, "echo kept > kept.txt")
+        let id = try await server.snapshotID(agent)
+        let fork = try #require(try await server.createAgent(["fork_of": agent]).string("agent_id"))
+        try await server.restart()
+        let list = try await server.request("GET", "/v1/agents/\(agent)/snapshots")
+        #expect(list.int("count") == 1, "\(list.text)")
+        _ = try await server.bash(agent, "rm kept.txt")
+        #expect(try await server.restore(agent, id).status == 200)
+        #expect(try await server.bash(agent, "cat kept.txt").string("stdout") == "kept\n")
+        #expect(try await server.bash(fork, "cat kept.txt").string("stdout") == "kept\n")
+    }
 }
