@@ -4,13 +4,14 @@ import Glibc
 import Foundation
 import Synchronization
 
-/// The producer side of a fork's copy: exports a workspace as plain tar into a pipe on its own thread,
-/// closing the pipe's write end when done (the reader then sees the end of the archive).
+/// The producer side of a fork's copy and of a snapshot: exports a workspace as plain tar into a pipe on
+/// its own thread, closing the pipe's write end when done (the reader then sees the end of the archive).
 final class ExportThread: Sendable {
     private let root: String
     private let fd: Int32
     private let done = DispatchSemaphore(value: 0)
     private let error = Mutex<ArchiveError?>(nil)
+    private let written = Mutex(WorkspaceSnapshotter.Summary(entries: 0, uncompressedBytes: 0))
 
     init(root: String, fd: Int32) {
         self.root = root
@@ -25,6 +26,7 @@ final class ExportThread: Sendable {
             do throws(ArchiveError) {
                 let writer = try ArchiveWriter(format: .tar) { bytes in Self.write(bytes, to: self.fd) }
                 try WorkspaceExporter(writer: writer).run(root: root)
+                self.written.withLock { $0 = .init(entries: Int64(writer.entryCount), uncompressedBytes: writer.uncompressedBytes) }
             } catch {
                 self.error.withLock { $0 = error }
             }
@@ -35,8 +37,14 @@ final class ExportThread: Sendable {
         thread.start()
     }
 
-    /// Waits until the export thread has ended.
-    func wait() { done.wait() }
+    /// What the export wrote (complete once `wait` returned).
+    var summary: WorkspaceSnapshotter.Summary { written.withLock { $0 } }
+
+    /// Waits until the export thread has ended (again at once on later calls).
+    func wait() {
+        done.wait()
+        done.signal()
+    }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
         var offset = 0

@@ -105,6 +105,8 @@ private final class FileUpload: SnapshotBlobUpload, @unchecked Sendable {
         return size
     }
 
+    var failure: ToolError? { error == 0 ? nil : FileSnapshotBlobStore.failure("write", target, error) }
+
     func abort() {
         if fd >= 0 { close(fd) }
         fd = -1

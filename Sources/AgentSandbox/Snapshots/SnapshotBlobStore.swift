@@ -26,6 +26,8 @@ public protocol SnapshotBlobUpload: AnyObject, Sendable {
     func commit() throws(ToolError) -> Int64
     /// Drops what was written.
     func abort()
+    /// Why a `write` failed, if one did.
+    var failure: ToolError? { get }
 }
 
 /// One blob being read, front to back. Used by one thread.

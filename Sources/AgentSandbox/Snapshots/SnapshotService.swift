@@ -33,7 +33,7 @@ public struct SnapshotService: Sendable {
         let summary: WorkspaceSnapshotter.Summary
         do {
             summary = try await agents.withFrozen(agent) {
-                try await Thread.run(name: "snapshot") { () throws(ArchiveError) in try WorkspaceSnapshotter.write(root: root, into: upload) }
+                try await Thread.run(name: "snapshot") { try WorkspaceSnapshotter.write(root: root, into: upload) }
             }
         } catch {
             upload.abort()

@@ -15,14 +15,47 @@ enum WorkspaceSnapshotter {
         var uncompressedBytes: Int64
     }
 
-    /// zstd at its default level, on every core (libarchive's `threads=0`).
-    static let compression = "zstd:compression-level=3,zstd:threads=0"
+    /// zstd at its default level.
+    static let compression = "zstd:compression-level=3"
 
-    /// Writes the workspace at `root` into `upload` as tar.zst (the caller commits or aborts it).
-    static func write(root: String, into upload: any SnapshotBlobUpload) throws(ArchiveError) -> Summary {
-        let writer = try ArchiveWriter(format: .tarZst, options: compression) { bytes in upload.write(bytes) }
-        try WorkspaceExporter(writer: writer).run(root: root)
-        return Summary(entries: Int64(writer.entryCount), uncompressedBytes: writer.uncompressedBytes)
+    /// Writes the workspace at `root` into `upload` as tar.zst (the caller commits or aborts it). The
+    /// walk (reading files, building the tar) and the compression run on two threads joined by a pipe,
+    /// as `tar | zstd` does: measured on a 10k-file tree, one thread doing both took ~2x as long.
+    static func write(root: String, into upload: any SnapshotBlobUpload) throws -> Summary {
+        let (readEnd, exporter) = try startExport(root)
+        defer {
+            close(readEnd)
+            exporter.wait()
+        }
+        do {
+            let writer = try ArchiveWriter(zstdStreamOptions: compression) { bytes in upload.write(bytes) }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+            defer { buffer.deallocate() }
+            while true {
+                let count = read(readEnd, buffer.baseAddress, buffer.count)
+                if count < 0, errno == EINTR { continue }
+                if count < 0 { throw ArchiveError.io(operation: "read", path: "export pipe", errno: errno) }
+                if count == 0 { break }
+                try writer.write(data: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            }
+            try writer.close()
+        } catch {
+            if let failure = upload.failure { throw failure }
+            throw error
+        }
+        exporter.wait()
+        if let failure = exporter.failure { throw failure }
+        return exporter.summary
+    }
+
+    /// Starts exporting `root` as plain tar into a pipe; returns the pipe's read end and the exporter.
+    private static func startExport(_ root: String) throws(ArchiveError) -> (Int32, ExportThread) {
+        var fds: [Int32] = [-1, -1]
+        guard csandbox_pipe_cloexec(&fds) == 0 else { throw .io(operation: "pipe", path: root, errno: errno) }
+        _ = fcntl(fds[1], csandbox_F_SETPIPE_SZ, 1 << 20)
+        let exporter = ExportThread(root: root, fd: fds[1])
+        exporter.start()
+        return (fds[0], exporter)
     }
 
     /// Replaces the workspace at `workspacePath` with the snapshot `download` reads, owned by `owner`.
@@ -41,12 +74,7 @@ enum WorkspaceSnapshotter {
     /// uncompressed tar through a pipe, exporter and importer on two threads (the kernel's pipe buffer
     /// is the only copy in between).
     static func copy(from source: String, into target: String, owner: Identity?, stagingParent: String) throws(ArchiveError) -> ImportReport {
-        var fds: [Int32] = [-1, -1]
-        guard csandbox_pipe_cloexec(&fds) == 0 else { throw .io(operation: "pipe", path: source, errno: errno) }
-        _ = fcntl(fds[1], csandbox_F_SETPIPE_SZ, 1 << 20)
-        let (readEnd, writeEnd) = (fds[0], fds[1])
-        let exported = ExportThread(root: source, fd: writeEnd)
-        exported.start()
+        let (readEnd, exported) = try startExport(source)
         defer {
             close(readEnd)  // unblocks an exporter still writing (EPIPE) when the import stopped early
             exported.wait()
