@@ -108,11 +108,14 @@ extension ArchiveImport {
         _ = csandbox_remove_tree(stateDirectory + "/trash")
     }
 
-    /// The tree a `replace` swapped out goes to `<state>/trash/` and is removed on a thread of its own:
+    /// The tree a `replace` swapped out goes to a trash directory and is removed on a thread of its own:
     /// the reply does not wait for it (removing files written moments ago waits for their writeback —
     /// measured: 4 s → 40 s for a 10k-file restore right after another). A crash leaves it for start-up.
     static func removeInBackground(_ tree: String, stagingParent: String) {
-        let trash = String(stagingParent[..<(stagingParent.lastIndex(of: "/") ?? stagingParent.endIndex)]) + "/trash"
+        // Beside `<state>/imports` (which stays empty between imports); inside an agent's own staging
+        // directory (its disk image: a rename, and emptied when the image is mounted) otherwise.
+        let trash = stagingParent.hasSuffix("/imports")
+            ? String(stagingParent.dropLast("/imports".count)) + "/trash" : stagingParent + "/.replaced"
         _ = mkdir(trash, 0o700)
         let target = trash + "/" + (tree.split(separator: "/").last.map(String.init) ?? "tree")
         guard rename(tree, target) == 0 else {

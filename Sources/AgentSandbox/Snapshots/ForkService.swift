@@ -55,7 +55,7 @@ public struct ForkService: Sendable {
                 _ = try await snapshots.unpack(snapshot, into: agent, replaced: { agents.workspaceReplaced(agent.id) })
             } else {
                 let owner = pipeline.configuration.launchIdentity(for: agent.identity)
-                let (from, into, staging) = (source.workspacePath, agent.workspacePath, snapshots.stagingParent)
+                let (from, into, staging) = (source.workspacePath, agent.workspacePath, snapshots.stagingParent(for: agent))
                 _ = try await agents.withFrozen(source) {
                     try await Thread.run(name: "fork-import") { () throws(ArchiveError) in
                         try WorkspaceSnapshotter.copy(from: from, into: into, owner: owner, stagingParent: staging)
@@ -80,6 +80,7 @@ extension AgentSettings {
         if let value = overrides.memoryBytes { result.memoryBytes = value }
         if let value = overrides.cpuWeight { result.cpuWeight = value }
         if let value = overrides.maxConcurrentCalls { result.maxConcurrentCalls = value }
+        if let value = overrides.diskBytes { result.diskBytes = value }
         if let value = overrides.cwd { result.cwd = value }
         return result
     }

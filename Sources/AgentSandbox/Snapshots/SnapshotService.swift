@@ -91,14 +91,17 @@ public struct SnapshotService: Sendable {
     func unpack(_ record: SnapshotRecord, into agent: Agent, replaced: @escaping @Sendable () -> Void) async throws -> ImportReport {
         let download = try blobs.open(key: record.blobKey)
         let owner = configuration.launchIdentity(for: agent.identity)
-        let (path, staging) = (agent.workspacePath, stagingParent)
+        let (path, staging) = (agent.workspacePath, stagingParent(for: agent))
         return try await Thread.run(name: "snapshot-restore") { () throws(ArchiveError) in
             try WorkspaceSnapshotter.restore(from: download, into: path, owner: owner, stagingParent: staging, replaced: replaced)
         }
     }
 
-    /// Where restores and forks stage (the archive imports' directory).
-    var stagingParent: String { configuration.stateDirectory.appendingPathComponent("imports").path }
+    /// Where a restore or fork into `agent` stages: where its archive imports do (inside its disk image,
+    /// when it has one: the swap is a rename within one file system).
+    func stagingParent(for agent: Agent) -> String {
+        DiskImage.stagingParent(of: agent, configuration: configuration)
+    }
 
     /// Removes every snapshot of the agent, rows and blobs (agent deletion).
     public func removeAll(of agent: AgentID) async throws {
