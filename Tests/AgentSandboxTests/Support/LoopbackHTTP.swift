@@ -131,7 +131,7 @@ final class LoopbackConnection: @unchecked Sendable {
 }
 
 /// Runs blocking client work on its own thread, so Swift's cooperative pool never waits on a socket.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+@discardableResult func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
