@@ -73,15 +73,20 @@ static void drop_slot(int index) {
     slots[index] = slots[--slot_count];
 }
 
-/// Forks a new slot into new pid and mount namespaces; its index, or -1 with errno.
-static int new_slot(void) {
+/// Forks a new slot into new pid and mount namespaces; its index, or -1 with errno. `in_flight` (the
+/// payload being handed over, `length` bytes) is wiped in the slot's copy of this heap: the slot keeps no
+/// call's secrets but the one it runs, and only until its fork.
+static int new_slot(char *in_flight, size_t length) {
     if (slot_count >= MAX_SLOTS) { errno = EAGAIN; return -1; }
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return -1;
     // Like fork(), but the child is the first process (pid 1) of a new pid namespace, in a copy of this
     // mount namespace. x86-64 and aarch64 take (flags, stack, ...): a zero stack keeps this one.
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | CLONE_NEWPID | CLONE_NEWNS), 0, 0, 0, 0);
-    if (pid == 0) zygote_slot_main(pair[1]);
+    if (pid == 0) {
+        explicit_bzero(in_flight, length);
+        zygote_slot_main(pair[1]);
+    }
     int saved = errno;
     close(pair[1]);
     if (pid < 0) { close(pair[0]); errno = saved; return -1; }
@@ -91,11 +96,11 @@ static int new_slot(void) {
 
 /// Hands a request to an idle slot (a new one if none is idle). On failure the call is refused: the
 /// reason on its error pipe, a REFUSED reply on its status pipe.
-static void dispatch(const struct request_header *header, int *fds, int fd_count, const char *payload) {
+static void dispatch(const struct request_header *header, int *fds, int fd_count, char *payload) {
     for (int attempt = 0; attempt < 2; attempt++) {
         int index = -1;
         for (int i = 0; i < slot_count && index < 0; i++) if (!slots[i].busy) index = i;
-        if (index < 0 && (index = new_slot()) < 0) break;
+        if (index < 0 && (index = new_slot(payload, header->length)) < 0) break;
         if (forward_request(slots[index].socket, header, fds, fd_count, payload) == 0) {
             slots[index].busy = 1;
             close_all(fds, fd_count);

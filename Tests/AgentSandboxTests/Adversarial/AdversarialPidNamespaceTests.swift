@@ -70,8 +70,9 @@ struct AdversarialPidNamespaceTests {
         let agent = newAgent()
         _ = try await server.bash(agent, "cat > spy.py <<'PY'\n\(PidNamespaceProbes.spy)\nPY")
         let (a, b) = (PidNamespaceProbes.secretPrefix + UUID().uuidString.lowercased(), PidNamespaceProbes.secretPrefix + UUID().uuidString.lowercased())
-        async let first = server.call("bash", agent: agent, ["command": "python3 spy.py a 60 peer:b", "env": ["SECRET": a], "timeout": 90])
-        async let second = server.call("bash", agent: agent, ["command": "python3 spy.py b 60 peer:a", "env": ["SECRET": b], "timeout": 90])
+        // `; true` keeps each call's bash alive beside its spy: the process whose environ holds its own secret.
+        async let first = server.call("bash", agent: agent, ["command": "python3 spy.py a 60 peer:b; true", "env": ["SECRET": a], "timeout": 90])
+        async let second = server.call("bash", agent: agent, ["command": "python3 spy.py b 60 peer:a; true", "env": ["SECRET": b], "timeout": 90])
         let (replyA, replyB) = try await (first, second)
         for (reply, other) in [(replyA, b), (replyB, a)] {
             let summary = reply.string("stdout") ?? ""
@@ -84,11 +85,11 @@ struct AdversarialPidNamespaceTests {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         _ = try await server.bash(agent, "true")
-        async let busy = server.bash(agent, "sleep 3 # concurrent-marker")
+        async let busy = server.bash(agent, "sleep 3; true # concurrent-marker")  // bash stays, marker in its cmdline
         try await Task.sleep(for: .milliseconds(500))
         let reply = try await server.bash(agent, #"""
             tr '\0' ' ' < /proc/1/cmdline; echo
-            for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; echo; done | grep -c "concurrent-mark""er"
+            for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; echo; done | grep -c "[c]oncurrent-marker"
             grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status | tr '\t' ' '
             unshare -m true 2>/dev/null && echo unshare-mount-ns-allowed
             unshare -p -f true 2>/dev/null && echo unshare-pid-ns-allowed
