@@ -33,6 +33,14 @@ void zygote_forget_key(void);
 /// Receives one request header with its fds; 0 on success, -1 at end of file or on a broken request.
 int receive_header(struct request_header *header, int *fds, int *fd_count);
 
+/// Hands a received request on to a call slot over `socket`: the header with its fds, then the payload.
+/// 0, or -1 if the slot is gone.
+int forward_request(int socket, const struct request_header *header, const int *fds, int fd_count, const char *payload);
+
+/// A call slot's init (zygote_slot.c), forked by the zygote into new pid and mount namespaces; `socket`
+/// is its end of a socket pair with the zygote. Never returns.
+void zygote_slot_main(int socket);
+
 /// Writes one authenticated reply to a call's status pipe (40 bytes: a single atomic pipe write).
 void send_reply(int status_fd, const uint8_t nonce[NONCE_BYTES], enum reply_kind kind, int32_t value);
 

@@ -8,14 +8,14 @@ struct WarmSandboxTests {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         let uid = try await server.uid(of: agent)
-        let first = Set(warmSandboxProcesses(ownedBy: uid))
+        let first = Set(warmSandboxCore(ownedBy: uid))
         #expect(first.count == 2, "bubblewrap's monitor and the zygote (the namespace's init)")
         let reply = try await server.bash(agent, "cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /proc/self/cgroup")
         let stdout = try #require(reply.string("stdout"))
-        #expect(stdout.contains("/run/sandbox-init --zygote"), "the namespace's init runs the zygote")
+        #expect(stdout.contains("/run/sandbox-init --zygote"), "the namespace's init is the zygote's call slot")
         let unified = stdout.split(separator: "\n").first { $0.hasPrefix("0::") } ?? ""
         #expect(unified.contains("/call-"), "the call runs in its own leaf, not the sandbox's: \(stdout)")
-        #expect(Set(warmSandboxProcesses(ownedBy: uid)) == first, "the second call reused the sandbox")
+        #expect(Set(warmSandboxCore(ownedBy: uid)) == first, "the second call reused the sandbox")
     }
 
     @Test func aCallsEnvironmentNeverReachesTheSandbox() async throws {
@@ -53,11 +53,11 @@ struct WarmSandboxTests {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         let uid = try await server.uid(of: agent)
-        let before = Set(warmSandboxProcesses(ownedBy: uid))
+        let before = Set(warmSandboxCore(ownedBy: uid))
         _ = try await server.bash(agent, "kill -STOP 1; kill -9 1; kill -9 -1")
         let after = try await server.bash(agent, "echo alive")
         #expect(after.string("stdout") == "alive\n", "\(after.text)")
-        #expect(Set(warmSandboxProcesses(ownedBy: uid)) == before, "the same sandbox took the call")
+        #expect(Set(warmSandboxCore(ownedBy: uid)) == before, "the same sandbox took the call")
     }
 
     @Test func aKilledSandboxIsReplacedOnTheNextCall() async throws {
@@ -70,7 +70,7 @@ struct WarmSandboxTests {
         #expect(await eventually(within: 3) { Set(warmSandboxProcesses(ownedBy: uid)).isDisjoint(with: before) })
         let after = try await server.bash(agent, "echo alive")
         #expect(after.string("stdout") == "alive\n")
-        let replaced = Set(warmSandboxProcesses(ownedBy: uid))
+        let replaced = Set(warmSandboxCore(ownedBy: uid))
         #expect(replaced.count == 2 && replaced.isDisjoint(with: before))
     }
 
@@ -78,11 +78,11 @@ struct WarmSandboxTests {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         let uid = try await server.uid(of: agent)
-        let sandbox = Set(warmSandboxProcesses(ownedBy: uid))
+        let sandbox = Set(warmSandboxCore(ownedBy: uid))
         let reply = try await server.bash(agent, "setsid sleep 60 & (sleep 70 &) ; sleep 80", timeout: 1)
         #expect(reply.int("exit_code") == 124)
         #expect(await eventually(within: 3) { processes(ownedBy: uid).isEmpty }, "every process of the call is gone")
-        #expect(Set(warmSandboxProcesses(ownedBy: uid)) == sandbox)
+        #expect(Set(warmSandboxCore(ownedBy: uid)) == sandbox)
     }
 
     @Test func anIdleSandboxStopsAndRestartsOnDemand() async throws {

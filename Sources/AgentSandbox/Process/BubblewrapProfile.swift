@@ -33,12 +33,13 @@ public struct BubblewrapProfile: Sendable {
     /// bwrap's argv up to and including `--`; the program and its arguments follow. `bindIn` binds a
     /// host file read-only at a path inside: the warm sandbox's zygote, which then runs as the namespace's
     /// pid 1 (`--as-pid-1`), so that no bubblewrap init — dumpable, holding the zygote's socket — sits
-    /// beside it where agent code could reach it.
+    /// beside it where agent code could reach it, and keeps `CAP_SYS_ADMIN` in the sandbox's user
+    /// namespace to give each call a pid namespace and `/proc` of its own (its call slots drop it).
     public func arguments(workspace: String, workingDirectory: String, network: NetworkPolicy, bindIn: (host: String, path: String)? = nil) -> [String] {
         var arguments = [executable, "--unshare-all", "--unshare-user", "--disable-userns"]
         if network == .host { arguments.append("--share-net") }
         arguments += ["--new-session", "--die-with-parent", "--hostname", "agent-sandbox"]
-        if bindIn != nil { arguments.append("--as-pid-1") }
+        if bindIn != nil { arguments += ["--as-pid-1", "--cap-add", "CAP_SYS_ADMIN"] }
         arguments += ["--tmpfs", "/", "--ro-bind", "/usr", "/usr"]
         for link in ["bin", "lib", "lib64", "sbin"] { arguments += ["--symlink", "usr/\(link)", "/\(link)"] }
         arguments += ["--ro-bind", "/etc", "/etc", "--ro-bind-data", "4", "/etc/passwd", "--ro-bind-data", "5", "/etc/group"]

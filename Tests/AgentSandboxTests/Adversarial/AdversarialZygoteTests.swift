@@ -16,7 +16,9 @@ struct AdversarialZygoteTests {
         let zygote = try #require(warmSandboxProcesses(ownedBy: uid).first { namespacePids($0).count == 2 })
         #expect(namespacePids(zygote).last == 1, "the zygote is the sandbox's pid 1")
         #expect(socketInode(monitor, fd: 0) == socketInode(zygote, fd: 0), "the monitor does hold the socket")
-        #expect(warmSandboxProcesses(ownedBy: uid).count == 2, "no bubblewrap init beside the zygote")
+        #expect(warmSandboxCore(ownedBy: uid).count == 2, "no bubblewrap init beside the zygote")
+        #expect(warmSandboxProcesses(ownedBy: uid).allSatisfy { namespacePids($0).count <= 2 || namespacePids($0).last == 1 },
+            "the rest are call slots, each the init of its own pid namespace")
 
         let reply = try await server.bash(agent, "cat > probe.py <<'PY'\n\(ZygoteProbes.reach)\nPY\npython3 probe.py \(monitor)")
         let lines = try #require(reply.string("stdout")).split(separator: "\n").map(String.init)
@@ -120,12 +122,16 @@ struct AdversarialZygoteTests {
         let expected = ["HOME=\(root)", "LANG=C.UTF-8", "LOGNAME=agent", "PATH=/usr/local/bin:/usr/bin:/bin", "PWD=\(root)",
                         "SECRET=\(secret)", "SHELL=/bin/bash", "TERM=dumb", "USER=agent"]
         #expect(reply.string("stdout")?.split(separator: "\n").map(String.init).sorted() == expected, "\(reply.text)")
-        // Read the zygote's memory as root: the call's payload was wiped after the fork.
+        // Read the zygote's and its call slots' memory as root: the call's payload was wiped after the
+        // hand-over and after the fork.
         let uid = try await server.uid(of: agent)
-        let zygote = try #require(warmSandboxProcesses(ownedBy: uid).first { namespacePids($0).count == 2 })
-        let memory = try writableMemory(of: zygote)
-        #expect(memory.count > 0)
-        #expect(memory.range(of: Data(secret.utf8)) == nil, "the zygote's memory no longer holds the call's environment")
+        let holders = warmSandboxProcesses(ownedBy: uid).filter { namespacePids($0).count >= 2 }
+        #expect(holders.count >= 2, "the zygote and at least one call slot")
+        for pid in holders {
+            let memory = try writableMemory(of: pid)
+            #expect(memory.count > 0)
+            #expect(memory.range(of: Data(secret.utf8)) == nil, "process \(pid) no longer holds the call's environment")
+        }
     }
 }
 
@@ -134,6 +140,12 @@ func namespacePids(_ pid: Int32) -> [Int32] {
     let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
     let line = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") } ?? ""
     return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().compactMap { Int32($0) }
+}
+
+/// The warm sandbox without its call slots: bubblewrap's monitor and the zygote (the slots, each the init
+/// of a pid namespace one level deeper, are made and ended as calls come and go).
+func warmSandboxCore(ownedBy uid: Int) -> [Int32] {
+    warmSandboxProcesses(ownedBy: uid).filter { namespacePids($0).count <= 2 }
 }
 
 /// What `/proc/<pid>/fd/<fd>` points at (`socket:[inode]`).
