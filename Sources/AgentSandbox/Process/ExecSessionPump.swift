@@ -58,6 +58,7 @@ struct ExecSessionPump {
                 timedOut = true
                 killTree()
             }
+            if ending == nil, session.hasPendingSignal { session.deliverPendingSignal() }
             refillStdin()
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
@@ -69,6 +70,8 @@ struct ExecSessionPump {
             var waitMs = pidfd >= 0 ? 60_000.0 : 1000.0
             if let until = drainDeadline ?? (ending == nil && !timedOut ? deadline : nil) { waitMs = min(waitMs, until.timeIntervalSince(now) * 1000 + 1) }
             if utf8.contains(where: { !$0.held.isEmpty }) || (pidfd < 0 && ending == nil) { waitMs = min(waitMs, 10) }
+            // A signal sent while the sandbox was starting: look again for the command every 2 ms.
+            if ending == nil, session.hasPendingSignal { waitMs = min(waitMs, 2) }
             let ready = poll(&fds, nfds_t(fds.count), Int32(max(0, waitMs)))
             if ready == 0 { flushHeldUTF8() }
 
