@@ -124,14 +124,13 @@ struct ExecSessionPump {
     private mutating func drain(_ fd: Int32) -> Bool {
         let stream: ExecStream = fd == pipes.stdoutRead ? .stdout : .stderr
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let count = retryingEINTR { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if count > 0 {
                 let complete = utf8[stream.rawValue].take(buffer[..<count])
                 if !complete.isEmpty { session.append(stream, complete) }
                 if count < buffer.count { return true }
                 continue
             }
-            if count < 0, errno == EINTR { continue }
             return count < 0 && errno == EAGAIN
         }
     }
@@ -163,9 +162,8 @@ struct ExecSessionPump {
     private mutating func feedStdin() {
         guard let fd = stdinFD else { return }
         while stdinOffset < stdinBuffer.count {
-            let written = stdinBuffer.withUnsafeBytes { write(fd, $0.baseAddress! + stdinOffset, $0.count - stdinOffset) }
+            let written = retryingEINTR { stdinBuffer.withUnsafeBytes { write(fd, $0.baseAddress! + stdinOffset, $0.count - stdinOffset) } }
             if written > 0 { stdinOffset += written; continue }
-            if written < 0, errno == EINTR { continue }
             if written < 0, errno == EAGAIN { return }
             closeStdin()  // EPIPE: the command closed its stdin.
             return
