@@ -73,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds without calls after which an agent's warm sandbox stops (its /tmp goes with it).")
     var warmSandboxIdle: Double = 300
 
+    @Option(help: "Each new agent's disk cap (limits.disk_bytes default), enforced by a per-agent ext4 image; bytes, or with K/M/G/T; 0: no cap (env AGENT_SANDBOX_DISK_BYTES).")
+    var diskBytes: String = ProcessInfo.processInfo.environment["AGENT_SANDBOX_DISK_BYTES"] ?? "10G"
+
     @Option(help: "Seconds a client has to send a request head once it started (408 and close after).")
     var headerTimeout: Double = 10
 
@@ -120,6 +123,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.execRetentionSeconds = execRetention
         guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("--header-timeout and --idle-timeout must be numbers of seconds above 0") }
         guard (maxConnections ?? 1) > 0, (maxConnectionsPerPeer ?? 1) > 0 else { throw ValidationError("--max-connections and --max-connections-per-peer must be above 0") }
+        guard let disk = ByteCount.parse(diskBytes), disk == 0 || disk >= DiskImage.minimumBytes, disk <= AgentSettings.maxDiskBytes else {
+            throw ValidationError("--disk-bytes must be 0 (no cap) or between 16M and 8T")
+        }
+        configuration.diskBytes = disk
         configuration.listener.headerTimeoutSeconds = headerTimeout
         configuration.listener.idleTimeoutSeconds = idleTimeout
         configuration.listener.maxConnections = maxConnections

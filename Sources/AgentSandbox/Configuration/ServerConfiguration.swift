@@ -31,6 +31,11 @@ public struct ServerConfiguration: Sendable {
     public var network: NetworkPolicy = .host
     /// Timeouts, head limits and connection caps of the HTTP listener.
     public var listener = ListenerLimits()
+    /// Each new agent's disk cap (`limits.disk_bytes` default), enforced by a per-agent disk image;
+    /// 0: no cap, workspaces are plain directories.
+    public var diskBytes: Int64 = 10 << 30
+    /// Whether this server can make disk images (root, loop devices, mkfs.ext4: probed at start-up).
+    public var diskImages = false
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot

@@ -21,6 +21,8 @@ extension SandboxServices {
         }
         let openFiles = DescriptorReserve.raiseOpenFileLimit()
         try DataRoot.prepare(configuration)
+        var configuration = configuration
+        detectDiskImages(&configuration, logger: logger)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath)
         try await ShareService(store: store, configuration: configuration).prepareStore(logger: logger)
@@ -54,6 +56,7 @@ extension SandboxServices {
         let sandboxes = launcher.bubblewrap.map { " (bubblewrap \($0.executable), \(launcher.usesWarmSandboxes ? "warm per-agent sandboxes" : "one per call"))" } ?? ""
         logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue), open files: \(openFiles)")
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        try await agents.mountDisks(logger: logger)
         // A deleted agent's sandbox goes before its workspace and uid do.
         agents.onSuspendOrDelete { [launcher] agent, state in
             if state == .deleted { await launcher.stopWarmSandbox(agent: agent.rawValue) }
