@@ -86,7 +86,6 @@ func storeBench() throws {
         { try queue.write { db in for agent in keyed { try agent.update(db) } } },
         { try queue.write { db in for agent in snake { try agent.update(db) } } },
     ])
-    setvbuf(stdout, nil, _IOLBF, 0)
     print("store: \(rows) agent rows, median of alternated rounds")
     print(String(format: "  fetchAll  CodingKeys %7.2f ms   GRDB snake_case %7.2f ms   (%+.1f %%)", fetch[0] * 1000, fetch[1] * 1000, (fetch[1] / fetch[0] - 1) * 100))
     print(String(format: "  update    CodingKeys %7.2f ms   GRDB snake_case %7.2f ms   (%+.1f %%)", insert[0] * 1000, insert[1] * 1000, (insert[1] / insert[0] - 1) * 100))
