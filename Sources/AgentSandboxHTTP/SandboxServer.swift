@@ -24,7 +24,9 @@ public enum SandboxServer {
         let pipeline = services.pipeline
         let bodyLimit = services.configuration.limits.requestBodyBytes
         ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit).addRoutes(to: router)
-        AgentRoutes(agents: services.agents).addRoutes(to: router)
+        AgentRoutes(agents: services.agents, forks: services.forks).addRoutes(to: router)
+        SnapshotRoutes(pipeline: pipeline, snapshots: services.snapshots).addRoutes(to: router)
+        WatchRoutes(watches: services.watches).addRoutes(to: router)
         AgentLimitsRoutes(
             update: AgentLimitsUpdate(agents: services.agents, launcher: services.launcher, sessions: services.execSessions), agents: services.agents
         ).addRoutes(to: router)
@@ -36,6 +38,7 @@ public enum SandboxServer {
         SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
+        try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),

@@ -77,6 +77,11 @@ public final class AgentRegistry: Sendable {
         return withLastUse(agent)
     }
 
+    /// The state of the agent as this process last saw it; nil when it is not in memory.
+    func cachedState(of id: AgentID) -> AgentRecord.State? {
+        cache.withLock { $0[id]?.state }
+    }
+
     /// The agent of a tool call when it is in memory and active, without suspending; nil when
     /// `agentForToolCall` must decide (not cached, being deleted, suspended).
     public func cachedAgentForToolCall(_ id: AgentID) -> Agent? {

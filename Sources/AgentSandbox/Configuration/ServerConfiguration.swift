@@ -94,6 +94,14 @@ public struct ResourceLimits: Sendable {
     public var execRetentionSeconds: Double = 600
     /// Finished exec sessions kept per agent (oldest forgotten first), so memory stays bounded.
     public var execFinishedPerAgent = 32
+    /// Snapshots one agent may hold (`SNAPSHOT_QUOTA_EXCEEDED` past it).
+    public var snapshotsPerAgent = 20
+    /// Stored (compressed) bytes of one agent's snapshots.
+    public var snapshotBytesPerAgent: Int64 = 5 << 30
+    /// Directories one agent's watch streams may watch together (inotify watches).
+    public var watchedDirectoriesPerAgent = 8192
+    /// Watch streams open at once per agent (429 past it).
+    public var watchStreamsPerAgent = 8
 
     public init() {}
 }

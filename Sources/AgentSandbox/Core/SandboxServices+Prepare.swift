@@ -68,6 +68,12 @@ extension SandboxServices {
             agents: agents, tools: tools, schemas: schemas, configuration: configuration, launcher: launcher,
             shares: ShareService(store: store, configuration: configuration), audit: audit, metrics: metrics)
         let services = SandboxServices(pipeline: pipeline, store: store, execSessions: execSessions, keys: keys, logger: logger)
+        let snapshots = services.snapshots
+        try await snapshots.prepare(store: snapshotBlobs(configuration), logger: logger)
+        // A deleted agent's snapshots go with it (rows and stored archives).
+        agents.onSuspendOrDelete { agent, state in
+            if state == .deleted { try? await snapshots.removeAll(of: agent) }
+        }
         metrics.addGauges { [agents, execSessions, launcher] in
             await MetricsGauges.collect(agents: agents, sessions: execSessions, launcher: launcher)
         }

@@ -36,6 +36,10 @@ public struct ToolError: Error, Sendable, Equatable {
         case sessionNotFound = "SESSION_NOT_FOUND"
         case sessionNotRunning = "SESSION_NOT_RUNNING"
         case stdinClosed = "STDIN_CLOSED"
+        // Snapshots and watches (request-level).
+        case snapshotNotFound = "SNAPSHOT_NOT_FOUND"
+        case snapshotQuotaExceeded = "SNAPSHOT_QUOTA_EXCEEDED"
+        case watchLimitExceeded = "WATCH_LIMIT_EXCEEDED"
         // Exec tokens (the terminal WebSocket): unknown, expired, already used, or minted for another
         // agent or session.
         case tokenInvalid = "TOKEN_INVALID"
@@ -98,6 +102,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case .internalError: .internalServerError
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
+        case .snapshotNotFound: .notFound
+        case .snapshotQuotaExceeded, .watchLimitExceeded: .conflict
         case .tokenInvalid, .tokenExpired, .tokenUsed: .unauthorized
         case .tokenForeign: .forbidden
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
