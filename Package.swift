@@ -78,6 +78,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Same-run micro benchmarks of the store's column coding and of request-body decoding
+        // (scripts/bench-coding); not part of the server.
+        .executableTarget(
+            name: "CodingBench",
+            dependencies: ["AgentSandbox", "Tools", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/CodingBench"
+        ),
         .testTarget(
             name: "AgentSandboxTests",
             dependencies: ["AgentSandbox", "AgentSandboxHTTP", "Tools", "CSandbox"]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AgentSandbox
 import Foundation
 
 /// A minimal blocking HTTP/1.1 GET over a plain TCP socket that streams the body into a file
@@ -40,13 +41,8 @@ struct PlainHTTPDownload {
         var received: Int64 = 0
         let deliver: (UnsafeRawBufferPointer) throws -> Void = { bytes in
             guard status == 200 else { return collected.append(contentsOf: bytes) }
-            var done = 0
-            while done < bytes.count {
-                let count = write(output, bytes.baseAddress! + done, bytes.count - done)
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw Failure(description: "write failed: \(String(cString: strerror(errno)))") }
-                done += count
-            }
+            let failure = writeFully(output, bytes)
+            guard failure == 0 else { throw Failure(description: "write failed: \(String(cString: strerror(failure)))") }
             received += Int64(bytes.count)
             progress.update(done: received, total: length.map(Int64.init))
         }
@@ -89,13 +85,8 @@ struct PlainHTTPDownload {
     }
 
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw Failure(description: "send failed: \(String(cString: strerror(errno)))") }
-            done += count
-        }
+        let failure = bytes.withUnsafeBytes { bytes in transferFully(bytes) { rest, _ in send(fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL)) } }
+        guard failure == 0 else { throw Failure(description: "send failed: \(String(cString: strerror(failure)))") }
     }
 }
 
@@ -115,13 +106,10 @@ private struct SocketReader {
             buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
             (start, end) = (0, end - start)
         }
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw PlainHTTPDownload.Failure(description: "receive failed: \(String(cString: strerror(errno)))") }
-            end += count
-            return count > 0
-        }
+        let count = retryingEINTR { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) } }
+        guard count >= 0 else { throw PlainHTTPDownload.Failure(description: "receive failed: \(String(cString: strerror(errno)))") }
+        end += count
+        return count > 0
     }
 
     mutating func line() throws -> String {

@@ -85,8 +85,7 @@ struct ShellSession {
         let input = Thread { [socket] in
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
-                let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
+                let count = retryingEINTR { buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) } }
                 guard count > 0 else { return }  // local EOF: the remote shell keeps its terminal
                 guard (try? socket.send(binary: Array(buffer[..<count]))) != nil else { return }
             }
@@ -98,13 +97,7 @@ struct ShellSession {
             switch message {
             case .binary(let bytes):
                 bytes.withUnsafeBytes { pointer in
-                    var done = 0
-                    while done < pointer.count {
-                        let count = write(1, pointer.baseAddress! + done, pointer.count - done)
-                        if count < 0, errno == EINTR { continue }
-                        if count <= 0 { break }
-                        done += count
-                    }
+                    _ = writeFully(1, pointer)
                 }
             case .text(let text):
                 let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AgentSandbox
 import Foundation
 
 /// A small blocking RFC 6455 client for `agent-sandbox shell`: plain `ws://` over a TCP socket (the
@@ -101,20 +102,13 @@ final class TerminalSocket: @unchecked Sendable {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw Failure(description: "connection lost") }
-            done += count
-        }
+        guard bytes.withUnsafeBytes({ writeFully(fd, $0) }) == 0 else { throw Failure(description: "connection lost") }
     }
 
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
+            let count = retryingEINTR { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             guard count > 0 else { throw Failure(description: "connection closed") }
             buffer += chunk[..<count]
             return

@@ -92,12 +92,9 @@ public struct FileReadTool: Tool {
         while true {
             var failure: Int32 = 0
             let count = buffer.withUnsafeMutableBytes { raw -> Int in
-                while true {
-                    let got = read(file.fd, raw.baseAddress!, raw.count)
-                    if got < 0, errno == EINTR { continue }
-                    if got < 0 { failure = errno }
-                    return got
-                }
+                let got = retryingEINTR { read(file.fd, raw.baseAddress!, raw.count) }
+                if got < 0 { failure = errno }
+                return got
             }
             if count < 0 { throw PathResolver.error(errno: failure, path: display) }
             if count == 0 { break }

@@ -62,3 +62,28 @@ struct EnvelopeWriterTests {
         #expect(!check(Array("ok".utf8) + [0xE2, 0x9C]), "a cut sequence")
     }
 }
+
+/// A byte miscount in an element's size estimate never stops the server nor corrupts the array.
+struct JSONArrayWriterEstimateTests {
+    @Test func anElementLargerThanItsEstimateIsWrittenWhole() throws {
+        let long = Array(String(repeating: "x", count: 5000).utf8)
+        var array = JSONArrayWriter(capacity: 16)
+        array.element(maximumBytes: 8) { $0.syntax("{}") }
+        long.withUnsafeBufferPointer { long in
+            // The estimate leaves out the content: the writer must measure and run the element again.
+            array.element(maximumBytes: 10) { out in
+                out.syntax(#"{"content":""#)
+                out.escaped(long)
+                out.syntax(#"","line":"#)
+                out.integer(-1234567)
+                out.syntax("}")
+            }
+        }
+        array.element(maximumBytes: 0) { $0.syntax("[]") }
+        let values = array.finish().values()
+        #expect(values.count == 3)
+        #expect(values.first == [:])
+        #expect(values.dropFirst().first == ["content": .string(String(repeating: "x", count: 5000)), "line": -1234567])
+        #expect(values.last == [])
+    }
+}

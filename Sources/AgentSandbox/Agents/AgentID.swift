@@ -17,7 +17,9 @@ public struct AgentID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A new random (v4) id.
-    public static func random() -> AgentID { try! AgentID(UUID().uuidString) }
+    public static func random() -> AgentID { AgentID(rawValue: UUID().uuidString.lowercased()) }
+
+    private init(rawValue: String) { self.rawValue = rawValue }
 
     public var description: String { rawValue }
 

@@ -30,13 +30,8 @@ final class ImportInput {
         spoolFD = Glibc.open(spoolDirectory, csandbox_O_TMPFILE | O_RDWR | O_CLOEXEC, 0o600)
         guard spoolFD >= 0 else { throw .io(operation: "open(O_TMPFILE)", path: spoolDirectory, errno: errno) }
         while let buffer = next() {
-            var done = 0
-            while done < buffer.readableBytes {
-                let count = buffer.withUnsafeReadableBytes { write(spoolFD, $0.baseAddress! + done, $0.count - done) }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw .io(operation: "write", path: "spooled upload", errno: errno) }
-                done += count
-            }
+            let failure = buffer.withUnsafeReadableBytes { writeFully(spoolFD, $0) }
+            guard failure == 0 else { throw .io(operation: "write", path: "spooled upload", errno: failure) }
         }
         if let failure = feed.failure { throw failure }
         lseek(spoolFD, 0, SEEK_SET)

@@ -88,8 +88,7 @@ private struct Walk {
         try header(path, info: info, type: .regular) { entry in entry.set(size: Int64(info.st_size)) }
         var remaining = Int(info.st_size)
         while remaining > 0 {
-            var count = read(fd, buffer.baseAddress, min(remaining, buffer.count))
-            if count < 0, errno == EINTR { continue }
+            var count = retryingEINTR { read(fd, buffer.baseAddress, min(remaining, buffer.count)) }
             if count <= 0 {
                 // The file shrank (or became unreadable): pad to the size the header announced.
                 count = min(remaining, buffer.count)

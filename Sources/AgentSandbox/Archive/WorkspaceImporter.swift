@@ -113,12 +113,7 @@ struct WorkspaceImporter {
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, to fd: Int32, path: [UInt8]) throws(ArchiveError) {
-        var done = 0
-        while done < bytes.count {
-            let count = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { throw .io(operation: "write", path: ArchivePath.display(path), errno: errno) }
-            done += count
-        }
+        let failure = transferFully(bytes) { rest, done in pwrite(fd, rest.baseAddress, rest.count, off_t(offset) + off_t(done)) }
+        if failure != 0 { throw .io(operation: "write", path: ArchivePath.display(path), errno: failure) }
     }
 }

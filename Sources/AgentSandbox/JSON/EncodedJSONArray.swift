@@ -47,16 +47,29 @@ public struct JSONArrayWriter {
         output.writeInteger(UInt8(ascii: "["))
     }
 
-    /// Appends one element: `body` writes its JSON into `maximumBytes` of reserved space (writing past
-    /// it stops the process rather than corrupt memory). For elements written by the thousand, where
-    /// a buffer call per piece would cost more than the copying.
+    /// Appends one element: `body` writes its JSON into `maximumBytes` of reserved space. For elements
+    /// written by the thousand, where a buffer call per piece would cost more than the copying.
+    ///
+    /// An estimate that was too small (a byte miscount) never writes past the space nor stops the
+    /// server: the writer only measures what does not fit, and `body` runs again with the space it needs.
     public mutating func element(maximumBytes: Int, _ body: (inout JSONElementWriter) -> Void) {
         if count > 0 { output.writeInteger(UInt8(ascii: ",")) }
         count += 1
-        output.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes) { space in
+        var needed = 0
+        output.writeWithUnsafeMutableBytes(minimumWritableBytes: max(maximumBytes, 1)) { space in
             var element = JSONElementWriter(base: space.baseAddress!, capacity: maximumBytes)
             body(&element)
+            guard element.count <= maximumBytes else {
+                needed = element.count
+                return 0
+            }
             return element.count
+        }
+        guard needed > 0 else { return }
+        output.writeWithUnsafeMutableBytes(minimumWritableBytes: needed) { space in
+            var element = JSONElementWriter(base: space.baseAddress!, capacity: needed)
+            body(&element)
+            return min(element.count, needed)
         }
     }
 
@@ -115,7 +128,7 @@ public struct JSONElementWriter {
     @usableFromInline let base: UnsafeMutableRawPointer
     @usableFromInline let capacity: Int
     @usableFromInline var written = 0
-    /// Bytes written so far.
+    /// Bytes written so far (or that would have been, past the reserved space).
     public var count: Int { written }
 
     @usableFromInline init(base: UnsafeMutableRawPointer, capacity: Int) {
@@ -153,9 +166,12 @@ public struct JSONElementWriter {
         }
     }
 
+    /// Copies `bytes` when they fit in the reserved space; past it, only counts them (the array
+    /// writer then runs the element again with the space it needs).
     @inlinable mutating func put(_ bytes: UnsafeRawBufferPointer) {
-        precondition(written + bytes.count <= capacity, "a JSON element wrote past the space reserved for it")
-        if let start = bytes.baseAddress { (base + written).copyMemory(from: start, byteCount: bytes.count) }
+        if written + bytes.count <= capacity, let start = bytes.baseAddress {
+            (base + written).copyMemory(from: start, byteCount: bytes.count)
+        }
         written += bytes.count
     }
 }

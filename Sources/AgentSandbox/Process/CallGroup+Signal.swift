@@ -4,16 +4,18 @@ import Glibc
 
 extension CallGroup {
     /// Sends `signal` to every process in the leaf (daemons and `setsid` children included); SIGKILL also
-    /// uses `cgroup.kill`. Returns false when there is no leaf (the caller falls back to the process group).
-    /// Never waits: safe on Swift's cooperative threads.
+    /// uses `cgroup.kill`. Returns how many processes it reached — 0 while the leaf holds only the
+    /// sandbox's own supervisors (bubblewrap has not exec'd the command yet) — or nil when there is no
+    /// leaf (the caller falls back to the process group). Never waits: safe on Swift's cooperative threads.
     @discardableResult
-    public func signal(_ signal: Int32) -> Bool {
-        guard let leaf else { return false }
+    public func signal(_ signal: Int32) -> Int? {
+        guard let leaf else { return nil }
         if signal == SIGKILL, killable { writeControlFile("\(leaf)/cgroup.kill", "1") }
+        var reached = 0
         for pid in Self.pids(below: leaf) where signal == SIGKILL || !Self.isSandboxSupervisor(pid) {
-            Glibc.kill(pid, signal)
+            if Glibc.kill(pid, signal) == 0 { reached += 1 }
         }
-        return true
+        return reached
     }
 
     /// bubblewrap's own processes (the supervisor and the namespace's init) stand between the server

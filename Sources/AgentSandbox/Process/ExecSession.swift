@@ -53,6 +53,9 @@ public final class ExecSession: Sendable {
         var wakeFD: Int32
         /// The latest signal sent through `signal(_:)`.
         var signalSent: Int32?
+        /// A signal that found no process of the command yet (the sandbox was still starting); the pump
+        /// thread delivers it as soon as the command runs.
+        var pendingSignal: Int32?
     }
 
     /// Bytes of stdin that may wait in the queue before `/stdin` answers 429.
@@ -125,11 +128,36 @@ public final class ExecSession: Sendable {
         }
     }
 
-    /// Sends `signal` to the whole session tree (its cgroup leaf, else its process group).
+    /// Sends `signal` to the whole session tree (its cgroup leaf, else its process group). A signal sent
+    /// while the sandbox is still starting (only bubblewrap's own processes exist yet) is not lost: it
+    /// waits as `pendingSignal` and the pump thread delivers it once the command runs.
     public func signal(_ signal: Int32) throws(ToolError) {
         guard isRunning else { throw ToolError(.sessionNotRunning, "Session \(id) has already ended.") }
-        state.withLock { $0.signalSent = signal }
-        if group?.signal(signal) != true { Glibc.kill(-pid, signal) }
+        state.withLock { $0.signalSent = signal; $0.pendingSignal = nil }
+        guard !deliver(signal) else { return }
+        state.withLock { state in
+            guard state.signalSent == signal, state.log.exit == nil else { return }
+            state.pendingSignal = signal
+            Self.wake(state.wakeFD)
+        }
+    }
+
+    /// Whether a signal is waiting for the command to start.
+    var hasPendingSignal: Bool { state.withLock { $0.pendingSignal != nil } }
+
+    /// Retries the pending signal (pump thread); clears it once it reached a process of the command.
+    func deliverPendingSignal() {
+        guard let signal = state.withLock({ $0.pendingSignal }), deliver(signal) else { return }
+        state.withLock { if $0.pendingSignal == signal { $0.pendingSignal = nil } }
+    }
+
+    /// True when `signal` reached the command (SIGKILL always does: `cgroup.kill` takes the whole leaf).
+    private func deliver(_ signal: Int32) -> Bool {
+        guard let reached = group?.signal(signal) else {
+            Glibc.kill(-pid, signal)
+            return true
+        }
+        return reached > 0 || signal == SIGKILL
     }
 
     /// Ends the session now (SIGKILL to the whole tree); a no-op when it already ended.

@@ -58,6 +58,7 @@ struct ExecSessionPump {
                 timedOut = true
                 killTree()
             }
+            if ending == nil, session.hasPendingSignal { session.deliverPendingSignal() }
             refillStdin()
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
@@ -69,6 +70,8 @@ struct ExecSessionPump {
             var waitMs = pidfd >= 0 ? 60_000.0 : 1000.0
             if let until = drainDeadline ?? (ending == nil && !timedOut ? deadline : nil) { waitMs = min(waitMs, until.timeIntervalSince(now) * 1000 + 1) }
             if utf8.contains(where: { !$0.held.isEmpty }) || (pidfd < 0 && ending == nil) { waitMs = min(waitMs, 10) }
+            // A signal sent while the sandbox was starting: look again for the command every 2 ms.
+            if ending == nil, session.hasPendingSignal { waitMs = min(waitMs, 2) }
             let ready = poll(&fds, nfds_t(fds.count), Int32(max(0, waitMs)))
             if ready == 0 { flushHeldUTF8() }
 
@@ -121,14 +124,13 @@ struct ExecSessionPump {
     private mutating func drain(_ fd: Int32) -> Bool {
         let stream: ExecStream = fd == pipes.stdoutRead ? .stdout : .stderr
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let count = retryingEINTR { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if count > 0 {
                 let complete = utf8[stream.rawValue].take(buffer[..<count])
                 if !complete.isEmpty { session.append(stream, complete) }
                 if count < buffer.count { return true }
                 continue
             }
-            if count < 0, errno == EINTR { continue }
             return count < 0 && errno == EAGAIN
         }
     }
@@ -160,9 +162,8 @@ struct ExecSessionPump {
     private mutating func feedStdin() {
         guard let fd = stdinFD else { return }
         while stdinOffset < stdinBuffer.count {
-            let written = stdinBuffer.withUnsafeBytes { write(fd, $0.baseAddress! + stdinOffset, $0.count - stdinOffset) }
+            let written = retryingEINTR { stdinBuffer.withUnsafeBytes { write(fd, $0.baseAddress! + stdinOffset, $0.count - stdinOffset) } }
             if written > 0 { stdinOffset += written; continue }
-            if written < 0, errno == EINTR { continue }
             if written < 0, errno == EAGAIN { return }
             closeStdin()  // EPIPE: the command closed its stdin.
             return

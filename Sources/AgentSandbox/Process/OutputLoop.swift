@@ -153,7 +153,7 @@ struct OutputLoop {
     private mutating func drain(_ fd: Int32) -> Bool {
         if fd == pipes.stdoutRead { lastStdoutRead = 0 }
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let count = retryingEINTR { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if count > 0 {
                 buffer.withUnsafeBytes { bytes in
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[..<count])
@@ -169,7 +169,6 @@ struct OutputLoop {
                 if count < buffer.count { return true }
                 continue
             }
-            if count < 0, errno == EINTR { continue }
             if count < 0, errno == EAGAIN { return true }
             return false
         }
@@ -179,9 +178,8 @@ struct OutputLoop {
     private mutating func feedStdin() -> Bool {
         guard let fd = pipes.stdinWrite else { return false }
         while stdinOffset < stdinBytes.count {
-            let written = stdinBytes.withUnsafeBytes { write(fd, $0.baseAddress! + stdinOffset, $0.count - stdinOffset) }
+            let written = retryingEINTR { stdinBytes.withUnsafeBytes { write(fd, $0.baseAddress! + stdinOffset, $0.count - stdinOffset) } }
             if written > 0 { stdinOffset += written; continue }
-            if written < 0, errno == EINTR { continue }
             if written < 0, errno == EAGAIN { return true }
             break
         }

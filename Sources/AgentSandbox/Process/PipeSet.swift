@@ -78,11 +78,7 @@ final class PipeSet {
     /// Waits up to `timeout` seconds for the helper to exec or report (its error pipe readable or closed).
     func awaitHelper(timeout: Double) -> Bool {
         var ready = pollfd(fd: errorRead, events: Int16(POLLIN), revents: 0)
-        while true {
-            let result = poll(&ready, 1, Int32(timeout * 1000))
-            if result < 0, errno == EINTR { continue }
-            return result > 0
-        }
+        return retryingEINTR { poll(&ready, 1, Int32(timeout * 1000)) } > 0
     }
 
     /// Blocks until the helper execs (EOF) or reports a failed step; returns that report.
@@ -90,8 +86,7 @@ final class PipeSet {
         var report: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(errorRead, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
+            let count = retryingEINTR { buffer.withUnsafeMutableBytes { read(errorRead, $0.baseAddress, $0.count) } }
             if count <= 0 { break }
             report += buffer[..<count]
         }

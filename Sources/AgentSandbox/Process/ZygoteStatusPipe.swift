@@ -45,11 +45,9 @@ final class ZygoteStatusPipe {
         while filled < bytes.count {
             var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let waitMs = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
-            let polled = poll(&ready, 1, waitMs)
-            if polled < 0, errno == EINTR { continue }
+            let polled = retryingEINTR { poll(&ready, 1, waitMs) }
             guard polled > 0 else { return record(.forged) }
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0, errno == EINTR { continue }
+            let count = retryingEINTR { bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) } }
             guard count > 0 else { return record(filled == 0 ? .closed : .forged) }
             filled += count
         }

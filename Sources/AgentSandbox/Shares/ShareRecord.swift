@@ -6,7 +6,7 @@ import GRDB
 /// The `token` is the only secret in the URL (256 random bits, unrelated to the agent or the path).
 /// The content lives once per distinct SHA-256 in the share store's blob tree (`ShareBlobStore`);
 /// `sha256` is the row's reference to its `share_blobs` row (a foreign key).
-public struct ShareRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct ShareRecord: SnakeCaseRecord, Sendable, Equatable {
     public static let databaseTableName = "shares"
 
     public var token: String
@@ -37,15 +37,6 @@ public struct ShareRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.legacyFile = legacyFile
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case token, path, filename, size, sha256
-        case agentId = "agent_id"
-        case contentType = "content_type"
-        case createdAt = "created_at"
-        case expiresAt = "expires_at"
-        case legacyFile = "legacy_file"
     }
 
     /// The JSON served by the shares API.

@@ -45,8 +45,8 @@ struct ShareSnapshot {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let count = read(source, buffer.baseAddress, buffer.count)
-            if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            let count = retryingEINTR { read(source, buffer.baseAddress, buffer.count) }
+            if count < 0, errno == EAGAIN { continue }
             if count < 0 { throw ToolError(.ioError, "Cannot read '\(display)': \(String(cString: strerror(errno))).") }
             if count == 0 { break }
             total += Int64(count)
@@ -65,15 +65,9 @@ struct ShareSnapshot {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0, errno == EINTR { continue }
-            if written < 0 {
-                throw errno == ENOSPC ? ToolError(.noSpace, "No space left for the share snapshot.") : ToolError(.ioError, "Cannot write the share snapshot: \(String(cString: strerror(errno))).")
-            }
-            offset += written
-        }
+        let failure = writeFully(fd, bytes)
+        guard failure != 0 else { return }
+        throw failure == ENOSPC ? ToolError(.noSpace, "No space left for the share snapshot.") : ToolError(.ioError, "Cannot write the share snapshot: \(String(cString: strerror(failure))).")
     }
 
     private static func tooLarge(_ display: String, _ maxBytes: Int64) -> ToolError {

@@ -3,7 +3,7 @@ import GRDB
 
 /// One exec session as recorded in SQLite, so that a restarted server can list the sessions its
 /// predecessor was running as `lost` instead of letting them vanish. Output is never stored.
-public struct ExecSessionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct ExecSessionRecord: SnakeCaseRecord, Sendable, Equatable {
     public static let databaseTableName = "exec_sessions"
 
     public var id: String
@@ -19,15 +19,6 @@ public struct ExecSessionRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var timedOut: Bool
     public var startedAt: Date
     public var finishedAt: Date?
-
-    enum CodingKeys: String, CodingKey {
-        case id, command, cwd, pid, background, state, signal
-        case agentId = "agent_id"
-        case exitCode = "exit_code"
-        case timedOut = "timed_out"
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-    }
 }
 
 extension Store {

@@ -20,8 +20,7 @@ public enum FileIO {
                     memcpy(buffer.baseAddress!, source, count)
                 }
                 while count < capacity {
-                    let got = read(fd, buffer.baseAddress! + count, capacity - count)
-                    if got < 0, errno == EINTR { continue }
+                    let got = retryingEINTR { read(fd, buffer.baseAddress! + count, capacity - count) }
                     if got < 0 { failure = errno; return }
                     if got == 0 { reachedEnd = true; return }
                     count += got
@@ -35,16 +34,8 @@ public enum FileIO {
 
     /// Writes all of `bytes` to `fd`.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Result<Void, Errno> {
-        bytes.withUnsafeBytes { buffer -> Result<Void, Errno> in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0, errno == EINTR { continue }
-                if count < 0 { return .failure(Errno(errno)) }
-                offset += count
-            }
-            return .success(())
-        }
+        let failure = bytes.withUnsafeBytes { writeFully(fd, $0) }
+        return failure == 0 ? .success(()) : .failure(Errno(failure))
     }
 
     /// `fstat`, or the errno.

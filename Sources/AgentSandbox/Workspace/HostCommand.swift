@@ -53,8 +53,7 @@ enum HostCommand {
         var message = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = read(pipe[0], &buffer, buffer.count)
-            if count < 0, errno == EINTR { continue }
+            let count = retryingEINTR { read(pipe[0], &buffer, buffer.count) }
             if count <= 0 { break }
             if message.count < 65536 { message += buffer[..<count] }
         }
