@@ -28,7 +28,7 @@ struct AgentNamespace {
         let host = IPv4Network.format(hostAddress), agent = IPv4Network.format(agentAddress)
         let file = slot.namespacePath
         let fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HostCommand.Failure(description: "cannot create \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw NetworkCommand.Failure(description: "cannot create \(file): \(String(cString: strerror(errno)))") }
         close(fd)
         // Runs inside the new namespace (unshare binds it at `file`); the peer goes back to ours.
         let inside = """
@@ -42,18 +42,18 @@ struct AgentNamespace {
             route add default via \(host) dev eth0
             EOF
             """
-        try HostCommand.run(tools.unshare, ["--net=\(file)", "/bin/sh", "-c", inside])
+        try NetworkCommand.run(tools.unshare, ["--net=\(file)", "/bin/sh", "-c", inside])
         let conf = "/proc/sys/net/ipv6/conf/\(slot.interface)/disable_ipv6"
         _ = writeControlFile(conf, "1")
         if localnetDNS { _ = writeControlFile("/proc/sys/net/ipv4/conf/\(slot.interface)/route_localnet", "1") }
-        try HostCommand.run(tools.ip, ["-batch", "-"], input: "addr add \(host)/31 dev \(slot.interface)\nlink set \(slot.interface) up\n")
+        try NetworkCommand.run(tools.ip, ["-batch", "-"], input: "addr add \(host)/31 dev \(slot.interface)\nlink set \(slot.interface) up\n")
     }
 
     /// Removes the veth pair (deleting one end deletes both) and unbinds the namespace: once its last
     /// process is gone the kernel frees it. Each step is skipped when already undone.
     func remove() {
         if access("/sys/class/net/\(slot.interface)", F_OK) == 0 {
-            try? HostCommand.run(tools.ip, ["link", "del", slot.interface])
+            try? NetworkCommand.run(tools.ip, ["link", "del", slot.interface])
         }
         let file = slot.namespacePath
         _ = umount2(file, Int32(MNT_DETACH))
@@ -68,7 +68,7 @@ struct NetworkTools: Sendable {
     let unshare: String
 
     static func locate() -> NetworkTools? {
-        guard let ip = HostCommand.locate("ip"), let nft = HostCommand.locate("nft"), let unshare = HostCommand.locate("unshare") else { return nil }
+        guard let ip = NetworkCommand.locate("ip"), let nft = NetworkCommand.locate("nft"), let unshare = NetworkCommand.locate("unshare") else { return nil }
         return NetworkTools(ip: ip, nft: nft, unshare: unshare)
     }
 }

@@ -122,9 +122,9 @@ public actor AgentNetworks {
             AgentNamespace(slot: stale, tools: tools).remove()
         }
         do {
-            guard IPForwarding.enable() else { throw HostCommand.Failure(description: "cannot turn on net.ipv4.ip_forward") }
+            guard IPForwarding.enable() else { throw NetworkCommand.Failure(description: "cannot turn on net.ipv4.ip_forward") }
             try AgentNamespace(slot: slot, tools: tools).create(pool: settings.pool, localnetDNS: resolver.isLoopback)
-            try HostCommand.run(tools.nft, ["-f", "-"], input: "add element inet \(table) \(AgentNetworkRules.interfaceSet) { \"\(slot.interface)\" }\n")
+            try NetworkCommand.run(tools.nft, ["-f", "-"], input: "add element inet \(table) \(AgentNetworkRules.interfaceSet) { \"\(slot.interface)\" }\n")
         } catch {
             teardown(slot, table: table, tools: tools)
             throw error
@@ -144,7 +144,7 @@ public actor AgentNetworks {
 
     private static func removeElement(_ interface: String, table: String, tools: NetworkTools) {
         guard !table.isEmpty else { return }
-        try? HostCommand.run(tools.nft, ["-f", "-"], input: "delete element inet \(table) \(AgentNetworkRules.interfaceSet) { \"\(interface)\" }\n")
+        try? NetworkCommand.run(tools.nft, ["-f", "-"], input: "delete element inet \(table) \(AgentNetworkRules.interfaceSet) { \"\(interface)\" }\n")
     }
 }
 

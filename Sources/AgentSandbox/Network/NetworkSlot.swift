@@ -34,9 +34,9 @@ final class NetworkSlot: Sendable {
 
     /// Claims the first free slot of `capacity`, starting the search at `hint`; records `agent` and
     /// `table` in its file. `cleanStale` undoes what a crashed owner left (its file's text is passed).
-    static func claim(capacity: Int, hint: Int, agent: String, table: String, cleanStale: (NetworkSlot, String) -> Void) throws(HostCommand.Failure) -> NetworkSlot {
+    static func claim(capacity: Int, hint: Int, agent: String, table: String, cleanStale: (NetworkSlot, String) -> Void) throws(NetworkCommand.Failure) -> NetworkSlot {
         if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw HostCommand.Failure(description: "cannot create \(directory): \(String(cString: strerror(errno)))")
+            throw NetworkCommand.Failure(description: "cannot create \(directory): \(String(cString: strerror(errno)))")
         }
         for step in 0..<capacity {
             let index = (hint + step) % capacity
@@ -53,7 +53,7 @@ final class NetworkSlot: Sendable {
             slot.writeRecord("agent=\(agent) table=\(table) pid=\(getpid())\n")
             return slot
         }
-        throw HostCommand.Failure(description: "every one of the \(capacity) network slots of the pool is in use; delete idle agents or give --network-pool a larger range")
+        throw NetworkCommand.Failure(description: "every one of the \(capacity) network slots of the pool is in use; delete idle agents or give --network-pool a larger range")
     }
 
     /// The value of `key` in a slot record such as `agent=… table=… pid=…`.

@@ -6,7 +6,7 @@ import CSandbox
 /// Runs one of the host's network tools (`ip`, `nft`, `unshare`) as root, outside every sandbox, with a
 /// script on stdin. Spawned like agent commands (no fork of the server) and reaped through `ChildReaper`,
 /// which owns `waitpid` for the whole process. Blocking: call it from `BlockingWork`.
-enum HostCommand {
+enum NetworkCommand {
     /// The tool failed: its first line of stderr (or exit status) in a sentence.
     struct Failure: Error, CustomStringConvertible {
         let description: String
