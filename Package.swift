@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Already built for Hummingbird's graph: SHA-256 for key hashes and share checksums costs no build time.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        // MCP server side (issue 15): JSON-RPC types, the SDK's `Server`, Streamable HTTP validators. Only the
+        // HTTP edge links it; it brings swift-system (and eventsource, used on Apple platforms only).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range).
@@ -61,6 +64,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

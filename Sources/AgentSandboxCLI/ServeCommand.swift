@@ -65,6 +65,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a finished exec session (and its buffered output) stays listed.")
     var execRetention: Double = 600
 
+    @Option(help: "Snapshots one agent may hold (beyond it a snapshot answers SNAPSHOT_QUOTA_EXCEEDED).")
+    var maxSnapshotsPerAgent: Int = 20
+    @Option(help: "Stored (compressed) bytes one agent's snapshots may hold.")
+    var snapshotBytesPerAgent: Int64 = 5 << 30
+    @Option(help: "Directories one agent's watch streams may watch together (inotify watches).")
+    var maxWatchedDirectories: Int = 8192
+    @Option(help: "Watch streams open at once per agent (429 past it).")
+    var maxWatchStreams: Int = 8
+
     @Flag(help: "Run every command as the server's own uid (no isolation between agents; development only).")
     var allowSharedUID = false
 
@@ -76,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds without calls after which an agent's warm sandbox stops (its /tmp goes with it).")
     var warmSandboxIdle: Double = 300
+
+    @Option(help: "Each new agent's disk cap (limits.disk_bytes default), enforced by a per-agent ext4 image; bytes, or with K/M/G/T; 0: no cap (env AGENT_SANDBOX_DISK_BYTES).")
+    var diskBytes: String = ProcessInfo.processInfo.environment["AGENT_SANDBOX_DISK_BYTES"] ?? "10G"
 
     @Option(help: "Seconds a client has to send a request head once it started (408 and close after).")
     var headerTimeout: Double = 10
@@ -131,8 +143,19 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.archiveImportEntries = archiveMaxEntries
         configuration.limits.execSessionsPerAgent = maxExecSessions
         configuration.limits.execRetentionSeconds = execRetention
+        guard maxSnapshotsPerAgent >= 0, snapshotBytesPerAgent >= 0, maxWatchedDirectories >= 1, maxWatchStreams >= 1 else {
+            throw ValidationError("--max-snapshots-per-agent and --snapshot-bytes-per-agent must be 0 or more; --max-watched-directories and --max-watch-streams 1 or more")
+        }
+        configuration.limits.snapshotsPerAgent = maxSnapshotsPerAgent
+        configuration.limits.snapshotBytesPerAgent = snapshotBytesPerAgent
+        configuration.limits.watchedDirectoriesPerAgent = maxWatchedDirectories
+        configuration.limits.watchStreamsPerAgent = maxWatchStreams
         guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("--header-timeout and --idle-timeout must be numbers of seconds above 0") }
         guard (maxConnections ?? 1) > 0, (maxConnectionsPerPeer ?? 1) > 0 else { throw ValidationError("--max-connections and --max-connections-per-peer must be above 0") }
+        guard let disk = ByteCount.parse(diskBytes), disk == 0 || disk >= DiskImage.minimumBytes, disk <= AgentSettings.maxDiskBytes else {
+            throw ValidationError("--disk-bytes must be 0 (no cap) or between 16M and 8T")
+        }
+        configuration.diskBytes = disk
         configuration.listener.headerTimeoutSeconds = headerTimeout
         configuration.listener.idleTimeoutSeconds = idleTimeout
         configuration.listener.maxConnections = maxConnections

@@ -24,14 +24,21 @@ public enum SandboxServer {
         let pipeline = services.pipeline
         let bodyLimit = services.configuration.limits.requestBodyBytes
         ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit).addRoutes(to: router)
-        AgentRoutes(agents: services.agents).addRoutes(to: router)
+        AgentRoutes(agents: services.agents, forks: services.forks).addRoutes(to: router)
+        SnapshotRoutes(pipeline: pipeline, snapshots: services.snapshots).addRoutes(to: router)
+        WatchRoutes(watches: services.watches).addRoutes(to: router)
+        AgentLimitsRoutes(
+            update: AgentLimitsUpdate(agents: services.agents, launcher: services.launcher, sessions: services.execSessions), agents: services.agents
+        ).addRoutes(to: router)
         ArchiveRoutes(pipeline: pipeline, logger: services.logger).addRoutes(to: router)
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)
         ExecRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         AgentSettingsRoutes(exec: services.exec).addRoutes(to: router)
         SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
+        try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
@@ -45,11 +52,14 @@ public enum SandboxServer {
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
-        let listener = SandboxListener(configuration: services.configuration, logger: services.logger)
+        var listener = SandboxListener(configuration: services.configuration, logger: services.logger)
+        let (general, terminal) = (listener.precheck, TerminalWebSocket.precheck(exec: exec))
+        listener.precheck = { head, expectsContinue in terminal(head) ?? general(head, expectsContinue) }
         return Application(
             router: router,
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
-                await ExecWebSocket.shouldUpgrade(head, exec: exec, keys: keys)
+                if TerminalWebSocket.parse(head.path ?? "") != nil { return await TerminalWebSocket.shouldUpgrade(head, exec: exec) }
+                return await ExecWebSocket.shouldUpgrade(head, exec: exec, keys: keys)
             },
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),
             onServerRunning: { channel in
@@ -92,6 +102,7 @@ public enum SandboxServer {
         await services.execSessions.shutdown()
         await services.launcher.stopWarmSandboxes()
         await services.launcher.networks?.removeAll()
+        await services.agents.unmountDisks()
         await services.audit.flush()
         services.launcher.cgroups?.removeEmptyGroups()
     }

@@ -16,7 +16,7 @@ struct MethodRoutingTests {
 
         let agentPath = try await server.request("PUT", "/v1/agents/\(agent)")
         #expect(agentPath.status == 405)
-        #expect(agentPath.headers["allow"] == "DELETE, GET, HEAD")
+        #expect(agentPath.headers["allow"] == "DELETE, GET, HEAD, PATCH")
 
         let health = try await server.request("POST", "/healthz", body: Data("{}".utf8), headers: [:])
         #expect(health.status == 405)

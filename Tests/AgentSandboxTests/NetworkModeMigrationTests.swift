@@ -17,7 +17,7 @@ struct NetworkModeMigrationTests {
         // What a database from before network modes holds: no network in the settings, no v8 migration.
         let database = server.dataRoot.appendingPathComponent(".agentsandbox/agentsandbox.sqlite").path
         let result = try ArchiveSupport.shell("""
-            sqlite3 '\(database)' "UPDATE agents SET settings = NULL WHERE id = '\(legacy)'; DELETE FROM grdb_migrations WHERE identifier = 'v8: explicit network mode';"
+            sqlite3 '\(database)' "UPDATE agents SET settings = NULL WHERE id = '\(legacy)'; DELETE FROM grdb_migrations WHERE identifier = 'v9: explicit network mode';"
             """)
         #expect(result.status == 0, "\(result.output)")
 

@@ -12,6 +12,8 @@ Run-time choices, none of which hides a failure:
   is not a UUID (negative data) is sent as generated. No operation is excluded.
 - Commands (``sandbox/bash``, ``workspace/bash``, ``exec``) get a ``timeout`` of at most 10 s, so that a
   generated command that happens to run forever (``yes``) cannot stall the run; the schema allows up to a week.
+- The watch stream (``GET …/watch``, SSE) lasts until the client leaves; it gets a ``timeout`` of at most
+  2 s (its own query parameter: the server ends the stream cleanly then), so each case reads a whole response.
 - The agents the run created are deleted at the end.
 """
 import os
@@ -37,6 +39,7 @@ if not BASE_URL:
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("OPENAPI_MAX_EXAMPLES", "25"))
 COMMAND_TIMEOUT = 10
+WATCH_TIMEOUT = 2
 # Fresh agent ids every run (a deleted agent's id stays deleted); the data generation itself is seeded.
 RUN_NAMESPACE = uuid.uuid4()
 _prepared: set[str] = set()
@@ -60,6 +63,16 @@ def _is_uuid(value) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _bound_watch_timeout(case) -> None:
+    if not case.operation.path.endswith("/watch"):
+        return
+    query = case.query if isinstance(case.query, dict) else {}
+    timeout = query.get("timeout")
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout > WATCH_TIMEOUT:
+        query["timeout"] = WATCH_TIMEOUT
+    case.query = query
 
 
 def _bound_command_timeout(case) -> None:
@@ -93,4 +106,5 @@ def test_every_operation_conforms(case):
             _prepared.add(agent)
         case.path_parameters["agent_id"] = agent
     _bound_command_timeout(case)
+    _bound_watch_timeout(case)
     case.call_and_validate(headers={"x-api-key": API_KEY}, checks=CHECKS, timeout=60)

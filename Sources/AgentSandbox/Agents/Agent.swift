@@ -32,6 +32,8 @@ public struct Agent: Sendable, Equatable {
         if let value = settings.memoryBytes { limits["memory_bytes"] = .number(Double(value)) }
         if let value = settings.cpuWeight { limits["cpu_weight"] = .number(Double(value)) }
         if let value = settings.maxConcurrentCalls { limits["max_concurrent_calls"] = .number(Double(value)) }
+        if let value = settings.diskBytes { limits["disk_bytes"] = .number(Double(value)) }
+        fields["disk_limit_bytes"] = settings.diskBytes.map { .number(Double($0)) } ?? .null
         if !limits.isEmpty { fields["limits"] = .object(limits) }
         return .object(fields)
     }

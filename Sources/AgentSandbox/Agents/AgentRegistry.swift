@@ -8,16 +8,18 @@ import Synchronization
 /// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
 /// and their cgroups. Keeps live agents in memory so a tool call costs no database read.
 public final class AgentRegistry: Sendable {
-    private let store: Store
-    private let configuration: ServerConfiguration
-    private let cgroups: CgroupController?
-    private let cache = Mutex<[AgentID: Agent]>([:])
-    private let callsInFlight = Mutex<[AgentID: Int]>([:])
+    let store: Store
+    let configuration: ServerConfiguration
+    let cgroups: CgroupController?
+    let cache = Mutex<[AgentID: Agent]>([:])
+    let callsInFlight = Mutex<[AgentID: Int]>([:])
     /// When each agent's latest call began, in this process: the store learns it only when the audit
     /// log is flushed, so `agent(_:)` and `list()` both lay this over what they read.
     private let lastUse = Mutex<[AgentID: Date]>([:])
     /// Agents being deleted: their calls get 410 while their processes and files go.
     private let deleting = Mutex<Set<AgentID>>([])
+    /// Agents whose disk is being resized offline: their calls get 429 until it is back.
+    let resizing = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
     private let roots = RootDescriptorCache()
     /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
@@ -38,18 +40,17 @@ public final class AgentRegistry: Sendable {
     /// An agent's network mode is fixed when it is created: its own, or the server's default then.
     public func create(_ requested: AgentID? = nil, settings requestedSettings: AgentSettings = AgentSettings()) async throws -> (Agent, created: Bool) {
         let id = requested ?? AgentID.random()
-        var settings = requestedSettings
+        var settings = try diskSettings(requestedSettings)
         if settings.network == nil { settings.network = configuration.network }
         let encoded = settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
-        let agent = try makeAgent(record)
         roots.forget(id)
         if created {
-            // A directory left by an earlier agent of this id (e.g. a crash mid-delete) is not this
-            // agent's; removing it is a tree walk, so off the cooperative pool.
-            let path = agent.workspacePath
-            _ = try await BlockingWork.run { csandbox_remove_tree(path) }
+            // A directory (or disk image) left by an earlier agent of this id (e.g. a crash mid-delete)
+            // is not this agent's; removing it is a tree walk, so off the cooperative pool.
+            try await prepareDisk(id, bytes: settings.diskBytes)
         }
+        let agent = try makeAgent(record)
         try prepareWorkspace(agent)
         cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
         cache.withLock { $0[id] = agent }
@@ -59,6 +60,7 @@ public final class AgentRegistry: Sendable {
     /// The agent, or 404 / 410.
     public func agent(_ id: AgentID) async throws -> Agent {
         if deleting.withLock({ $0.contains(id) }) { throw Self.deletedError(id) }
+        if resizing.withLock({ $0.contains(id) }) { throw Self.resizingError(id) }
         if let cached = cache.withLock({ $0[id] }) { return withLastUse(cached) }
         guard let record = try await store.agent(id: id.rawValue) else {
             throw ToolError(.agentNotFound, "No agent \(id). Create it with POST /v1/agents or call a tool for it.")
@@ -77,10 +79,15 @@ public final class AgentRegistry: Sendable {
         return withLastUse(agent)
     }
 
+    /// The state of the agent as this process last saw it; nil when it is not in memory.
+    func cachedState(of id: AgentID) -> AgentRecord.State? {
+        cache.withLock { $0[id]?.state }
+    }
+
     /// The agent of a tool call when it is in memory and active, without suspending; nil when
     /// `agentForToolCall` must decide (not cached, being deleted, suspended).
     public func cachedAgentForToolCall(_ id: AgentID) -> Agent? {
-        if deleting.withLock({ $0.contains(id) }) { return nil }
+        if deleting.withLock({ $0.contains(id) }) || resizing.withLock({ $0.contains(id) }) { return nil }
         guard let agent = cache.withLock({ $0[id] }), agent.state != .suspended else { return nil }
         return agent
     }
@@ -172,10 +179,10 @@ public final class AgentRegistry: Sendable {
         try await ShareService(store: store, configuration: configuration).revokeAll(agent: id)
         await notifyEnd(id, .deleted)
         let isolated = configuration.launchIdentity(for: agent.identity) != nil
-        let failure: Int32? = try await BlockingWork.run { [cgroups] in
+        let failure: Int32? = try await BlockingWork.run { [cgroups, configuration] in
             cgroups?.removeAgent(id.rawValue)
             if isolated { Self.killProcesses(of: agent.identity.uid) }
-            return csandbox_remove_tree(agent.workspacePath) == 0 ? nil : errno
+            return Self.removeDisk(of: agent, configuration) == 0 ? nil : errno
         }
         try await store.setState(.deleted, of: id.rawValue)
         if let failure {
@@ -256,16 +263,20 @@ public final class AgentRegistry: Sendable {
 
     // MARK: Internals
 
-    private func makeAgent(_ record: AgentRecord) throws -> Agent {
+    func makeAgent(_ record: AgentRecord) throws -> Agent {
         guard let uid = record.uid else { throw Self.deletedError(try AgentID(record.id)) }
         var agent = Agent(
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
             createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
-            workspacePath: configuration.dataRoot.appendingPathComponent(record.id).path)
+            workspacePath: workspacePath(of: record.id))
         if let settings = record.settings {
             agent.settings = (try? JSONDecoder().decode(AgentSettings.self, from: Data(settings.utf8))) ?? AgentSettings()
         }
         return agent
+    }
+
+    static func resizingError(_ id: AgentID) -> ToolError {
+        ToolError(.tooManyRequests, "Agent \(id)'s disk is being resized; retry in a moment.")
     }
 
     private static func deletedError(_ id: AgentID) -> ToolError {
@@ -288,7 +299,7 @@ public final class AgentRegistry: Sendable {
     }
 
     /// Without a cgroup (or as a backstop), every process of a dedicated uid belongs to the agent.
-    private static func killProcesses(of uid: UInt32) {
+    static func killProcesses(of uid: UInt32) {
         guard uid != 0, uid != getuid() else { return }
         for _ in 0..<50 {
             let pids = ProcessTable.pids(ownedBy: uid)

@@ -7,6 +7,8 @@ public struct AgentSettings: Codable, Sendable, Equatable {
     /// Relative CPU weight, 1…10000 (100 = default share).
     public var cpuWeight: Int?
     public var maxConcurrentCalls: Int?
+    /// The agent's disk cap in bytes (the size of its disk image); nil: no image, no cap.
+    public var diskBytes: Int64?
     /// The persistent working directory (`POST /v1/agents/{id}/cwd`), relative to the workspace root:
     /// where an exec without `cwd` starts. nil: the root.
     public var cwd: String?
@@ -19,6 +21,7 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         case memoryBytes = "memory_bytes"
         case cpuWeight = "cpu_weight"
         case maxConcurrentCalls = "max_concurrent_calls"
+        case diskBytes = "disk_bytes"
         case cwd
     }
 
@@ -45,8 +48,12 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         settings.memoryBytes = try integer("memory_bytes", Double(16 << 20)...Double(1 << 40)).map { Int64($0) }
         settings.cpuWeight = try integer("cpu_weight", 1...10000).map { Int($0) }
         settings.maxConcurrentCalls = try integer("max_concurrent_calls", 1...1024).map { Int($0) }
+        settings.diskBytes = try integer("disk_bytes", Double(DiskImage.minimumBytes)...Double(Self.maxDiskBytes)).map { Int64($0) }
         return settings
     }
+
+    /// The largest disk cap one agent may have: 8 TiB (an ext4 image is one file; ext4 files end at 16 TiB).
+    public static let maxDiskBytes: Int64 = 1 << 43
 
     /// The effective limits: these overrides on top of the server's.
     public func applied(to defaults: ResourceLimits) -> ResourceLimits {

@@ -34,7 +34,7 @@ public enum WorkspaceArchive {
             let limits = configuration.limits
             let job = ArchiveImport(
                 workspacePath: agent.workspacePath, owner: configuration.launchIdentity(for: agent.identity),
-                stagingParent: configuration.stateDirectory.appendingPathComponent("imports").path,
+                stagingParent: DiskImage.stagingParent(of: agent, configuration: configuration),
                 limits: ImportLimits(maxBytes: limits.archiveImportBytes, maxEntries: limits.archiveImportEntries), mode: mode,
                 replaced: replaced)
             let feed = feed

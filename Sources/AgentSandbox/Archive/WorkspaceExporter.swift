@@ -37,6 +37,14 @@ struct WorkspaceExporter {
         try walk.run(walker)
         try writer.close()
     }
+
+    /// Like `run`, for a workspace path: opens it without following a symlink.
+    func run(root: String) throws(ArchiveError) {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "open", path: root, errno: errno) }
+        defer { close(fd) }
+        try run(rootFD: fd)
+    }
 }
 
 /// The state of one export walk.

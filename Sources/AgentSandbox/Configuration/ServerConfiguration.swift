@@ -35,6 +35,11 @@ public struct ServerConfiguration: Sendable {
     public var isolatedNetwork = IsolatedNetworkSettings()
     /// Timeouts, head limits and connection caps of the HTTP listener.
     public var listener = ListenerLimits()
+    /// Each new agent's disk cap (`limits.disk_bytes` default), enforced by a per-agent disk image;
+    /// 0: no cap, workspaces are plain directories.
+    public var diskBytes: Int64 = 10 << 30
+    /// Whether this server can make disk images (root, loop devices, mkfs.ext4: probed at start-up).
+    public var diskImages = false
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot
@@ -93,6 +98,14 @@ public struct ResourceLimits: Sendable {
     public var execRetentionSeconds: Double = 600
     /// Finished exec sessions kept per agent (oldest forgotten first), so memory stays bounded.
     public var execFinishedPerAgent = 32
+    /// Snapshots one agent may hold (`SNAPSHOT_QUOTA_EXCEEDED` past it).
+    public var snapshotsPerAgent = 20
+    /// Stored (compressed) bytes of one agent's snapshots.
+    public var snapshotBytesPerAgent: Int64 = 5 << 30
+    /// Directories one agent's watch streams may watch together (inotify watches).
+    public var watchedDirectoriesPerAgent = 8192
+    /// Watch streams open at once per agent (429 past it).
+    public var watchStreamsPerAgent = 8
 
     public init() {}
 }

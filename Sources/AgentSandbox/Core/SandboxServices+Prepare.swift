@@ -21,6 +21,8 @@ extension SandboxServices {
         }
         let openFiles = DescriptorReserve.raiseOpenFileLimit()
         try DataRoot.prepare(configuration)
+        var configuration = configuration
+        detectDiskImages(&configuration, logger: logger)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
         let store = try Store(path: configuration.databasePath, legacyNetwork: configuration.legacyNetwork)
         try await ShareService(store: store, configuration: configuration).prepareStore(logger: logger)
@@ -55,6 +57,7 @@ extension SandboxServices {
         let sandboxes = launcher.bubblewrap.map { " (bubblewrap \($0.executable), \(launcher.usesWarmSandboxes ? "warm per-agent sandboxes" : "one per call"))" } ?? ""
         logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue), open files: \(openFiles)")
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        try await agents.mountDisks(logger: logger)
         // A deleted agent's sandbox goes before its workspace and uid do.
         // Its network namespace goes too; a suspended agent keeps it (its frozen processes live in it).
         agents.onSuspendOrDelete { [launcher] agent, state in
@@ -70,6 +73,12 @@ extension SandboxServices {
             agents: agents, tools: tools, schemas: schemas, configuration: configuration, launcher: launcher,
             shares: ShareService(store: store, configuration: configuration), audit: audit, metrics: metrics)
         let services = SandboxServices(pipeline: pipeline, store: store, execSessions: execSessions, keys: keys, logger: logger)
+        let snapshots = services.snapshots
+        try await snapshots.prepare(store: snapshotBlobs(configuration), logger: logger)
+        // A deleted agent's snapshots go with it (rows and stored archives).
+        agents.onSuspendOrDelete { agent, state in
+            if state == .deleted { try? await snapshots.removeAll(of: agent) }
+        }
         metrics.addGauges { [agents, execSessions, launcher] in
             await MetricsGauges.collect(agents: agents, sessions: execSessions, launcher: launcher)
         }

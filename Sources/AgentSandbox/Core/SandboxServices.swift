@@ -12,6 +12,8 @@ public struct SandboxServices: Sendable {
     public let logger: Logger
     /// The stdio MCP servers agents run in their sandboxes (xpander's `mcp_*` tools), kept warm.
     public let mcpServers: SandboxMCPServers
+    /// Live file-event streams of workspaces (ended when their agent is deleted).
+    public let watches: WatchService
 
     public init(pipeline: CallPipeline, store: Store, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
         self.pipeline = pipeline
@@ -20,6 +22,7 @@ public struct SandboxServices: Sendable {
         self.keys = keys
         self.logger = logger
         mcpServers = SandboxMCPServers(pipeline: pipeline, sessions: execSessions)
+        watches = WatchService(pipeline: pipeline)
     }
 
     public var configuration: ServerConfiguration { pipeline.configuration }
@@ -33,6 +36,19 @@ public struct SandboxServices: Sendable {
 
     /// The exec operations, through the pipeline.
     public var exec: ExecService { ExecService(pipeline: pipeline, sessions: execSessions) }
+
+    /// Snapshots of workspaces (stored under the state directory).
+    public var snapshots: SnapshotService {
+        SnapshotService(store: store, agents: agents, configuration: configuration, blobs: Self.snapshotBlobs(configuration))
+    }
+
+    /// New agents copied from an agent or a snapshot.
+    public var forks: ForkService { ForkService(pipeline: pipeline, snapshots: snapshots) }
+
+    /// The file-system blob store of snapshots: `<state>/snapshots/`.
+    static func snapshotBlobs(_ configuration: ServerConfiguration) -> FileSnapshotBlobStore {
+        FileSnapshotBlobStore(root: configuration.stateDirectory.appendingPathComponent("snapshots").path)
+    }
 
     /// The workspace of `agent`, ready for tools.
     public func workspace(for agent: Agent) -> Workspace { pipeline.workspace(for: agent) }

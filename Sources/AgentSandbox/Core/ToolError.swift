@@ -30,10 +30,22 @@ public struct ToolError: Error, Sendable, Equatable {
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
         case insufficientStorage = "INSUFFICIENT_STORAGE"
+        /// The agent's disk cap (`limits.disk_bytes`) is full: 507, nothing was written.
+        case diskQuotaExceeded = "DISK_QUOTA_EXCEEDED"
         // Exec sessions (request-level).
         case sessionNotFound = "SESSION_NOT_FOUND"
         case sessionNotRunning = "SESSION_NOT_RUNNING"
         case stdinClosed = "STDIN_CLOSED"
+        // Snapshots and watches (request-level).
+        case snapshotNotFound = "SNAPSHOT_NOT_FOUND"
+        case snapshotQuotaExceeded = "SNAPSHOT_QUOTA_EXCEEDED"
+        case watchLimitExceeded = "WATCH_LIMIT_EXCEEDED"
+        // Exec tokens (the terminal WebSocket): unknown, expired, already used, or minted for another
+        // agent or session.
+        case tokenInvalid = "TOKEN_INVALID"
+        case tokenExpired = "TOKEN_EXPIRED"
+        case tokenUsed = "TOKEN_USED"
+        case tokenForeign = "TOKEN_FOREIGN"
         // Tool-level.
         case fileNotFound = "FILE_NOT_FOUND"
         case isADirectory = "IS_A_DIRECTORY"
@@ -84,12 +96,16 @@ public struct ToolError: Error, Sendable, Equatable {
         case .uriTooLong: .uriTooLong
         case .requestTimeout: .requestTimeout
         case .archiveInvalid, .archiveUnsafe: .badRequest
-        case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .insufficientStorage, .diskQuotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted, .serverBusy: .serviceUnavailable
         case .internalError: .internalServerError
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
+        case .snapshotNotFound: .notFound
+        case .snapshotQuotaExceeded, .watchLimitExceeded: .conflict
+        case .tokenInvalid, .tokenExpired, .tokenUsed: .unauthorized
+        case .tokenForeign: .forbidden
         case .fileNotFound, .isADirectory, .notADirectory, .notARegularFile, .pathOutsideWorkspace,
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .cancelled, .execFailed, .noSpace, .ioError:

@@ -6,7 +6,8 @@ import Foundation
 
 /// The body of `POST /v1/agents/{id}/exec` after validation against `schemas/exec/start.json`.
 public struct ExecStartBody: Decodable, Sendable {
-    var command: String
+    /// Required unless `tty` (then the agent's login shell).
+    var command: String?
     var background: Bool?
     var cwd: String?
     var env: [String: String]?
@@ -16,6 +17,10 @@ public struct ExecStartBody: Decodable, Sendable {
     var keepStdinOpen: Bool?
     /// Who to run as: only the agent itself is accepted (absent, "agent", its uid or name).
     var user: JSONValue?
+    /// A pseudo-terminal session (`ExecLaunch+Terminal.swift`), `cols` x `rows`.
+    var tty: Bool?
+    var cols: Int?
+    var rows: Int?
 }
 
 /// A validated exec request: everything needed to start the command, checked against the workspace.
@@ -29,17 +34,25 @@ public struct ExecLaunch: Sendable {
     public var timeout: Double?
     public var stdin: [UInt8]?
     public var keepStdinOpen: Bool
+    /// The window of a `tty: true` session; nil for pipes.
+    public var terminal: TerminalSize?
+    /// A `tty` session without `command`: the agent's login shell.
+    var loginShell = false
 
     /// The longest timeout a request may ask for, seconds (a week: sessions are meant to be long-lived).
     static let maximumTimeout: Double = 7 * 24 * 3600
 
     public init(_ body: ExecStartBody, workspace: Workspace, defaultTimeout: Int) throws(ToolError) {
-        guard !body.command.isEmpty, body.command.utf8.count <= 1 << 20, !body.command.utf8.contains(0) else {
-            throw ToolError.invalidField("command", "must be a non-empty shell command line (at most 1 MiB, no NUL bytes).")
+        terminal = try TerminalSize(body)
+        loginShell = terminal != nil && body.command == nil
+        let command = body.command ?? (loginShell ? Self.loginShellCommand : "")
+        guard !command.isEmpty, command.utf8.count <= 1 << 20, !command.utf8.contains(0) else {
+            throw ToolError.invalidField("command", "must be a non-empty shell command line (at most 1 MiB, no NUL bytes); only a `tty: true` session may leave it out (it then runs the agent's login shell).")
         }
-        command = body.command
-        background = body.background ?? false
-        keepStdinOpen = body.keepStdinOpen ?? false
+        self.command = command
+        // A terminal is always a session (its stdin stays open for keystrokes).
+        background = terminal != nil || (body.background ?? false)
+        keepStdinOpen = terminal != nil || (body.keepStdinOpen ?? false)
         if keepStdinOpen, !background {
             throw ToolError.invalidField("keep_stdin_open", "needs \"background\": true: a foreground command gets its stdin in `stdin`.")
         }
@@ -55,12 +68,14 @@ public struct ExecLaunch: Sendable {
         environment = try workspace.environment(adding: body.env)
         directory = try Self.startDirectory(body.cwd, in: workspace)
         environment["PWD"] = directory
+        if terminal != nil, body.env?["TERM"] == nil { environment["TERM"] = "xterm-256color" }
     }
 
     /// The launcher's request for this command as the workspace's agent.
     func launchRequest(in workspace: Workspace) -> LaunchRequest {
-        workspace.launchRequest(
-            "/bin/bash", ["-c", command], environment: environment, workingDirectory: directory, stdin: stdin,
+        let (executable, arguments) = terminal != nil ? terminalArgv : ("/bin/bash", ["-c", command])
+        return workspace.launchRequest(
+            executable, arguments, environment: environment, workingDirectory: directory, stdin: terminal != nil ? nil : stdin,
             timeout: timeout ?? Self.maximumTimeout)
     }
 }

@@ -6,6 +6,8 @@ import Foundation
 public struct ExecService: Sendable {
     public let pipeline: CallPipeline
     public let sessions: ExecSessionManager
+    /// Exec tokens for the terminal WebSocket (`ExecService+Tokens.swift`): the server's one store.
+    public var tokens: ExecTokenStore { sessions.tokens }
 
     public init(pipeline: CallPipeline, sessions: ExecSessionManager) {
         self.pipeline = pipeline
@@ -26,7 +28,8 @@ public struct ExecService: Sendable {
     /// Starts `input` (`schemas/exec/start.json`). `stream`: the caller will stream a foreground command.
     nonisolated(nonsending) public func start(_ agentID: AgentID, input: JSONValue, stream: Bool, entry: CallRequest.Entry) async throws(ToolError) -> Started {
         let request = CallRequest(agentID: agentID, operation: "exec", input: input, schema: "exec/start", entry: entry)
-        let background = input["background"]?.boolValue == true
+        // A terminal is always a session (`ExecLaunch`): never run to completion here.
+        let background = input["background"]?.boolValue == true || input["tty"]?.boolValue == true
         if !background, !stream {
             return .finished(try await pipeline.run(request, admission: .toolCall, bytes: CallPipeline.bytes(of:)) { admitted in
                 try await ExecForeground.run(try launch(admitted), in: admitted.workspace)
@@ -134,7 +137,7 @@ public struct ExecService: Sendable {
         }
     }
 
-    private func runningSession(_ agentID: AgentID, _ id: String) async throws -> ExecSession {
+    func runningSession(_ agentID: AgentID, _ id: String) async throws -> ExecSession {
         guard case .live(let session) = try await sessions.lookup(agent: agentID, id: id), session.isRunning else {
             throw ToolError(.sessionNotRunning, "Session \(id.prefix(64)) is not running; see its state with GET /v1/agents/\(agentID)/exec/\(id.prefix(64)).")
         }

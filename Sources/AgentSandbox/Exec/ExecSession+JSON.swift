@@ -19,6 +19,12 @@ extension ExecSession {
         fields["stderr_bytes"] = .number(Double(counters.stderr))
         fields["dropped_bytes"] = .number(Double(counters.stdoutDropped + counters.stderrDropped))
         fields["last_event_id"] = .number(Double(counters.lastEventID))
+        if let terminal {
+            let size = terminal.size
+            fields["tty"] = true
+            fields["cols"] = .number(Double(size.cols))
+            fields["rows"] = .number(Double(size.rows))
+        }
         fields["duration_ms"] = .number(((finishedAt ?? Date()).timeIntervalSince(startedAt) * 1000).rounded())
         return .object(fields)
     }

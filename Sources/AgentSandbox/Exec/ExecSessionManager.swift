@@ -22,6 +22,8 @@ public final class ExecSessionManager: Sendable {
     let limits: ResourceLimits
     private let logger: Logger
     private let state = Mutex(State())
+    /// The exec tokens that open terminal WebSockets (in memory: they live seconds to minutes).
+    public let tokens = ExecTokenStore()
 
     public init(store: Store, launcher: ProcessLauncher, limits: ResourceLimits, logger: Logger) {
         self.store = store
@@ -51,8 +53,13 @@ public final class ExecSessionManager: Sendable {
 
         let wake = try ExecSession.makeWakePipe()
         let process: SessionProcess
+        var terminal: PseudoTerminal?
         do {
-            process = try await launcher.startSession(launch.launchRequest(in: workspace), withStdin: launch.stdin != nil || launch.keepStdinOpen)
+            if let size = launch.terminal {
+                (process, terminal) = try await launcher.startTerminalSession(launch.launchRequest(in: workspace), size: size)
+            } else {
+                process = try await launcher.startSession(launch.launchRequest(in: workspace), withStdin: launch.stdin != nil || launch.keepStdinOpen)
+            }
         } catch {
             close(wake.read)
             close(wake.write)
@@ -60,7 +67,7 @@ public final class ExecSessionManager: Sendable {
         }
         let session = ExecSession(
             id: ExecSession.newID(), agent: agent, command: launch.command, cwd: launch.directory, background: launch.background,
-            process: process, bufferBytes: limits.execBufferBytes, wakeFD: wake.write)
+            process: process, bufferBytes: limits.execBufferBytes, wakeFD: wake.write, terminal: terminal)
         if let stdin = launch.stdin { try? session.writeStdin(stdin, eof: !launch.keepStdinOpen) }
         state.withLock { $0.sessions[session.id] = session }
         do {

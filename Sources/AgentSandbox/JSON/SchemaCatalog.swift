@@ -7,7 +7,8 @@ import Foundation
 public struct SchemaCatalog: Sendable {
     /// Tool name → its request schema (`schemas/tools/<name>.json`).
     public let tools: [String: JSONValue]
-    /// Request schemas of the other operations, by `folder/name` (`exec/start` is `schemas/exec/start.json`).
+    /// Request schemas of the other operations, by `folder/name` (`exec/start` is `schemas/exec/start.json`;
+    /// `mcp/exec_start` is one of the tools only MCP offers, beside the eight).
     public let operations: [String: JSONValue]
     /// `schemas/envelope.json`.
     public let envelope: JSONValue
@@ -29,7 +30,7 @@ public struct SchemaCatalog: Sendable {
         }
         self.tools = tools
         var operations: [String: JSONValue] = [:]
-        for folder in ["exec", "agents", "xpander"] {
+        for folder in ["exec", "agents", "xpander", "mcp", "snapshots"] {
             let url = directory.appendingPathComponent(folder)
             for file in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where file.hasSuffix(".json") {
                 operations["\(folder)/\(file.dropLast(5))"] = try load(url.appendingPathComponent(file))
@@ -45,28 +46,37 @@ public struct SchemaCatalog: Sendable {
 
     /// Tool definitions for LLM function calling, in the shape `format` names.
     public func toolDefinitions(format: String) throws(ToolError) -> JSONValue {
-        let names = tools.keys.sorted()
+        try Self.definitions(tools.keys.sorted().map { ($0, tools[$0]!) }, format: format)
+    }
+
+    /// Definitions, in the shape `format` names, of the tools whose schemas are the operations in
+    /// `folder` (`mcp`: `exec_start`, `exec_output`, `exec_kill`), named by file.
+    public func toolDefinitions(folder: String, format: String) throws(ToolError) -> JSONValue {
+        let prefix = folder + "/"
+        let named = operations.keys.filter { $0.hasPrefix(prefix) }.sorted().map { (String($0.dropFirst(prefix.count)), operations[$0]!) }
+        return try Self.definitions(named, format: format)
+    }
+
+    private static func definitions(_ named: [(String, JSONValue)], format: String) throws(ToolError) -> JSONValue {
         switch format {
         case "json-schema":
-            return .array(names.map { tools[$0]! })
+            return .array(named.map(\.1))
         case "openai":
-            return .array(names.map { name in
-                ["type": "function", "function": ["name": .string(name), "description": description(of: name), "parameters": parameters(of: name)]]
+            return .array(named.map { name, schema in
+                ["type": "function", "function": ["name": .string(name), "description": schema["description"] ?? "", "parameters": parameters(of: schema)]]
             })
         case "anthropic":
-            return .array(names.map { name in
-                ["name": .string(name), "description": description(of: name), "input_schema": parameters(of: name)]
+            return .array(named.map { name, schema in
+                ["name": .string(name), "description": schema["description"] ?? "", "input_schema": parameters(of: schema)]
             })
         default:
             throw ToolError.invalidField("format", "must be one of \"json-schema\", \"openai\", \"anthropic\".")
         }
     }
 
-    private func description(of tool: String) -> JSONValue { tools[tool]?["description"] ?? "" }
-
     /// The schema without the document-level keys an LLM API does not accept.
-    private func parameters(of tool: String) -> JSONValue {
-        guard var fields = tools[tool]?.objectValue else { return [:] }
+    private static func parameters(of schema: JSONValue) -> JSONValue {
+        guard var fields = schema.objectValue else { return [:] }
         for key in ["$schema", "$id", "title", "description", "x-aliases"] { fields[key] = nil }
         return .object(fields)
     }

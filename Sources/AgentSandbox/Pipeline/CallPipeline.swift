@@ -151,7 +151,8 @@ public final class CallTicket: @unchecked Sendable {
     /// The call failed: records it under the normalised error's code and returns that error to throw.
     @discardableResult
     public func fail(_ error: any Error) -> ToolError {
-        let failure = ToolError(normalizing: error)
+        // file_share writes to the server's share store, outside the agent's disk: its ENOSPC is the host's.
+        let failure = request.operation == "file_share" ? ToolError(normalizing: error) : DiskQuotaError.explained(ToolError(normalizing: error), agent: admitted?.agent)
         end(status: failure.code.rawValue, bytes: failure.envelope.map(CallPipeline.bytes(of:)) ?? 0)
         return failure
     }

@@ -9,7 +9,8 @@ public enum ModelText {
             parts.append("Error\(code): \(envelope.error ?? "the call failed.")")
         }
         switch tool {
-        case "bash", "exec", "exec_start", "exec_output":
+        case "bash", "exec", "exec_start", "exec_output", "exec_kill":
+            if let line = sessionLine(envelope, tool: tool) { parts.append(line) }
             if let stdout = envelope.stdout, !stdout.isEmpty { parts.append(stdout) }
             if let stderr = envelope.stderr, !stderr.isEmpty { parts.append("[stderr]\n" + stderr) }
             if let code = envelope.exitCode, code != 0 { parts.append("Exit code: \(code)") }
@@ -42,6 +43,15 @@ public enum ModelText {
             }
         }
         return parts.joined(separator: "\n")
+    }
+
+    /// An exec session tool's first line: `Session ID: state[, pid N][, exit code N][, sent SIGNAL]`.
+    private static func sessionLine(_ envelope: Envelope, tool: String) -> String? {
+        guard tool.hasPrefix("exec_"), envelope.status == .ok, let id = envelope.extras["session_id"]?.stringValue else { return nil }
+        var line = "Session \(id): \(envelope.extras["state"]?.stringValue ?? "running")"
+        if tool == "exec_start", let pid = envelope.extras["pid"]?.doubleValue { line += ", pid \(Int(pid))" }
+        if let signal = envelope.extras["signal_sent"]?.stringValue { line += ", sent \(signal)" }
+        return line
     }
 
     private static func grepLines(_ matches: [JSONValue]) -> String {

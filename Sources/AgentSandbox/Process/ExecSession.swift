@@ -35,6 +35,8 @@ public final class ExecSession: Sendable {
     /// The main process: also its process group and session id.
     public let pid: pid_t
     let group: CallGroup?
+    /// The pseudo-terminal of a `tty: true` session (resize, size); nil for pipes.
+    public let terminal: PseudoTerminal?
     /// Bumped for every chunk of output and at the end.
     public let changes = ChangeSignal()
     private let state: Mutex<State>
@@ -56,7 +58,7 @@ public final class ExecSession: Sendable {
     /// Bytes of stdin that may wait in the queue before `/stdin` answers 429.
     public static let stdinQueueLimit = 1 << 20
 
-    init(id: String, agent: AgentID, command: String, cwd: String, background: Bool, process: SessionProcess, bufferBytes: Int, wakeFD: Int32) {
+    init(id: String, agent: AgentID, command: String, cwd: String, background: Bool, process: SessionProcess, bufferBytes: Int, wakeFD: Int32, terminal: PseudoTerminal? = nil) {
         self.id = id
         self.agent = agent
         self.command = command
@@ -65,6 +67,7 @@ public final class ExecSession: Sendable {
         startedAt = Date()
         pid = process.pid
         group = process.group
+        self.terminal = terminal
         state = Mutex(State(log: ExecOutputLog(capacity: bufferBytes), stdinOpen: process.pipes.stdinWrite != nil, wakeFD: wakeFD))
     }
 
@@ -163,6 +166,7 @@ public final class ExecSession: Sendable {
             if state.wakeFD >= 0 { close(state.wakeFD) }
             state.wakeFD = -1
         }
+        terminal?.close()
         changes.bump()
     }
 

@@ -38,6 +38,8 @@ public struct LaunchRequest: Sendable {
     public var networkAttachment: NetworkAttachment?
     /// Per-agent limits; nil means the launcher's defaults.
     public var limits: ResourceLimits?
+    /// Fired when the calling task is cancelled (set by `ProcessLauncher.run`).
+    var cancellation: CallCancellation?
 
     public init(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
@@ -65,6 +67,8 @@ public struct ProcessResult: Sendable {
     public var timedOut: Bool
     /// Wall-clock seconds from spawn to the end of output.
     public var duration: Double
+    /// The calling task was cancelled and the tree killed (`exitCode` then says how the shell died).
+    public var cancelled = false
 }
 
 extension ProcessResult {
@@ -72,7 +76,8 @@ extension ProcessResult {
     init(loop: OutputLoop, ending: OutputLoop.Ending, started: Date) {
         self.init(
             exitCode: ending.timedOut ? 124 : ending.exitCode, terminationSignal: ending.signal,
-            stdout: loop.stdout, stderr: loop.stderr, timedOut: ending.timedOut, duration: Date().timeIntervalSince(started))
+            stdout: loop.stdout, stderr: loop.stderr, timedOut: ending.timedOut, duration: Date().timeIntervalSince(started),
+            cancelled: ending.cancelled)
     }
 }
 

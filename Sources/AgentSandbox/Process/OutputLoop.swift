@@ -11,6 +11,8 @@ struct OutputLoop {
         var exitCode: Int32 = -1
         var signal: Int32?
         var timedOut = false
+        /// The caller's task was cancelled (see `CallCancellation`).
+        var cancelled = false
 
         /// Takes a raw wait status.
         mutating func record(_ status: Int32) {
@@ -41,6 +43,8 @@ struct OutputLoop {
     var stderr: OutputCollector
     /// Takes stdout in place of `stdout` when set.
     let stdoutSink: (any OutputSink)?
+    /// Readable when the calling task was cancelled: the call then ends as at its deadline.
+    let cancellation: CallCancellation?
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
     /// After the main process exits and its tree is killed, how long to wait for the pipes to close.
@@ -51,8 +55,9 @@ struct OutputLoop {
     /// Bytes the last drain of stdout read (counted with a sink only).
     private var lastStdoutRead = 0
 
-    init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil) {
+    init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil, cancellation: CallCancellation? = nil) {
         self.exit = exit
+        self.cancellation = cancellation
         self.stdoutSink = stdoutSink
         self.pipes = pipes
         stdinBytes = stdin
@@ -104,6 +109,8 @@ struct OutputLoop {
             var fds = openOutputs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if stdinOpen, let stdinWrite = pipes.stdinWrite { fds.append(pollfd(fd: stdinWrite, events: Int16(POLLOUT), revents: 0)) }
             if !exited, exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            let cancelFD = !exited && !ending.cancelled ? cancellation?.fd ?? -1 : -1
+            if cancelFD >= 0 { fds.append(pollfd(fd: cancelFD, events: Int16(POLLIN), revents: 0)) }
             let until = drainDeadline ?? deadline
             var waitMs = Int32(max(0, min(until.timeIntervalSince(now) * 1000 + 1, 1000)))
             if exitFD < 0, !exited { waitMs = min(waitMs, 10) }
@@ -111,6 +118,13 @@ struct OutputLoop {
 
             for entry in fds where entry.revents != 0 {
                 if entry.fd == exitFD { continue }
+                if entry.fd == cancelFD {
+                    // The caller gave up: kill the tree now, as at the deadline, and drain what is left.
+                    ending.cancelled = true
+                    terminate()
+                    drainDeadline = Date().addingTimeInterval(Self.drainGrace)
+                    continue
+                }
                 if entry.fd == pipes.stdinWrite {
                     stdinOpen = feedStdin()
                 } else if !drain(entry.fd) {

@@ -25,6 +25,24 @@ final class PipeSet {
         if withStdin { (stdinRead, stdinWrite) = try makePipe() }
     }
 
+    /// A pseudo-terminal's descriptors in the pipes' places: the child gets `slave` as fds 0–2; the server
+    /// reads output from `master` (as stdout) and writes input to a duplicate of it (as stdin). stderr is a
+    /// pipe whose write end is closed at once (the terminal carries both streams). Takes both descriptors.
+    init(terminalMaster master: Int32, slave: Int32) throws {
+        func makePipe() throws -> (Int32, Int32) {
+            var fds: [Int32] = [0, 0]
+            try syscallRetrying("pipe2") { csandbox_pipe_cloexec(&fds) }
+            return (fds[0], fds[1])
+        }
+        stdoutRead = master
+        (stdoutWrite, stdinRead) = (slave, slave)
+        stdinWrite = try syscallRetrying("dup") { fcntl(master, F_DUPFD_CLOEXEC, 0) }
+        let (noStderr, unused) = try makePipe()
+        Glibc.close(unused)
+        (stderrRead, stderrWrite) = (noStderr, slave)
+        (errorRead, errorWrite) = try makePipe()
+    }
+
     /// Pipes for a warm sandbox's zygote: its stdin is `socket` (the zygote's end of the control socket,
     /// closed with the other child ends); stdout and stderr are pipes as usual.
     convenience init(stdinSocket socket: Int32) throws {

@@ -90,7 +90,7 @@ extension ProcessLauncher {
         if !failure.isEmpty { throw LaunchError(description: failure) }
 
         var loop = OutputLoop(exit: .statusPipe(replies), pipes: pipes, stdin: request.stdin ?? [], limit: request.outputLimit,
-            stdoutSink: request.stdoutSink)
+            stdoutSink: request.stdoutSink, cancellation: request.cancellation)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) { group.kill() }
         if replies.forged { throw WarmSandbox.Forged() }
         return ProcessResult(loop: loop, ending: ending, started: started)

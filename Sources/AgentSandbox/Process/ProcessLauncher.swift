@@ -72,12 +72,22 @@ public final class ProcessLauncher: Sendable {
     }
 
     /// Runs the request to completion (or timeout) without blocking Swift's cooperative threads.
+    /// Cancelling the calling task (an MCP client's `notifications/cancelled`) kills the call's whole tree,
+    /// as its timeout does, and throws `CancellationError` (the pipeline records it as `CANCELLED`).
     public func run(_ request: LaunchRequest) async throws -> ProcessResult {
-        let request = try await attachingNetwork(request)
-        if let warmSandboxes, let cgroups, request.identity != nil, request.workspaceRoot != nil {
-            return try await runWarm(request, pool: warmSandboxes, cgroups: cgroups)
+        var request = try await attachingNetwork(request)
+        let cancellation = CallCancellation()
+        request.cancellation = cancellation
+        let result = try await withTaskCancellationHandler { [self, request] in
+            if let warmSandboxes, let cgroups, request.identity != nil, request.workspaceRoot != nil {
+                return try await runWarm(request, pool: warmSandboxes, cgroups: cgroups)
+            }
+            return try await Thread.run(name: "agent-call") { [self] () throws(any Error) in try self.runBlocking(request) }
+        } onCancel: {
+            cancellation.fire()
         }
-        return try await Thread.run(name: "agent-call") { [self] () throws(any Error) in try self.runBlocking(request) }
+        if result.cancelled { throw CancellationError() }
+        return result
     }
 
     /// The helper's argv: options, `--`, then the program and its arguments. `bindIn`: a host file bubblewrap
@@ -120,7 +130,7 @@ public final class ProcessLauncher: Sendable {
             group?.remove()
         }
         var loop = OutputLoop(exit: .child(pid), pipes: output, stdin: request.stdin ?? [], limit: request.outputLimit,
-            stdoutSink: request.stdoutSink)
+            stdoutSink: request.stdoutSink, cancellation: request.cancellation)
         let ending = loop.run(deadline: started.addingTimeInterval(request.timeout)) {
             // The main process is gone (or timed out): take everything it started down with it.
             group?.kill()

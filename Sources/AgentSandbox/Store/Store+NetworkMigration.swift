@@ -2,13 +2,13 @@ import Foundation
 import GRDB
 
 extension Store {
-    /// "v8: explicit network mode": agents created before the `isolated` mode existed followed the
+    /// "v9: explicit network mode": agents created before the `isolated` mode existed followed the
     /// server's default, which was the host's network. The new default for new agents is `isolated`; so
     /// that an upgrade changes nothing for agents that exist, every live agent without a `network`
     /// setting gets `legacy` written into its settings (the server's `--network` when given at the
     /// upgrade, else `host`, the old default). Agents created afterwards follow the server's default.
     static func registerNetworkModeMigration(in migrator: inout DatabaseMigrator, legacy: NetworkPolicy) {
-        migrator.registerMigration("v8: explicit network mode") { db in
+        migrator.registerMigration("v9: explicit network mode") { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, settings FROM agents WHERE state != 'deleted'")
             for row in rows {
                 let id: String = row["id"]

@@ -60,6 +60,7 @@ public final class Store: Sendable {
             }
         }
         registerShareBlobsMigration(in: &migrator)
+        registerSnapshotsMigration(in: &migrator)
         registerNetworkModeMigration(in: &migrator, legacy: legacyNetwork)
         return migrator
     }
@@ -122,6 +123,7 @@ public final class Store: Sendable {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM shares WHERE agent_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM exec_sessions WHERE agent_id = ?", arguments: [id])
+            // Its snapshot rows go by ON DELETE CASCADE (their blobs went with `AgentRegistry.delete`).
             try db.execute(sql: "DELETE FROM agents WHERE id = ?", arguments: [id])
         }
     }

@@ -49,6 +49,12 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             headsReceived += 1
             connection.headReceived()
             if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+                // An upgrade can be refused from its head alone (the terminal's exec token): with the
+                // status and envelope, before the WebSocket handshake.
+                if let refusal = precheck(head, false) {
+                    refusing = true
+                    return answer(refusal, version: head.version, context: context)
+                }
                 transparent = true
                 connection.passThrough()
                 return context.fireChannelRead(data)

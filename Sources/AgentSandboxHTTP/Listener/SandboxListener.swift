@@ -12,7 +12,8 @@ import NIOHTTP1
 struct SandboxListener: Sendable {
     let limits: ListenerLimits
     let limiter: ConnectionLimiter
-    let precheck: RequestPrecheck
+    /// Also consulted for WebSocket upgrade heads (see `RequestGuard`).
+    var precheck: RequestPrecheck
 
     init(configuration: AgentSandbox.ServerConfiguration, logger: Logger) {
         let openFiles = DescriptorReserve.raiseOpenFileLimit()

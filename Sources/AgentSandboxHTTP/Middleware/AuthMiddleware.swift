@@ -9,7 +9,9 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: APIKeyAuthority
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.requiresKey(request.uri.path) {
+        // The terminal WebSocket route takes an exec token instead (checked by `TerminalRoutes` and, for
+        // the upgrade, `TerminalWebSocket`): exactly that route, and only when a token is presented.
+        if Self.requiresKey(request.uri.path), !TerminalRoutes.presentsToken(request) {
             guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
                 throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
             }

@@ -2,9 +2,11 @@ import AgentSandbox
 import Foundation
 import Hummingbird
 
-/// `/v1/agents`: create, list, inspect, delete, suspend, resume.
+/// `/v1/agents`: create (or fork: `fork_of` / `from_snapshot`, see `ForkService`), list, inspect,
+/// delete, suspend, resume.
 struct AgentRoutes: Sendable {
     let agents: AgentRegistry
+    let forks: ForkService
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.post("/v1/agents") { request, _ in
@@ -15,7 +17,12 @@ struct AgentRoutes: Sendable {
             case .string(let text)?: requested = try AgentID(text)
             default: throw ToolError.invalidField("agent_id", "must be a string holding a UUID.")
             }
-            let (agent, created) = try await agents.create(requested, settings: try AgentSettings.parse(body))
+            let settings = try AgentSettings.parse(body)
+            if let source = try Self.forkSource(body) {
+                let agent = try await forks.fork(source, as: requested, overrides: settings)
+                return Response.json(agent.json(), status: .created)
+            }
+            let (agent, created) = try await agents.create(requested, settings: settings)
             return Response.json(agent.json(), status: created ? .created : .ok)
         }
         router.get("/v1/agents") { _, _ in
@@ -38,6 +45,23 @@ struct AgentRoutes: Sendable {
         router.post("/v1/agents/:agent_id/resume") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
             return Response.json(try await agents.setState(.active, of: id).json())
+        }
+    }
+
+    /// `fork_of` (an agent id) or `from_snapshot` (a snapshot id), at most one; nil for a plain create.
+    static func forkSource(_ body: JSONValue) throws(ToolError) -> ForkService.Source? {
+        func text(_ key: String) throws(ToolError) -> String? {
+            switch body[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw ToolError.invalidField(key, "must be a string holding an id.")
+            }
+        }
+        switch (try text("fork_of"), try text("from_snapshot")) {
+        case (nil, nil): return nil
+        case (let agent?, nil): return .agent(try AgentID(agent))
+        case (nil, let snapshot?): return .snapshot(snapshot)
+        default: throw ToolError.invalidField("fork_of", "and `from_snapshot` cannot both be given: fork an agent's current workspace or one snapshot.")
         }
     }
 }

@@ -11,7 +11,8 @@ import NIOCore
 /// `"encoding":"base64"` when the bytes are not UTF-8), `{"type":"dropped",...}`, `{"type":"exit",...}` —
 /// then a close frame whose code is 4000 + the exit code (reason `exit_code=N`). Buffered output comes first
 /// (from `?after=N` when given), then live output. In: binary frames are raw stdin bytes; text frames are JSON
-/// `{"type":"stdin","data":"...","encoding"?:"base64","eof"?:true}` or `{"type":"signal","signal":"SIGINT"}`.
+/// `{"type":"stdin","data":"...","encoding"?:"base64","eof"?:true}`, `{"type":"signal","signal":"SIGINT"}` or, for a
+/// `tty` session, `{"type":"resize","cols":N,"rows":N}`.
 /// Closing the socket never ends the session.
 enum ExecWebSocket {
     typealias Handler = WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
@@ -78,8 +79,10 @@ enum ExecWebSocket {
             try session.writeStdin(bytes, eof: message["eof"] == .bool(true))
         case "signal":
             try session.signal(try ExecSignal.parse(message["signal"]))
+        case "resize":
+            try ExecService.resize(session, to: try ExecService.terminalSize(in: message))
         default:
-            throw ToolError(.invalidRequest, "Unknown message: text frames are JSON {\"type\":\"stdin\",\"data\":\"...\",\"eof\":false} or {\"type\":\"signal\",\"signal\":\"SIGINT\"}; binary frames are raw stdin.")
+            throw ToolError(.invalidRequest, "Unknown message: text frames are JSON {\"type\":\"stdin\",\"data\":\"...\",\"eof\":false}, {\"type\":\"signal\",\"signal\":\"SIGINT\"} or (tty sessions) {\"type\":\"resize\",\"cols\":N,\"rows\":N}; binary frames are raw stdin.")
         }
     }
 

@@ -105,4 +105,16 @@ long csandbox_getdents(int fd, void *buffer, size_t size);
 /// permissions) and the modification time. 0, or -1 with errno.
 int csandbox_stat_nofollow(int dirfd, const char *name, unsigned int *mode, int64_t *seconds, uint32_t *nanoseconds);
 
+/// A new pseudo-terminal pair on the host's devpts: the master (O_RDWR|O_NOCTTY|O_CLOEXEC) and its slave
+/// (opened O_NOCTTY|O_CLOEXEC, so it becomes nobody's controlling terminal here), the slave owned by
+/// `uid`:`gid` mode 0600, the window `cols` x `rows`. 0, or -1 with errno (nothing left open).
+int csandbox_pty_open(int *master, int *slave, unsigned int uid, unsigned int gid, unsigned short cols, unsigned short rows);
+
+/// TIOCSWINSZ on a pty master: the foreground process group of the slave gets SIGWINCH. 0 or -1.
+int csandbox_pty_resize(int fd, unsigned short cols, unsigned short rows);
+
+/// TIOCGWINSZ. 0 or -1.
+int csandbox_pty_size(int fd, unsigned short *cols, unsigned short *rows);
+
+#include "CSandboxLoop.h"
 #endif

@@ -46,7 +46,7 @@ final class LoopbackConnection: @unchecked Sendable {
 
     /// Sends a request head (and body) with the server's API key.
     func sendRequest(_ method: String, _ path: String, apiKey: String, headers extra: [String: String] = [:], body: Data? = nil) throws {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: \(apiKey)\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (apiKey.isEmpty ? "" : "x-api-key: \(apiKey)\r\n")
         for (name, value) in extra { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         try send(Array((head + "\r\n").utf8) + Array(body ?? Data()))

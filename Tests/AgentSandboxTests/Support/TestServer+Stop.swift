@@ -35,6 +35,17 @@ extension TestServer {
     /// Kills the server if it still runs and removes its data root's directory (tmpfs is memory).
     func removeDataRoot() {
         stop(signal: SIGKILL)
+        Self.unmountAll(under: dataRoot.path)
         _ = csandbox_remove_tree(dataRoot.deletingLastPathComponent().path)
+    }
+
+    /// Unmounts every file system mounted below `path` (agents' disk images a killed server left).
+    static func unmountAll(under path: String) {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return }
+        let points = table.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 ? String(fields[4]) : nil
+        }
+        for point in points where point.hasPrefix(path + "/") { umount2(point, Int32(MNT_DETACH)) }
     }
 }

@@ -16,7 +16,7 @@ final class TestServer: @unchecked Sendable {
     let uidBase: Int
     private(set) var port = 0
     private(set) var process: Process?
-    private let extraArguments: [String]
+    var extraArguments: [String]
     /// A command the server runs under (e.g. `prlimit --nofile=256`); empty: run directly.
     private let wrapper: [String]
     private static let counter = Atomic<Int>(0)
@@ -80,7 +80,9 @@ final class TestServer: @unchecked Sendable {
         let executable = Self.buildDirectory.appendingPathComponent("agent-sandbox")
         process.executableURL = wrapper.isEmpty ? executable : URL(fileURLWithPath: wrapper[0])
         process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [executable.path]) + ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
-                             "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path] + extraArguments
+                             "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path]
+            // Disk caps (a loop-mounted image per agent) only where a suite asks for them.
+            + (extraArguments.contains("--disk-bytes") ? [] : ["--disk-bytes", "0"]) + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
         environment["AGENT_SANDBOX_CANARY"] = "server-only-canary"

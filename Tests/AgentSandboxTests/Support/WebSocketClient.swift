@@ -11,14 +11,20 @@ final class WebSocketClient: @unchecked Sendable {
     let connection: LoopbackConnection
 
     /// Performs the upgrade handshake; throws unless the server answers 101.
-    init(_ server: TestServer, _ path: String, timeout: Double = 30) throws {
+    /// `apiKey`: the key to send (default the server's; "" for none); `headers`: extra request headers.
+    init(_ server: TestServer, _ path: String, timeout: Double = 30, apiKey: String? = nil, headers: [String: String] = [:]) throws {
         connection = try LoopbackConnection(port: server.port, timeout: timeout)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        try connection.sendRequest("GET", path, apiKey: server.apiKey, headers: [
+        try connection.sendRequest("GET", path, apiKey: apiKey ?? server.apiKey, headers: [
             "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key,
-        ])
+        ].merging(headers) { $1 })
         try connection.readResponseHead()
         guard connection.status == 101 else { throw TestFailure("WebSocket upgrade refused: HTTP \(connection.status)") }
+    }
+
+    /// A client over a connection whose upgrade already succeeded.
+    init(connection: LoopbackConnection) {
+        self.connection = connection
     }
 
     func send(text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }

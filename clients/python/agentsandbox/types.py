@@ -42,6 +42,8 @@ class AgentInfo(Model):
     created_at: Optional[str] = None
     last_used_at: Optional[str] = None
     disk_usage_bytes: Optional[int] = None
+    #: The disk cap (``limits.disk_bytes``, the size of its disk image); None when the agent has no cap.
+    disk_limit_bytes: Optional[int] = None
     network: Optional[str] = None
     limits: Optional[Dict[str, Any]] = None
 

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// `PATCH /v1/agents/{id}` `{"limits": {...}}`: changes an agent's limits while it lives. `pids_max`,
+/// `memory_bytes`, `cpu_weight` reach its cgroup at once; `max_concurrent_calls` its next call.
+///
+/// `disk_bytes` resizes its disk image. Raising grows ext4 online when the kernel lets the server
+/// (CAP_SYS_RESOURCE): nothing stops. Otherwise — and always when lowering, ext4 cannot shrink while
+/// mounted — the image is resized offline: the agent's exec sessions end (listed as ended), its
+/// processes and warm sandbox stop, calls meanwhile get 429, and it is back in well under a second for
+/// small disks. Lowering below what the agent uses now is refused (400 naming `limits.disk_bytes`);
+/// an agent whose workspace has no image (made while caps were off) gets one at the next start-up of a
+/// server with `--disk-bytes`.
+public struct AgentLimitsUpdate: Sendable {
+    let agents: AgentRegistry
+    let launcher: ProcessLauncher
+    let sessions: ExecSessionManager
+
+    public init(agents: AgentRegistry, launcher: ProcessLauncher, sessions: ExecSessionManager) {
+        self.agents = agents
+        self.launcher = launcher
+        self.sessions = sessions
+    }
+
+    /// Applies the body's `limits` and answers the updated agent.
+    public func apply(_ id: AgentID, body: JSONValue) async throws -> Agent {
+        let requested = try AgentSettings.parse(.object(["limits": body["limits"] ?? .null]))
+        var agent = try await agents.agent(id)
+        if let bytes = requested.diskBytes, bytes != agent.settings.diskBytes { try await resizeDisk(agent, to: bytes) }
+        agent = try await agents.updateSettings(of: id) { settings in
+            if let value = requested.pidsMax { settings.pidsMax = value }
+            if let value = requested.memoryBytes { settings.memoryBytes = value }
+            if let value = requested.cpuWeight { settings.cpuWeight = value }
+            if let value = requested.maxConcurrentCalls { settings.maxConcurrentCalls = value }
+            if let value = requested.diskBytes { settings.diskBytes = value }
+        }
+        agents.cgroups?.prepareAgent(id.rawValue, limits: agents.limits(of: agent))
+        return agent
+    }
+
+    private func resizeDisk(_ agent: Agent, to bytes: Int64) async throws {
+        let image = agents.diskImage(agent.id.rawValue)
+        guard agent.settings.diskBytes != nil, image.exists else {
+            throw ToolError.invalidField("limits.disk_bytes", "cannot be changed: agent \(agent.id)'s workspace has no disk image (it was made while disk caps were off). A server started with --disk-bytes moves it into one at start-up.")
+        }
+        if let used = image.usage()?.used, used + (4 << 20) > bytes {
+            throw ToolError.invalidField("limits.disk_bytes", "is below what agent \(agent.id) uses now (\(used) bytes, plus 4 MiB for the file system). Delete files first, or choose a larger cap.")
+        }
+        if bytes > (image.bytes ?? 0), try await BlockingWork.run({ image.growOnline(to: bytes) }) { return }
+        try await agents.whileDiskOffline(agent) {
+            await sessions.endAll(of: agent.id, forget: false)
+            await launcher.stopWarmSandbox(agent: agent.id.rawValue)
+        } work: {
+            try await BlockingWork.run { try image.resizeOffline(to: bytes) }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+
+/// The producer side of a fork's copy and of a snapshot: exports a workspace as plain tar into a pipe on
+/// its own thread, closing the pipe's write end when done (the reader then sees the end of the archive).
+final class ExportThread: Sendable {
+    private let root: String
+    private let fd: Int32
+    private let done = DispatchSemaphore(value: 0)
+    private let error = Mutex<ArchiveError?>(nil)
+    private let written = Mutex(WorkspaceSnapshotter.Summary(entries: 0, uncompressedBytes: 0))
+
+    init(root: String, fd: Int32) {
+        self.root = root
+        self.fd = fd
+    }
+
+    /// Why the export failed, once it ended (nil: it completed, or is still running).
+    var failure: ArchiveError? { error.withLock { $0 } }
+
+    func start() {
+        let thread = Thread { [self] in
+            do throws(ArchiveError) {
+                let writer = try ArchiveWriter(format: .tar) { bytes in Self.write(bytes, to: self.fd) }
+                try WorkspaceExporter(writer: writer).run(root: root)
+                self.written.withLock { $0 = .init(entries: Int64(writer.entryCount), uncompressedBytes: writer.uncompressedBytes) }
+            } catch {
+                self.error.withLock { $0 = error }
+            }
+            close(fd)
+            done.signal()
+        }
+        thread.name = "fork-export"
+        thread.start()
+    }
+
+    /// What the export wrote (complete once `wait` returned).
+    var summary: WorkspaceSnapshotter.Summary { written.withLock { $0 } }
+
+    /// Waits until the export thread has ended (again at once on later calls).
+    func wait() {
+        done.wait()
+        done.signal()
+    }
+
+    private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { return false }
+            offset += count
+        }
+        return true
+    }
+}

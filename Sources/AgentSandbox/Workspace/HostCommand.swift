@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+
+/// Runs one of the host's file-system tools (`mkfs.ext4`, `e2fsck`, `resize2fs`, `cp`) to its end,
+/// with a fixed environment. Spawned with `posix_spawn` and its status claimed from `ChildReaper`
+/// (which reaps every child of the server: Foundation's `Process` would read a status the reaper
+/// already took). Blocking: call it on `BlockingWork`.
+enum HostCommand {
+    static let searchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+
+    /// The tool's absolute path, or nil when it is not installed.
+    static func locate(_ name: String) -> String? {
+        searchPath.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
+    }
+
+    /// nil on success (an exit status in `accepted`), else a sentence with the tool's first line of stderr.
+    static func run(_ name: String, _ arguments: [String], accepted: Set<Int32> = [0]) -> String? {
+        guard let executable = locate(name) else { return "\(name) is not installed (apt-get install e2fsprogs coreutils)" }
+        var pipe: [Int32] = [-1, -1]
+        guard csandbox_pipe_cloexec(&pipe) == 0 else { return "cannot run \(name): \(String(cString: strerror(errno)))" }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let environment = ["PATH=" + searchPath.joined(separator: ":"), "LANG=C"]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        ChildReaper.shared.start()
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        ChildReaper.shared.noteSpawn()
+        close(pipe[1])
+        defer { close(pipe[0]) }
+        guard spawned == 0 else { return "cannot run \(executable): \(String(cString: strerror(spawned)))" }
+        var message = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(pipe[0], &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            if message.count < 65536 { message += buffer[..<count] }
+        }
+        guard let status = ChildReaper.shared.status(of: pid, timeout: 3600) else { return "\(name) did not finish" }
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard accepted.contains(code) else {
+            let lines = String(decoding: message, as: UTF8.self).split(separator: "\n")
+            let detail = lines.first { !$0.hasPrefix(name) }.map(String.init) ?? "exit status \(code)"
+            return "\(name): \(detail)"
+        }
+        return nil
+    }
+}
