@@ -10,7 +10,7 @@ struct AgentCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an agent (prints its record).")
         @OptionGroup var server: ServerOptions
         @Argument(help: "The agent's id (a UUID); a random one when omitted.") var agentID: String?
-        @Option(help: "Network policy: host or none.") var network: String?
+        @Option(help: "Network mode: isolated, none or host (default: the server's).") var network: String?
 
         func run() async throws {
             var body: [String: Any] = [:]

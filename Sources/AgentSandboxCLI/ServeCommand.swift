@@ -42,8 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sandbox layers: uid, cgroup, or full (cgroup + bubblewrap namespaces).")
     var isolation: String = "full"
 
-    @Option(help: "Default network policy for agents: host or none (loopback only).")
-    var network: String = "host"
+    @Option(help: "Default network mode for new agents: isolated (own namespace, NAT to the internet; the host, private ranges and other agents refused), none (loopback only) or host (the host's network: trusted agents only). Default: isolated. Agents created before network modes existed keep this value if given, else host.")
+    var network: String?
+    @Option(help: "Address pool of isolated agents: one /31 each (shared by every server on this host).")
+    var networkPool: String = "10.200.0.0/16"
+    @Option(help: "Comma-separated IPv4 ranges isolated agents may not reach, replacing the default (0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16, 224/4, 240/4). The host itself, the pool and other agents are always refused.")
+    var networkDeny: String?
     @Option(help: "Largest file a share may publish, bytes.")
     var shareSizeLimit: Int64 = 1 << 30
     @Option(help: "Shares one agent may hold (beyond it file_share answers SHARE_QUOTA_EXCEEDED).")
@@ -116,7 +120,16 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.outputBytes = outputLimit
         configuration.limits.concurrentCallsPerAgent = maxConcurrentCalls
         guard let level = IsolationLevel(rawValue: isolation) else { throw ValidationError("--isolation must be uid, cgroup or full") }
-        guard let policy = NetworkPolicy(rawValue: network) else { throw ValidationError("--network must be host or none") }
+        guard let policy = NetworkPolicy(rawValue: network ?? "isolated") else { throw ValidationError("--network must be isolated, none or host") }
+        guard let pool = IPv4Network(networkPool), pool.prefixLength <= 30 else { throw ValidationError("--network-pool must be an IPv4 range of /30 or larger, such as 10.200.0.0/16") }
+        configuration.isolatedNetwork.pool = pool
+        if let networkDeny {
+            let ranges = networkDeny.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let parsed = ranges.compactMap(IPv4Network.init)
+            guard parsed.count == ranges.count else { throw ValidationError("--network-deny must be comma-separated IPv4 ranges such as 10.0.0.0/8,192.168.0.0/16") }
+            configuration.isolatedNetwork.deny = parsed
+        }
+        configuration.legacyNetwork = network.flatMap(NetworkPolicy.init(rawValue:)) ?? .host
         guard warmSandboxIdle > 0 else { throw ValidationError("--warm-sandbox-idle must be a number of seconds above 0") }
         configuration.isolation = level
         configuration.warmSandboxes = warmSandboxes

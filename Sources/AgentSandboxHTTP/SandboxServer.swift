@@ -88,7 +88,11 @@ public enum SandboxServer {
         do {
             try await buildApplication(services: services) { port in
                 if !configuration.allowSharedUID, geteuid() == 0 {
-                    firewall.install(port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1), logger: services.logger)
+                    let networks = services.launcher.networks
+                    let table = firewall.install(
+                        port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1),
+                        extraRules: networks?.rules ?? "", logger: services.logger)
+                    await networks?.activate(table: table)
                 }
                 await onRunning(port)
             }.runService()
@@ -97,6 +101,7 @@ public enum SandboxServer {
         }
         await services.execSessions.shutdown()
         await services.launcher.stopWarmSandboxes()
+        await services.launcher.networks?.removeAll()
         await services.agents.unmountDisks()
         await services.audit.flush()
         services.launcher.cgroups?.removeEmptyGroups()

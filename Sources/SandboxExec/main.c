@@ -3,14 +3,15 @@
 // The server posix_spawn()s this helper (it never forks itself), with stdin/stdout/stderr already on
 // pipes, an error pipe on fd 3 and the agent's minimal environment as envp. The helper then, in order:
 //   setsid -> join each --cgroup -> setrlimit each --rlimit -> [--private-network: new net namespace
-//   with loopback up] -> reset signals -> close every fd >= 4 -> [--data-fd TEXT: memfds at fd 4, 5, ...
+//   with loopback up | --netns FILE: join the agent's network namespace (a bind-mounted nsfs file the
+//   server made; setns needs root, so it happens before the uid drop)] -> reset signals -> close every fd >= 4 -> [--data-fd TEXT: memfds at fd 4, 5, ...
 //   holding TEXT, for bubblewrap's --ro-bind-data] -> setgroups(0) + setresgid + setresuid
 //   -> PR_SET_NO_NEW_PRIVS -> [--deny-process-access: the seccomp filter of seccomp.c] -> chdir --cwd -> execve.
 // Any failure writes "step: reason" to fd 3 and exits 127; a successful exec closes fd 3 (CLOEXEC), so the
 // server reads EOF with no data. Only async-signal-safe work happens here: there is no Swift in this process.
 //
 // usage: agent-sandbox-exec [--uid N --gid N] [--cgroup DIR]... [--rlimit NAME=SOFT[:HARD]]...
-//                           [--cwd DIR] [--nice N] [--private-network] [--deny-process-access]
+//                           [--cwd DIR] [--nice N] [--private-network | --netns FILE] [--deny-process-access]
 //                           [--data-fd TEXT]...
 //                           -- PROGRAM [ARG]...
 //        agent-sandbox-exec --zygote     (inside an agent's bubblewrap sandbox: see zygote.c)
@@ -115,6 +116,14 @@ static void private_network(void) {
     close(sock);
 }
 
+/// Joins the network namespace bound at `path` (the agent's own, shared by all its processes).
+static void join_network(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("open --netns", NULL);
+    if (setns(fd, CLONE_NEWNET) != 0) fail("setns(CLONE_NEWNET)", NULL);
+    close(fd);
+}
+
 /// Puts `text` in an anonymous memory file at descriptor `target` (inherited by the program).
 static void data_fd(const char *text, int target) {
     int fd = memfd_create("agent-sandbox-data", 0);
@@ -139,7 +148,7 @@ static void close_inherited_fds(void) {
 
 int main(int argc, char **argv) {
     long uid = -1, gid = -1, nice_value = 0;
-    const char *cwd = NULL;
+    const char *cwd = NULL, *netns = NULL;
     const char *cgroups[MAX_CGROUPS];
     const char *rlimits[MAX_RLIMITS];
     const char *data[MAX_DATA_FDS];
@@ -156,6 +165,7 @@ int main(int argc, char **argv) {
         if (strcmp(flag, "--uid") == 0) uid = parse_long(value, "--uid");
         else if (strcmp(flag, "--gid") == 0) gid = parse_long(value, "--gid");
         else if (strcmp(flag, "--cwd") == 0) cwd = value;
+        else if (strcmp(flag, "--netns") == 0) netns = value;
         else if (strcmp(flag, "--nice") == 0) nice_value = parse_long(value, "--nice");
         else if (strcmp(flag, "--cgroup") == 0 && cgroup_count < MAX_CGROUPS) cgroups[cgroup_count++] = value;
         else if (strcmp(flag, "--rlimit") == 0 && rlimit_count < MAX_RLIMITS) rlimits[rlimit_count++] = value;
@@ -171,6 +181,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < rlimit_count; i++) apply_rlimit(rlimits[i]);
     if (nice_value != 0 && setpriority(PRIO_PROCESS, 0, (int)nice_value) != 0) fail("setpriority", NULL);
     if (network) private_network();
+    else if (netns) join_network(netns);
     sandbox_reset_signals();
     close_inherited_fds();
     for (int i = 0; i < data_count; i++) data_fd(data[i], ERROR_FD + 1 + i);

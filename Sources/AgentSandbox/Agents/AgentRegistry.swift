@@ -37,9 +37,11 @@ public final class AgentRegistry: Sendable {
     }
 
     /// Creates an agent (a random id when nil). Returns the agent and whether it is new.
-    public func create(_ requested: AgentID? = nil, settings: AgentSettings = AgentSettings()) async throws -> (Agent, created: Bool) {
+    /// An agent's network mode is fixed when it is created: its own, or the server's default then.
+    public func create(_ requested: AgentID? = nil, settings requestedSettings: AgentSettings = AgentSettings()) async throws -> (Agent, created: Bool) {
         let id = requested ?? AgentID.random()
-        let settings = try diskSettings(settings)
+        var settings = try diskSettings(requestedSettings)
+        if settings.network == nil { settings.network = configuration.network }
         let encoded = settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
         roots.forget(id)

@@ -31,9 +31,9 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         switch body["network"] {
         case nil, .null?: break
         case .string(let text)?:
-            guard let policy = NetworkPolicy(rawValue: text) else { throw ToolError.invalidField("network", "must be \"host\" or \"none\".") }
+            guard let policy = NetworkPolicy(rawValue: text) else { throw ToolError.invalidField("network", "must be \(NetworkPolicy.choices).") }
             settings.network = policy
-        default: throw ToolError.invalidField("network", "must be \"host\" or \"none\".")
+        default: throw ToolError.invalidField("network", "must be \(NetworkPolicy.choices).")
         }
         guard let limits = body["limits"], limits != .null else { return settings }
         guard case .object = limits else { throw ToolError.invalidField("limits", "must be an object.") }

@@ -27,8 +27,12 @@ public struct ServerConfiguration: Sendable {
     public var warmSandboxes = true
     /// Seconds without calls after which an agent's warm sandbox is stopped (the next call starts it again).
     public var warmSandboxIdleSeconds: Double = 300
-    /// Default network policy for agents.
-    public var network: NetworkPolicy = .host
+    /// Default network mode for new agents (and for agents without one of their own).
+    public var network: NetworkPolicy = .isolated
+    /// The mode written into agents that predate network modes, when the database is upgraded.
+    public var legacyNetwork: NetworkPolicy = .host
+    /// Address pool and deny list of `isolated` agents.
+    public var isolatedNetwork = IsolatedNetworkSettings()
     /// Timeouts, head limits and connection caps of the HTTP listener.
     public var listener = ListenerLimits()
     /// Each new agent's disk cap (`limits.disk_bytes` default), enforced by a per-agent disk image;

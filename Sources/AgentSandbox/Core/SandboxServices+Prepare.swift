@@ -24,7 +24,7 @@ extension SandboxServices {
         var configuration = configuration
         detectDiskImages(&configuration, logger: logger)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
-        let store = try Store(path: configuration.databasePath)
+        let store = try Store(path: configuration.databasePath, legacyNetwork: configuration.legacyNetwork)
         try await ShareService(store: store, configuration: configuration).prepareStore(logger: logger)
         let schemas = try SchemaCatalog(directory: configuration.schemaDirectory)
         for name in tools.names where schemas.validator(for: name) == nil {
@@ -52,14 +52,19 @@ extension SandboxServices {
             helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
             isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap,
             sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap, cgroups: cgroups),
-            warmIdleSeconds: configuration.warmSandboxIdleSeconds)
+            warmIdleSeconds: configuration.warmSandboxIdleSeconds,
+            networks: configuration.allowSharedUID ? nil : AgentNetworks.detect(settings: configuration.isolatedNetwork, logger: logger))
         let sandboxes = launcher.bubblewrap.map { " (bubblewrap \($0.executable), \(launcher.usesWarmSandboxes ? "warm per-agent sandboxes" : "one per call"))" } ?? ""
         logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue), open files: \(openFiles)")
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
         try await agents.mountDisks(logger: logger)
         // A deleted agent's sandbox goes before its workspace and uid do.
+        // Its network namespace goes too; a suspended agent keeps it (its frozen processes live in it).
         agents.onSuspendOrDelete { [launcher] agent, state in
-            if state == .deleted { await launcher.stopWarmSandbox(agent: agent.rawValue) }
+            if state == .deleted {
+                await launcher.stopWarmSandbox(agent: agent.rawValue)
+                await launcher.networks?.remove(agent: agent.rawValue)
+            }
         }
         let execSessions = try await ExecSessionManager.prepare(store: store, launcher: launcher, agents: agents, limits: configuration.limits, logger: logger)
         let audit = AuditLog(store: store, logger: logger)

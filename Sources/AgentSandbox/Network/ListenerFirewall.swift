@@ -9,13 +9,14 @@ import Synchronization
 ///
 /// Created once the port is bound, removed on shutdown. Without `nft` (Debian: `nftables`) or when it
 /// fails, the server logs a warning and runs on: agents can then reach the listener like any local client.
-/// Reusable by per-agent network namespaces later: it only needs a port and a uid range.
+/// The same table holds the chains and sets of isolated agent networks (`AgentNetworkRules`), passed in
+/// as `extraRules`: one table of ours, removed as a whole.
 public struct ListenerFirewall: Sendable {
     /// The nftables table (family `inet`).
     public let table: String
 
     /// Installs the rule refusing `uids` → `port`; nil (after a warning) when nft is missing or fails.
-    public static func install(port: Int, uids: ClosedRange<UInt32>, logger: Logger) -> ListenerFirewall? {
+    public static func install(port: Int, uids: ClosedRange<UInt32>, extraRules: String = "", logger: Logger) -> ListenerFirewall? {
         let firewall = ListenerFirewall(table: "agentsandbox_\(port)")
         // Declaring then deleting the table first makes the script replace a leftover of a crashed
         // server on the same port, atomically (nft applies a file as one transaction).
@@ -27,7 +28,7 @@ public struct ListenerFirewall: Sendable {
                 type filter hook output priority 0; policy accept;
                 meta skuid \(uids.lowerBound)-\(uids.upperBound) fib daddr type local tcp dport \(port) reject with tcp reset
               }
-            }
+            \(extraRules)}
 
             """
         if let failure = run(["-f", "-"], input: script) {
@@ -84,10 +85,19 @@ extension ListenerFirewall {
 
         public init() {}
 
-        /// Installs the rule for `port` (replacing one this slot installed before).
-        public func install(port: Int, uids: ClosedRange<UInt32>, logger: Logger) {
-            let firewall = ListenerFirewall.install(port: port, uids: uids, logger: logger)
+        /// Installs the rule for `port` (replacing one this slot installed before), with `extraRules` in
+        /// the same table; returns the table's name, nil when it could not be installed.
+        @discardableResult
+        public func install(port: Int, uids: ClosedRange<UInt32>, extraRules: String = "", logger: Logger) -> String? {
+            var firewall = ListenerFirewall.install(port: port, uids: uids, extraRules: extraRules, logger: logger)
+            var withExtra = firewall != nil
+            if firewall == nil, !extraRules.isEmpty {
+                logger.warning("nftables: installing the listener rule alone, without the isolated-network rules")
+                firewall = ListenerFirewall.install(port: port, uids: uids, logger: logger)
+                withExtra = false
+            }
             installed.withLock { $0 = firewall }
+            return withExtra ? firewall?.table : nil
         }
 
         /// Removes the installed rule; nothing when none was installed.

@@ -35,14 +35,21 @@ public struct BubblewrapProfile: Sendable {
     /// pid 1 (`--as-pid-1`), so that no bubblewrap init — dumpable, holding the zygote's socket — sits
     /// beside it where agent code could reach it, and keeps `CAP_SYS_ADMIN` in the sandbox's user
     /// namespace to give each call a pid namespace and `/proc` of its own (its call slots drop it).
-    public func arguments(workspace: String, workingDirectory: String, network: NetworkPolicy, bindIn: (host: String, path: String)? = nil) -> [String] {
+    /// `network`: `host` and `isolated` keep the helper's network namespace (the host's, or the agent's
+    /// that the helper joined), `none` gets bubblewrap's own (loopback only). `resolvConfPath`: where the
+    /// agent's resolv.conf (data fd 6) is bound — isolated agents resolve through their gateway.
+    public func arguments(
+        workspace: String, workingDirectory: String, network: NetworkPolicy, bindIn: (host: String, path: String)? = nil,
+        resolvConfPath: String? = nil
+    ) -> [String] {
         var arguments = [executable, "--unshare-all", "--unshare-user", "--disable-userns"]
-        if network == .host { arguments.append("--share-net") }
+        if network != .none { arguments.append("--share-net") }
         arguments += ["--new-session", "--die-with-parent", "--hostname", "agent-sandbox"]
         if bindIn != nil { arguments += ["--as-pid-1", "--cap-add", "CAP_SYS_ADMIN"] }
         arguments += ["--tmpfs", "/", "--ro-bind", "/usr", "/usr"]
         for link in ["bin", "lib", "lib64", "sbin"] { arguments += ["--symlink", "usr/\(link)", "/\(link)"] }
         arguments += ["--ro-bind", "/etc", "/etc", "--ro-bind-data", "4", "/etc/passwd", "--ro-bind-data", "5", "/etc/group"]
+        if let resolvConfPath { arguments += ["--ro-bind-data", "6", resolvConfPath] }
         arguments += ["--ro-bind-try", "/opt", "/opt"]
         arguments += ["--proc", "/proc", "--dev", "/dev"]
         arguments += ["--size", String(tmpBytes), "--tmpfs", "/tmp", "--size", String(tmpBytes), "--tmpfs", "/var/tmp"]

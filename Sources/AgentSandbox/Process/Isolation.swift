@@ -10,10 +10,16 @@ public enum IsolationLevel: String, Sendable, CaseIterable {
     case full
 }
 
-/// Whether agents reach the network.
+/// Whether and how agents reach the network.
 public enum NetworkPolicy: String, Sendable, CaseIterable, Codable {
-    /// The host's network (agents can `pip install`).
-    case host
+    /// The agent's own network namespace (own loopback, a veth to the host, NAT out); the host itself,
+    /// private and link-local ranges, multicast and other agents are refused. The default for new agents.
+    case isolated
     /// A private network namespace with loopback only.
     case none
+    /// The host's network, unfiltered but for the server's own port: for trusted agents only.
+    case host
+
+    /// The accepted values, for error messages: `"isolated", "none" or "host"`.
+    public static let choices = "\"isolated\", \"none\" or \"host\""
 }

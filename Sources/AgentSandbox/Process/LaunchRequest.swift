@@ -34,6 +34,8 @@ public struct LaunchRequest: Sendable {
     /// The agent's workspace root: the only host directory bound writable into a bubblewrap sandbox.
     public var workspaceRoot: String?
     public var network: NetworkPolicy = .host
+    /// Under `isolated`: the agent's namespace to join, filled in by the launcher (nil: run as `none`).
+    public var networkAttachment: NetworkAttachment?
     /// Per-agent limits; nil means the launcher's defaults.
     public var limits: ResourceLimits?
     /// Fired when the calling task is cancelled (set by `ProcessLauncher.run`).

@@ -19,7 +19,8 @@ extension ProcessLauncher {
     /// `--die-with-parent` (PR_SET_PDEATHSIG) fires when the *thread* that spawned it exits, which
     /// would kill a background session the moment its spawning thread returned.
     func startSession(_ request: LaunchRequest, withStdin: Bool) async throws -> SessionProcess {
-        try await BlockingWork.runSpawn { [self] in try self.startBlocking(request, withStdin: withStdin) }
+        let request = try await attachingNetwork(request)
+        return try await BlockingWork.runSpawn { [self] in try self.startBlocking(request, withStdin: withStdin) }
     }
 
     /// Creates the call's cgroup leaf and pipes, spawns the helper and waits until it exec'd (or reports

@@ -18,6 +18,10 @@ public final class ProcessLauncher: Sendable {
     /// Present when isolation is `.full` and bubblewrap is installed.
     public let bubblewrap: BubblewrapProfile?
 
+    /// The isolated agents' network namespaces; nil when this host cannot make them (isolated agents
+    /// then run as `none`).
+    public let networks: AgentNetworks?
+
     /// Per-agent zygotes inside bubblewrap (full isolation with cgroups): a call forks there instead of
     /// starting its own bubblewrap. nil when calls start cold.
     let warmSandboxes: WarmSandboxPool?
@@ -29,8 +33,10 @@ public final class ProcessLauncher: Sendable {
     /// a fresh bubblewrap starts per call.
     public init(
         helperPath: String, cgroups: CgroupController?, limits: ResourceLimits, isolation: IsolationLevel = .cgroup,
-        bubblewrap: BubblewrapProfile? = nil, sandboxInit: String? = nil, warmIdleSeconds: Double = 300
+        bubblewrap: BubblewrapProfile? = nil, sandboxInit: String? = nil, warmIdleSeconds: Double = 300,
+        networks: AgentNetworks? = nil
     ) {
+        self.networks = networks
         self.helperPath = helperPath
         self.cgroups = isolation == .uid ? nil : cgroups
         self.limits = limits
@@ -69,7 +75,7 @@ public final class ProcessLauncher: Sendable {
     /// Cancelling the calling task (an MCP client's `notifications/cancelled`) kills the call's whole tree,
     /// as its timeout does, and throws `CancellationError` (the pipeline records it as `CANCELLED`).
     public func run(_ request: LaunchRequest) async throws -> ProcessResult {
-        var request = request
+        var request = try await attachingNetwork(request)
         let cancellation = CallCancellation()
         request.cancellation = cancellation
         let result = try await withTaskCancellationHandler { [self, request] in
@@ -96,16 +102,22 @@ public final class ProcessLauncher: Sendable {
         for path in group?.joinPaths ?? [] { arguments += ["--cgroup", path] }
         arguments += ["--rlimit", "core=0", "--rlimit", "nofile=\(limits.openFiles)", "--rlimit", "fsize=\(limits.fileSizeBytes)"]
         arguments += ["--cwd", request.workingDirectory]
+        // Isolated without a namespace (the host cannot make one) is loopback only, never the host's network.
+        let attachment = request.network == .isolated ? request.networkAttachment : nil
+        let network: NetworkPolicy = request.network == .isolated && attachment == nil ? .none : request.network
+        if let attachment { arguments += ["--netns", attachment.namespacePath] }
         guard let bubblewrap, let identity = request.identity, let workspace = request.workspaceRoot else {
-            if request.network == .none { arguments.append("--private-network") }
+            if network == .none { arguments.append("--private-network") }
             return arguments + ["--", request.executable] + request.arguments
         }
         for text in bubblewrap.dataFiles(identity: identity, home: workspace) { arguments += ["--data-fd", text] }
+        if let attachment { arguments += ["--data-fd", attachment.resolvConf] }
         // No process may ptrace or take another's descriptors (the zygote installs this filter itself).
         if bindIn == nil { arguments.append("--deny-process-access") }
         arguments.append("--")
         arguments += bubblewrap.arguments(
-            workspace: workspace, workingDirectory: request.workingDirectory, network: request.network, bindIn: bindIn)
+            workspace: workspace, workingDirectory: request.workingDirectory, network: network, bindIn: bindIn,
+            resolvConfPath: attachment?.resolvConfPath)
         return arguments + [request.executable] + request.arguments
     }
 

@@ -12,7 +12,7 @@ import Foundation
 /// creates the cgroup leaf, the pipes and the environment; the zygote only forks, joins the leaf through
 /// `cgroup.procs` descriptors the server opened, and execs. What a call shares with the agent's other calls
 /// is what it already shared (uid, workspace, limits) plus the namespaces: one private `/tmp`, one pid
-/// namespace, one network namespace under `--network none`.
+/// namespace, one network namespace (the agent's own under `isolated`, joined by the helper; bubblewrap's under `none`).
 ///
 /// The zygote is the namespace's pid 1 (`--as-pid-1`: no bubblewrap init holds its socket), not dumpable,
 /// and every call runs under a seccomp filter that refuses ptrace, pidfd_getfd and process_vm_*: agent
@@ -61,7 +61,7 @@ final class WarmSandbox: @unchecked Sendable {
         let identity = request.identity.map { "\($0.uid):\($0.gid)" } ?? "-"
         var info = stat()
         let directory = request.workspaceRoot.flatMap { stat($0, &info) == 0 ? "\(info.st_dev):\(info.st_ino)" : nil } ?? "-"
-        return "\(identity)|\(request.workspaceRoot ?? "-")@\(directory)|\(request.network.rawValue)|\(limits.pidsPerAgent)|\(limits.openFiles)|\(limits.fileSizeBytes)"
+        return "\(identity)|\(request.workspaceRoot ?? "-")@\(directory)|\(request.network.rawValue)\(request.networkAttachment.map { ":\($0.namespacePath)@\($0.gateway)" } ?? "")|\(limits.pidsPerAgent)|\(limits.openFiles)|\(limits.fileSizeBytes)"
     }
 
     /// Starts the zygote for `request`'s agent and waits until it is ready. Blocking; call it from a

@@ -7,8 +7,9 @@ public final class Store: Sendable {
     /// Internal so that `Store+Concern.swift` extensions can add their own operations.
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the database at `path`, mode 0600, and migrates it.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database at `path`, mode 0600, and migrates it. `legacyNetwork`:
+    /// the network mode recorded for agents that predate network modes (see `registerNetworkModeMigration`).
+    public init(path: String, legacyNetwork: NetworkPolicy = .host) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -18,10 +19,10 @@ public final class Store: Sendable {
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             chmod(path + suffix, 0o600)
         }
-        try Self.migrator.migrate(pool)
+        try Self.migrator(legacyNetwork: legacyNetwork).migrate(pool)
     }
 
-    static var migrator: DatabaseMigrator {
+    static func migrator(legacyNetwork: NetworkPolicy = .host) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: agents, api_keys, audit_log") { db in
             try db.create(table: "agents") { table in
@@ -60,6 +61,7 @@ public final class Store: Sendable {
         }
         registerShareBlobsMigration(in: &migrator)
         registerSnapshotsMigration(in: &migrator)
+        registerNetworkModeMigration(in: &migrator, legacy: legacyNetwork)
         return migrator
     }
 
