@@ -48,33 +48,7 @@ public struct ListenerFirewall: Sendable {
 
     /// Runs nft; nil on success, else a sentence with its message.
     private static func run(_ arguments: [String], input: String? = nil) -> String? {
-        let candidates: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
-        guard let executable = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            return "nft is not installed"
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"]
-        let stdin = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr
-        do {
-            try process.run()
-        } catch {
-            return "cannot run \(executable): \(error)"
-        }
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let detail = message.split(separator: "\n").first.map(String.init) ?? "exit status \(process.terminationStatus)"
-            return "nft \(arguments.first ?? ""): \(detail)"
-        }
-        return nil
+        HostCommand.run("nft", arguments, input: input ?? "")
     }
 }
 

@@ -4,8 +4,8 @@ import Glibc
 import CSandbox
 import Foundation
 
-/// Runs one of the host's file-system tools (`mkfs.ext4`, `e2fsck`, `resize2fs`, `cp`) to its end,
-/// with a fixed environment. Spawned with `posix_spawn` and its status claimed from `ChildReaper`
+/// Runs one of the host's tools (`mkfs.ext4`, `e2fsck`, `resize2fs`, `cp`, `ip`, `nft`, `unshare`) to its
+/// end, as root outside every sandbox, with a fixed environment and an optional script on stdin. Spawned with `posix_spawn` and its status claimed from `ChildReaper`
 /// (which reaps every child of the server: Foundation's `Process` would read a status the reaper
 /// already took). Blocking: call it on `BlockingWork`.
 enum HostCommand {
@@ -17,14 +17,24 @@ enum HostCommand {
     }
 
     /// nil on success (an exit status in `accepted`), else a sentence with the tool's first line of stderr.
-    static func run(_ name: String, _ arguments: [String], accepted: Set<Int32> = [0]) -> String? {
-        guard let executable = locate(name) else { return "\(name) is not installed (apt-get install e2fsprogs coreutils)" }
-        var pipe: [Int32] = [-1, -1]
+    /// `name` is a tool name looked up in `searchPath`, or an absolute path. `input` (a few KiB at most:
+    /// it is written whole before stderr is read) goes to the tool's stdin.
+    static func run(_ name: String, _ arguments: [String], input: String = "", accepted: Set<Int32> = [0]) -> String? {
+        guard let executable = name.hasPrefix("/") ? name : locate(name) else {
+            return "\(name) is not installed (scripts/setup installs it)"
+        }
+        let toolName = executable.split(separator: "/").last.map(String.init) ?? name
+        var pipe: [Int32] = [-1, -1], stdinPipe: [Int32] = [-1, -1]
         guard csandbox_pipe_cloexec(&pipe) == 0 else { return "cannot run \(name): \(String(cString: strerror(errno)))" }
+        guard csandbox_pipe_cloexec(&stdinPipe) == 0 else {
+            close(pipe[0])
+            close(pipe[1])
+            return "cannot run \(name): \(String(cString: strerror(errno)))"
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
         var attributes = posix_spawnattr_t()
@@ -48,8 +58,14 @@ enum HostCommand {
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         ChildReaper.shared.noteSpawn()
         close(pipe[1])
+        close(stdinPipe[0])
         defer { close(pipe[0]) }
-        guard spawned == 0 else { return "cannot run \(executable): \(String(cString: strerror(spawned)))" }
+        guard spawned == 0 else {
+            close(stdinPipe[1])
+            return "cannot run \(executable): \(String(cString: strerror(spawned)))"
+        }
+        _ = Array(input.utf8).withUnsafeBytes { writeFully(stdinPipe[1], $0) }
+        close(stdinPipe[1])
         var message = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -57,12 +73,12 @@ enum HostCommand {
             if count <= 0 { break }
             if message.count < 65536 { message += buffer[..<count] }
         }
-        guard let status = ChildReaper.shared.status(of: pid, timeout: 3600) else { return "\(name) did not finish" }
+        guard let status = ChildReaper.shared.status(of: pid, timeout: 3600) else { return "\(toolName) did not finish" }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         guard accepted.contains(code) else {
             let lines = String(decoding: message, as: UTF8.self).split(separator: "\n")
-            let detail = lines.first { !$0.hasPrefix(name) }.map(String.init) ?? "exit status \(code)"
-            return "\(name): \(detail)"
+            let detail = lines.first { !$0.hasPrefix(toolName) }.map(String.init) ?? "exit status \(code)"
+            return "\(toolName): \(detail)"
         }
         return nil
     }
