@@ -98,11 +98,11 @@ struct DiskCapTests {
         let mountPoint = server.dataRoot.appendingPathComponent(agent).path
         let image = server.dataRoot.appendingPathComponent(".agentsandbox/disks/\(agent).img").path
         #expect(access(image, F_OK) == 0)
-        #expect(mounted().contains(mountPoint))
+        #expect(mounted(by: server.pid).contains(mountPoint))
         #expect(try await server.agentInfo(agent).string("workspace") == mountPoint + "/workspace")
 
         #expect(try await server.request("DELETE", "/v1/agents/\(agent)").status == 200)
-        #expect(!mounted().contains(mountPoint))
+        #expect(!mounted(by: server.pid).contains(mountPoint))
         #expect(access(image, F_OK) != 0)
         #expect(access(mountPoint, F_OK) != 0)
     }
@@ -154,8 +154,9 @@ struct DiskCapTests {
         #expect((info.int("disk_usage_bytes") ?? .max) < Self.cap, "the restored tree fits")
     }
 
-    private func mounted() -> Set<String> {
-        let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    /// Mount points as `pid` sees them (the server, or the host: pid 1); the test process's own table can differ.
+    private func mounted(by pid: pid_t = 1) -> Set<String> {
+        let table = readProcFile("/proc/\(pid)/mountinfo")
         return Set(table.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? String(fields[4]) : nil

@@ -140,7 +140,7 @@ final class NetworkIsolationTests {
         #expect(try ArchiveSupport.shell("ip link show \(interface)").status != 0, "the veth is gone")
         #expect(!FileManager.default.fileExists(atPath: "/run/agent-sandbox/netns/\(interface)"), "the namespace file is gone")
         #expect(!(try ArchiveSupport.shell("nft list set inet \(table) agent_ifs").output.contains("\"\(interface)\"")), "the set element is gone")
-        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let mounts = readProcFile("/proc/self/mountinfo")
         #expect(!mounts.contains("/run/agent-sandbox/netns/\(interface) "), "the namespace is unbound")
     }
 }

@@ -44,6 +44,10 @@ struct RouteContractTests {
         configuration.uidCount = 50
         configuration.port = 0
         configuration.adminKey = "route-test"
+        // Nothing spawned in this test process: the disk-image probe and network detection run host tools
+        // through the server's child reaper, which would then reap every child of this process (the CLI
+        // runs of other suites would read status 0, and waits on servers would hang). The routes are the same.
+        configuration.allowSharedUID = true
         let (services, _) = try await SandboxServices.prepare(configuration: configuration, tools: StandardTools.registry(), logger: Logger(label: "route-test"))
         let routes = try SandboxServer.buildRouter(services: services).routes.map { Route($0.method.rawValue, $0.path.description) }
         return (routes, services.schemas.tools.keys.sorted())

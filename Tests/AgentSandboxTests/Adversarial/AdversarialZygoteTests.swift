@@ -155,7 +155,7 @@ private func socketInode(_ pid: Int32, fd: Int32) -> String? {
 
 /// The private writable mappings of `pid` (heap, stack, data), read through /proc/<pid>/mem.
 private func writableMemory(of pid: Int32) throws -> Data {
-    let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+    let maps = readProcFile("/proc/\(pid)/maps")
     let mem = open("/proc/\(pid)/mem", O_RDONLY)
     guard mem >= 0 else { throw TestFailure("open /proc/\(pid)/mem: errno \(errno)") }
     defer { close(mem) }

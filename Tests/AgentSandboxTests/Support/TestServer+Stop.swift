@@ -41,11 +41,19 @@ extension TestServer {
 
     /// Unmounts every file system mounted below `path` (agents' disk images a killed server left).
     static func unmountAll(under path: String) {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return }
+        let table = readProcFile("/proc/self/mountinfo")
         let points = table.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? String(fields[4]) : nil
         }
         for point in points where point.hasPrefix(path + "/") { umount2(point, Int32(MNT_DETACH)) }
     }
+}
+
+/// A /proc file read to its end. (`String(contentsOfFile:)` trusts the size /proc reports and can stop
+/// after the first page: a long mount table loses its last lines, the newest mounts.)
+func readProcFile(_ path: String) -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? handle.close() }
+    return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
 }
