@@ -6,7 +6,9 @@ import Testing
 @Suite(.enabled(if: isRoot, "needs root to switch uids"))
 struct NetworkModeMigrationTests {
     @Test func agentsFromBeforeNetworkModesKeepTheHostNetworkAndNewOnesAreIsolated() async throws {
-        let server = try await TestServer().start()
+        // The server's own default (isolated), no `--network` flag: a `--network-pool` flag (the default pool)
+        // tells the test harness this suite tests isolated networks.
+        let server = try await TestServer(extraArguments: ["--network-pool", "10.200.0.0/16"]).start()
         defer { server.stop() }
         let (legacy, none) = (newAgent(), newAgent())
         _ = try await server.bash(legacy, "true")

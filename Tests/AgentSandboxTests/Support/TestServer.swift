@@ -82,7 +82,10 @@ final class TestServer: @unchecked Sendable {
         process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [executable.path]) + ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
                              "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path]
             // Disk caps (a loop-mounted image per agent) only where a suite asks for them.
-            + (extraArguments.contains("--disk-bytes") ? [] : ["--disk-bytes", "0"]) + extraArguments
+            + (extraArguments.contains("--disk-bytes") ? [] : ["--disk-bytes", "0"])
+            // The host's network unless a suite tests isolated networks (it passes a `--network…` flag):
+            // a namespace per agent is the network suites' subject, not every functional suite's.
+            + (extraArguments.contains { $0.hasPrefix("--network") } ? [] : ["--network", "host"]) + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
         environment["AGENT_SANDBOX_CANARY"] = "server-only-canary"
