@@ -56,7 +56,7 @@ public final class ExecSessionManager: Sendable {
         var terminal: PseudoTerminal?
         do {
             if let size = launch.terminal {
-                (process, terminal) = try await launcher.startTerminalSession(launch.launchRequest(in: workspace), size: size)
+                (process, terminal) = try await launcher.startTerminalSession(launch.launchRequest(in: workspace), cols: size.cols, rows: size.rows)
             } else {
                 process = try await launcher.startSession(launch.launchRequest(in: workspace), withStdin: launch.stdin != nil || launch.keepStdinOpen)
             }
