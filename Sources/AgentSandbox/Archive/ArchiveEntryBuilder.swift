@@ -1,4 +1,5 @@
 import CArchive
+import SandboxKernel
 
 /// Owns one reusable `archive_entry` for writing (freed in `deinit`). Fill it, pass it to
 /// `ArchiveWriter.write(header:)`, then `reset()` it for the next entry.

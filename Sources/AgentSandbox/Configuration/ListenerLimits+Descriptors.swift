@@ -1,3 +1,4 @@
+import SandboxKernel
 extension DescriptorReserve {
     /// `limits` with both caps resolved against the open-file limit: the configured cap, but never
     /// more than half of the limit; the per-peer cap defaults to a quarter of the total.

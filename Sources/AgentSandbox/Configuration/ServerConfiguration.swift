@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// Everything `agent-sandbox serve` is configured with; built by the CLI from flags and env vars.
 public struct ServerConfiguration: Sendable {

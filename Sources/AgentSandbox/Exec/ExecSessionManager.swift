@@ -5,6 +5,7 @@ import CSandbox
 import Foundation
 import Logging
 import Synchronization
+import SandboxKernel
 
 /// Every exec session of the server: starts them (within the per-agent limit), finds them, records them
 /// in SQLite, forgets finished ones after the retention time, and ends them with their agent or the server.

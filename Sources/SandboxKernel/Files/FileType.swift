@@ -1,5 +1,5 @@
 /// libarchive's entry file types (`AE_IF*`, the `S_IF*` values; the C macros are casts Swift cannot import).
-enum FileType: UInt32, Sendable {
+package enum FileType: UInt32, Sendable {
     case regular = 0o100000
     case directory = 0o040000
     case symlink = 0o120000
@@ -9,5 +9,5 @@ enum FileType: UInt32, Sendable {
     case socket = 0o140000
 
     /// From an `st_mode` (or an `archive_entry_filetype`); nil for an unknown type.
-    init?(mode: UInt32) { self.init(rawValue: mode & 0o170000) }
+    package init?(mode: UInt32) { self.init(rawValue: mode & 0o170000) }
 }

@@ -8,7 +8,7 @@ extension ProcessLauncher {
     /// (cgroup leaf, rlimits, fd closing, setsid, uid drop, no_new_privs, bubblewrap), but with the slave
     /// of a new pseudo-terminal as the child's fds 0–2. The master stays with the server: the returned
     /// pipes read and write a duplicate of it, and `PseudoTerminal` keeps one for resizing.
-    func startTerminalSession(_ request: LaunchRequest, cols: Int, rows: Int) async throws -> (SessionProcess, PseudoTerminal) {
+    package func startTerminalSession(_ request: LaunchRequest, cols: Int, rows: Int) async throws -> (SessionProcess, PseudoTerminal) {
         try await BlockingWork.runSpawn { [self] in try self.startTerminalBlocking(request, cols: cols, rows: rows) }
     }
 
