@@ -5,9 +5,8 @@ import CSandbox
 import Foundation
 
 /// Runs one of the host's tools (`mkfs.ext4`, `e2fsck`, `resize2fs`, `cp`, `ip`, `nft`, `unshare`) to its
-/// end, as root outside every sandbox, with a fixed environment and an optional script on stdin. Spawned with `posix_spawn` and its status claimed from `ChildReaper`
-/// (which reaps every child of the server: Foundation's `Process` would read a status the reaper
-/// already took). Blocking: call it on `BlockingWork`.
+/// end, as root outside every sandbox, with a fixed environment and an optional script on stdin. Spawned
+/// with `ChildSpawn` and its status claimed from `ChildReaper`. Blocking: call it on `BlockingWork`.
 package enum HostCommand {
     package static let searchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
 
@@ -31,38 +30,18 @@ package enum HostCommand {
             close(pipe[1])
             return "cannot run \(name): \(String(cString: strerror(errno)))"
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t(), allSignals = sigset_t()
-        sigemptyset(&noSignals)
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let environment = ["PATH=" + searchPath.joined(separator: ":"), "LANG=C"]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        ChildReaper.shared.start()
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        ChildReaper.shared.noteSpawn()
+        let spawned = ChildSpawn.run(executable, arguments: [executable] + arguments,
+            environment: ["PATH=" + searchPath.joined(separator: ":"), "LANG=C"],
+            descriptors: [(0, .duplicate(stdinPipe[0])), (1, .open("/dev/null", O_WRONLY)), (2, .duplicate(pipe[1]))])
         close(pipe[1])
         close(stdinPipe[0])
         defer { close(pipe[0]) }
-        guard spawned == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error):
             close(stdinPipe[1])
-            return "cannot run \(executable): \(String(cString: strerror(spawned)))"
+            return "cannot run \(executable): \(String(cString: strerror(error.code)))"
         }
         _ = Array(input.utf8).withUnsafeBytes { writeFully(stdinPipe[1], $0) }
         close(stdinPipe[1])

@@ -139,41 +139,14 @@ public final class ProcessLauncher: Sendable {
         return ProcessResult(loop: loop, ending: ending, started: started)
     }
 
-    /// `posix_spawn`s the helper with `pipes` on fds 0–3 and every signal reset; also used by exec sessions.
+    /// Spawns the helper (`ChildSpawn`: every signal reset) with `pipes` on fds 0–3; also used by exec sessions.
     func spawn(arguments: [String], environment: [String: String], pipes: PipeSet) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdinRead = pipes.stdinRead {
-            posix_spawn_file_actions_adddup2(&actions, stdinRead, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let stdin: ChildSpawn.Source = pipes.stdinRead.map { .duplicate($0) } ?? .open("/dev/null", O_RDONLY)
+        let spawned = ChildSpawn.run(helperPath, arguments: arguments, environment: environment.map { "\($0.key)=\($0.value)" },
+            descriptors: [(0, stdin), (1, .duplicate(pipes.stdoutWrite)), (2, .duplicate(pipes.stderrWrite)), (3, .duplicate(pipes.errorWrite))])
+        switch spawned {
+        case .success(let pid): return pid
+        case .failure(let error): throw LaunchError(description: "posix_spawn \(helperPath): \(String(cString: strerror(error.code)))")
         }
-        posix_spawn_file_actions_adddup2(&actions, pipes.stdoutWrite, 1)
-        posix_spawn_file_actions_adddup2(&actions, pipes.stderrWrite, 2)
-        posix_spawn_file_actions_adddup2(&actions, pipes.errorWrite, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t(), allSignals = sigset_t()
-        sigemptyset(&noSignals)
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        ChildReaper.shared.start()  // on first use: it takes over waitpid for the whole process
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, helperPath, &actions, &attributes, argv, envp)
-        ChildReaper.shared.noteSpawn()
-        guard rc == 0 else { throw LaunchError(description: "posix_spawn \(helperPath): \(String(cString: strerror(rc)))") }
-        return pid
     }
 }
