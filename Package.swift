@@ -52,9 +52,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The core: the vocabulary (ToolError, Envelope, CallPipeline), agents, the store, workspaces,
-        // processes, exec sessions, archives and shares. No HTTP server in here: the edge imports the core,
-        // never the reverse (HTTPTypes only names statuses; NIOCore only provides ByteBuffer).
+        // The core: the vocabulary (ToolError, Envelope, CallPipeline), agents, the store, workspaces (the path
+        // resolver speaks the API's error codes), exec sessions, archives, snapshots and shares. No HTTP
+        // server in here: the edge imports the core, never the reverse (HTTPTypes only names statuses; NIOCore
+        // only provides ByteBuffer).
         .target(
             name: "AgentSandbox",
             dependencies: [
