@@ -157,17 +157,21 @@ final class EgressPolicyTests {
         #expect(unchanged == ["allow": [], "deny": ["203.0.113.30"]], "a refused PATCH changes nothing")
     }
 
-    @Test func deletingTheAgentRemovesItsEgressChainAndSets() async throws {
+    @Test func deletingTheAgentRemovesItsNamespaceVethEgressChainAndSets() async throws {
         let agent = try await agent(egress: ["allow": ["203.0.113.10"]])
         _ = try await server.bash(agent, "true")
         let table = "agentsandbox_\(server.port)"
         let index = try #require(EgressPolicyTests.slotIndex(of: agent), "the agent holds a network slot")
-        #expect(try ArchiveSupport.shell("nft list chain inet \(table) egress_\(index)").status == 0)
-        #expect(try ArchiveSupport.shell("nft list map inet \(table) agent_egress").output.contains("\"asv\(index)\""))
+        #expect(try lab.inMachine("nft list chain inet \(table) egress_\(index)").status == 0)
+        #expect(try lab.inMachine("nft list map inet \(table) agent_egress").output.contains("\"asv\(index)\""))
+        #expect(try lab.inMachine("ip link show asv\(index)").status == 0)
         #expect(try await server.request("DELETE", "/v1/agents/\(agent)").status == 200)
-        let ruleset = try ArchiveSupport.shell("nft list table inet \(table)").output
+        let ruleset = try lab.inMachine("nft list table inet \(table)").output
+        #expect(ruleset.contains("chain agent_forward"), "the server's table is still there")
         #expect(!ruleset.contains("egress_\(index)"), "the chain and its sets are gone: \(ruleset)")
         #expect(!ruleset.contains("\"asv\(index)\""), "no element names its interface")
+        #expect(try lab.inMachine("ip link show asv\(index)").status != 0, "the veth is gone")
+        #expect(!FileManager.default.fileExists(atPath: "/run/agent-sandbox/netns/asv\(index)"), "the namespace file is gone")
     }
 
     /// The network slot index an agent holds (`/run/agent-sandbox/netns/asv<N>.lock` names it).

@@ -38,21 +38,22 @@ extension AgentNetworks {
         }
     }
 
-    /// One refresh pass; answers how long to sleep before the next (1 s to 60 s).
+    /// One refresh pass; answers how long to sleep before the next (1 s to `minimumTTL`).
     private func refreshDueNames() async -> Duration {
         let names = egress.values.reduce(into: Set<String>()) { $0.formUnion(EgressHostnames.names(in: $1.policy)) }
         await hostnames.keep(only: names)
-        guard !names.isEmpty else { return .seconds(60) }
+        guard !names.isEmpty else { return .seconds(Int(EgressHostnames.minimumTTL)) }
         for (agent, current) in egress where !EgressHostnames.names(in: current.policy).isEmpty {
+            guard await resolve(current.policy) != current.resolved else { continue }
             do {
                 try await installLatest(agent)
             } catch {
                 logger.warning("network: could not refresh the egress addresses of agent \(agent): \(error)")
             }
         }
-        guard let next = await hostnames.nextExpiry(of: names) else { return .seconds(60) }
-        let wait = next - ContinuousClock.now
-        return min(max(wait, .seconds(1)), .seconds(60))
+        // At most the shortest TTL: an agent made meanwhile brings names whose answers expire soon.
+        guard let next = await hostnames.nextExpiry(of: names) else { return .seconds(Int(EgressHostnames.minimumTTL)) }
+        return min(max(next - ContinuousClock.now, .seconds(1)), .seconds(Int(EgressHostnames.minimumTTL)))
     }
 
     /// Installs the agent's policy as it is now, with its host names' current addresses, unless that is
