@@ -4,15 +4,16 @@ import Foundation
 /// machine"), whose only route leads into a second test-made namespace, "the internet" (198.51.100.1,
 /// 203.0.113.10/.20/.30, and the addresses agents must not reach: the LAN's 10.99.0.10, metadata's
 /// 169.254.169.254, and the host's nameserver address, where it answers DNS — `FakeInternet.program`).
-/// The test process reaches the server over a third veth (`astlab<N>`, 192.0.2.<4k+1> here, <4k+2> in
-/// the machine). Agents' namespaces, veths, nftables table and `ip_forward` all live in the machine:
+/// The test process reaches the server over a third veth (`astlab<N>`, a /30 of 10.254.254.0/24 that no
+/// route of the host covers). Agents' namespaces, veths, nftables table and `ip_forward` all live in the machine:
 /// even a firewall bug could not send a packet beyond these namespaces.
 final class NetworkLab: @unchecked Sendable {
     let machine: String
     let internet: String
     let link: String
-    /// The machine's address on the test's link: where the server listens.
+    /// The machine's address on the test's link (where the server listens), and the test's end.
     let machineAddress: String
+    let hostAddress: String
     private var processes: [Process] = []
 
     init(offset: Int) throws {
@@ -20,8 +21,16 @@ final class NetworkLab: @unchecked Sendable {
         machine = "/run/agent-sandbox/test-machine-\(serial)"
         internet = "/run/agent-sandbox/test-internet-\(serial)"
         link = "astlab\(serial)"
-        let base = 4 * (serial % 63)
-        machineAddress = "192.0.2.\(base + 2)"
+        // The test's link: a /30 of 10.254.254.0/24 that no route of the host covers (the host's own
+        // networks must never be shadowed; a default route does not count).
+        var base = 4 * (serial % 63)
+        for step in 0..<63 {
+            let candidate = 4 * ((serial + step) % 63)
+            let routes = (try? ArchiveSupport.shell("ip -4 route show match 10.254.254.\(candidate + 1) | grep -v '^default'").output) ?? "x"
+            if routes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { base = candidate; break }
+        }
+        hostAddress = "10.254.254.\(base + 1)"
+        machineAddress = "10.254.254.\(base + 2)"
         tearDown()
         let extra = ["169.254.169.254", "10.99.0.10"] + FakeInternet.otherHosts + (FakeInternet.routedNameserver.map { [$0] } ?? [])
         let script = """
@@ -29,7 +38,7 @@ final class NetworkLab: @unchecked Sendable {
             mkdir -p /run/agent-sandbox && touch \(machine) \(internet)
             unshare --net=\(machine) ip link set lo up
             ip link add \(link) type veth peer name lab0 netns \(machine)
-            ip addr add 192.0.2.\(base + 1)/30 dev \(link) && ip link set \(link) up
+            ip addr add \(hostAddress)/30 dev \(link) && ip link set \(link) up
             unshare --net=\(internet) ip link set lo up
             nsenter --net=\(internet) ip link add eth0 type veth peer name inet0 netns \(machine)
             nsenter --net=\(internet) sh -c 'ip addr add \(FakeInternet.address)/24 dev eth0 && ip link set eth0 up
