@@ -118,6 +118,9 @@ static int configure(int sock, const char *name, const char *address) {
         if (ioctl(sock, SIOCSIFADDR, &request) != 0) return -1;
         set_address(&request.ifr_netmask, "255.255.255.254");
         if (ioctl(sock, SIOCSIFNETMASK, &request) != 0) return -1;
+        // A /31 has no broadcast address (RFC 3021); SIOCSIFADDR set the classful one.
+        set_address(&request.ifr_broadaddr, "0.0.0.0");
+        if (ioctl(sock, SIOCSIFBRDADDR, &request) != 0) return -1;
     }
     if (ioctl(sock, SIOCGIFFLAGS, &request) != 0) return -1;
     request.ifr_flags |= IFF_UP;
