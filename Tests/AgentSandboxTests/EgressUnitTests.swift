@@ -1,4 +1,5 @@
 @testable import AgentSandbox
+@testable import SandboxKernel
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 
 /// `PATCH /v1/agents/{id}` `{"limits": {...}, "egress": {...}}`: changes an agent's limits and egress
 /// policy while it lives. `pids_max`,
