@@ -270,6 +270,7 @@ public final class AgentRegistry: Sendable {
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
             createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
             workspacePath: workspacePath(of: record.id))
+        agent.egressDefault = configuration.isolatedNetwork.egress
         if let settings = record.settings {
             agent.settings = (try? JSONDecoder().decode(AgentSettings.self, from: Data(settings.utf8))) ?? AgentSettings()
         }

@@ -83,6 +83,7 @@ extension AgentSettings {
         if let value = overrides.maxConcurrentCalls { result.maxConcurrentCalls = value }
         if let value = overrides.diskBytes { result.diskBytes = value }
         if let value = overrides.cwd { result.cwd = value }
+        if let value = overrides.egress { result.egress = value }
         return result
     }
 }

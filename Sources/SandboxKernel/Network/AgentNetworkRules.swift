@@ -7,8 +7,11 @@
 /// - to port 53 of any host address (or of the nameserver itself): redirected to the host's nameserver
 ///   (`HostResolver`), allowed;
 /// - to the host itself (any of its addresses, its loopback services, this server's port): refused;
-/// - to another agent (the pool, or any `asv*` interface), to IPv6, or to a denied range (RFC 1918,
-///   100.64/10, 169.254/16, multicast, …): refused;
+/// - to another agent (the pool, or any `asv*` interface) or to IPv6: refused;
+/// - opening a connection: the agent's egress policy (`EgressRules`, its own chain reached through the
+///   `agent_egress` map) refuses it, or lets it on (accepts it, for an allow entry under
+///   `--egress-allow-private`);
+/// - to a denied range (RFC 1918, 100.64/10, 169.254/16, multicast, …): refused;
 /// - anywhere else: forwarded and masqueraded behind the host's address.
 /// Refused means a TCP reset or an ICMP "administratively prohibited": a blocked connection fails at
 /// once instead of hanging. Connections from outside into an agent are refused too; the host itself
@@ -28,6 +31,7 @@ struct AgentNetworkRules: Sendable {
         var lines = [
             "set \(Self.interfaceSet) { type ifname; }",
             "set agent_deny { type ipv4_addr; flags interval; auto-merge; elements = { \(ranges) } }",
+            "map \(EgressRules.map) { type ifname : verdict; }",
         ]
         if let nameserver {
             lines += [
@@ -53,6 +57,9 @@ struct AgentNetworkRules: Sendable {
             "  iifname \(set) meta nfproto ipv6 reject with icmpx admin-prohibited",
             "  iifname \(set) oifname \"asv*\" meta l4proto tcp reject with tcp reset",
             "  iifname \(set) oifname \"asv*\" reject with icmpx admin-prohibited",
+            "  iifname \(set) ip daddr \(pool) meta l4proto tcp reject with tcp reset",
+            "  iifname \(set) ip daddr \(pool) reject with icmpx admin-prohibited",
+            "  iifname \(set) ct state { new, invalid, untracked } iifname vmap @\(EgressRules.map)",
             "  iifname \(set) ip daddr @agent_deny meta l4proto tcp reject with tcp reset",
             "  iifname \(set) ip daddr @agent_deny reject with icmpx admin-prohibited",
             "  oifname \(set) ct state established,related accept",

@@ -57,6 +57,17 @@ public struct IsolatedNetworkSettings: Sendable {
     /// network, RFC 1918, carrier-grade NAT, loopback, link-local (cloud metadata), multicast and reserved.
     public var deny: [IPv4Network] = IsolatedNetworkSettings.defaultDeny
 
+    /// The egress policy of agents without one of their own (`--egress-allow`, `--egress-deny`).
+    public var egress = EgressPolicy()
+    /// Whether an explicit allow entry may open a range of the deny list (`--egress-allow-private`): off,
+    /// the deny list wins over every allow entry. The host itself, the pool and other agents stay refused.
+    public var allowPrivateEgress = false
+    /// The nameserver egress host names are looked up at (default: the host's, from /etc/resolv.conf).
+    public var egressNameserver: (address: String, port: UInt16)?
+
+    /// Make namespaces with `unshare` and `ip` instead of the exec helper (benchmark comparison only).
+    public var iproute2Maker = false
+
     public static let defaultDeny = [
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
         "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",

@@ -18,6 +18,8 @@ public struct ListenerFirewall: Sendable {
     /// Installs the rule refusing `uids` → `port`; nil (after a warning) when nft is missing or fails.
     public static func install(port: Int, uids: ClosedRange<UInt32>, extraRules: String = "", logger: Logger) -> ListenerFirewall? {
         let firewall = ListenerFirewall(table: "agentsandbox_\(port)")
+        let swept = sweepAbandoned(keeping: firewall.table)
+        if swept > 0 { logger.info("nftables: deleted \(swept) table(s) of agent-sandbox servers that no longer listen") }
         // Declaring then deleting the table first makes the script replace a leftover of a crashed
         // server on the same port, atomically (nft applies a file as one transaction).
         let script = """

@@ -56,6 +56,34 @@ final class NetworkSlot: Sendable {
         throw NetworkCommand.Failure(description: "every one of the \(capacity) network slots of the pool is in use; delete idle agents or give --network-pool a larger range")
     }
 
+    /// Cleans every slot left by a server that ended without removing its networks (SIGKILL, a crash):
+    /// its lock is free but its record still names an agent. Slots held by live servers are skipped.
+    /// Returns how many were cleaned. Run at start-up, so leftovers do not wait for their slot's reuse.
+    static func sweepStale(cleanStale: (NetworkSlot, String) -> Void) -> Int {
+        guard let directory = opendir(directory) else { return 0 }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name.hasPrefix("asv"), name.hasSuffix(".lock") { names.append(name) }
+        }
+        closedir(directory)
+        var cleaned = 0
+        for name in names {
+            guard let index = Int(name.dropFirst(3).dropLast(5)) else { continue }
+            let fd = open("\(Self.directory)/\(name)", O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); continue }
+            let slot = NetworkSlot(index: index, lockFD: fd)
+            let record = slot.readRecord()
+            if !record.isEmpty {
+                cleanStale(slot, record)
+                cleaned += 1
+            }
+            slot.release()
+        }
+        return cleaned
+    }
+
     /// The value of `key` in a slot record such as `agent=… table=… pid=…`.
     static func field(_ key: String, in record: String) -> String? {
         record.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }

@@ -72,7 +72,9 @@ final class TestServer: @unchecked Sendable {
 
     var logPath: String { dataRoot.deletingLastPathComponent().appendingPathComponent("server-\(uidBase).log").path }
     var pid: pid_t { process?.processIdentifier ?? 0 }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The address the tests connect to (the server's `--host` when a suite runs it in a namespace).
+    var connectHost = "127.0.0.1"
+    var baseURL: String { "http://\(connectHost):\(port)" }
 
     /// Starts the server and waits for its "listening" line.
     @discardableResult
