@@ -10,7 +10,8 @@ import Testing
 @Suite(.serialized, .enabled(if: isRoot, "needs root for loop devices and mounts"))
 struct DiskMountTests {
     private func server(idle: Int = 1) async throws -> TestServer {
-        try await TestServer(extraArguments: ["--disk-bytes", String(32 << 20), "--disk-idle", String(idle)]).start()
+        // A warm sandbox is a user of the disk too (its bubblewrap sits in the workspace): a short one.
+        try await TestServer(extraArguments: ["--disk-bytes", String(32 << 20), "--disk-idle", String(idle), "--warm-sandbox-idle", "1"]).start()
     }
 
     private func isMounted(_ server: TestServer, _ agent: String) -> Bool {

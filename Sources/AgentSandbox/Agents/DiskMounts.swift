@@ -6,8 +6,8 @@
 /// `CallPipeline` (tools, exec, archives, snapshots, fork, shares, watch: a ticket holds one until it is
 /// finished, so streamed replies and watches keep theirs), `GET /v1/agents/{id}` (it measures the tree),
 /// `PATCH` limits. The first lease mounts; the image is unmounted `idleSeconds` after its last lease
-/// ended. An unmount refused (an open file, a session's process whose directory is in the workspace) is
-/// retried at the next sweep. A sandbox's own mount namespace may keep the file system alive after the
+/// ended. An unmount refused (an open file; a warm sandbox or a session's process whose directory is
+/// in the workspace: the sandbox is a user until it stops) is retried at the next sweep. A sandbox's own mount namespace may keep the file system alive after the
 /// server's unmount; the next mount reuses that same superblock (`DiskImage.attach`), so both views
 /// stay one file system.
 public actor DiskMounts {
