@@ -1,3 +1,4 @@
+import SandboxKernel
 import Synchronization
 
 /// One user of an agent's disk image: the image stays mounted while any lease on it lives (`DiskMounts`).

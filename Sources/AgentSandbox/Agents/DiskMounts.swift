@@ -1,3 +1,5 @@
+import SandboxKernel
+
 /// Mounts agents' disk images on first use and unmounts them once idle, so a server with a thousand
 /// agents keeps only its busy ones in the mount table (every sandbox start copies that table: with all
 /// images mounted a `bash true` costs several times more).
