@@ -100,6 +100,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Each new agent's disk cap (limits.disk_bytes default), enforced by a per-agent ext4 image; bytes, or with K/M/G/T; 0: no cap (env AGENT_SANDBOX_DISK_BYTES).")
     var diskBytes: String = ProcessInfo.processInfo.environment["AGENT_SANDBOX_DISK_BYTES"] ?? "10G"
 
+    @Option(help: "Seconds an agent's disk image stays mounted after its last use (mounted again on the next); 0: every image stays mounted.")
+    var diskIdle: Double = 60
+
     @Option(help: "Seconds a client has to send a request head once it started (408 and close after).")
     var headerTimeout: Double = 10
 
@@ -162,6 +165,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.isolation = level
         configuration.warmSandboxes = warmSandboxes
         configuration.warmSandboxIdleSeconds = warmSandboxIdle
+        guard diskIdle >= 0 else { throw ValidationError("--disk-idle must be 0 (never unmount) or a number of seconds") }
+        configuration.diskIdleSeconds = diskIdle
         configuration.network = policy
         configuration.limits.shareBytes = shareSizeLimit
         guard maxSharesPerAgent >= 0, shareBytesPerAgent >= 0 else { throw ValidationError("--max-shares-per-agent and --share-bytes-per-agent must be 0 or more") }

@@ -64,6 +64,8 @@ public struct AgentLimitsUpdate: Sendable {
         guard agent.settings.diskBytes != nil, image.exists else {
             throw ToolError.invalidField("limits.disk_bytes", "cannot be changed: agent \(agent.id)'s workspace has no disk image (it was made while disk caps were off). A server started with --disk-bytes moves it into one at start-up.")
         }
+        let lease = try await agents.leaseDisk(agent)
+        defer { lease?.release() }
         if let used = image.usage()?.used, used + (4 << 20) > bytes {
             throw ToolError.invalidField("limits.disk_bytes", "is below what agent \(agent.id) uses now (\(used) bytes, plus 4 MiB for the file system). Delete files first, or choose a larger cap.")
         }

@@ -39,8 +39,12 @@ public struct ServerConfiguration: Sendable {
     /// Each new agent's disk cap (`limits.disk_bytes` default), enforced by a per-agent disk image;
     /// 0: no cap, workspaces are plain directories.
     public var diskBytes: Int64 = 10 << 30
-    /// Whether this server can make disk images (root, loop devices, mkfs.ext4: probed at start-up).
-    public var diskImages = false
+    /// Seconds an agent's disk image stays mounted after its last use (`DiskMounts`); 0: every image is
+    /// mounted at start-up and stays mounted.
+    public var diskIdleSeconds: Double = 60
+    /// Whether this server can make disk images (root, loop devices, mkfs.ext4), probed when first
+    /// needed; set up at start-up (`SandboxServices.detectDiskImages`).
+    public var diskImages = DiskImageSupport(stateDirectory: "/nonexistent", refusal: "disk images were not set up")
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot

@@ -52,6 +52,8 @@ public struct ForkService: Sendable {
             throw ToolError(.agentExists, "Agent \(agent.id) already exists; a fork makes a new agent. Leave agent_id out or pick an unused one.")
         }
         do {
+            let lease = try await agents.leaseDisk(agent)  // the new agent's disk stays mounted while it is filled
+            defer { lease?.release() }
             if let snapshot {
                 _ = try await snapshots.unpack(snapshot, into: agent, replaced: { agents.workspaceReplaced(agent.id) })
             } else {
