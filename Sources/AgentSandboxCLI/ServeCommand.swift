@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Tools
+import SandboxKernel
 
 /// `agent-sandbox serve`: runs the HTTP server.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// A live agent as the rest of the server sees it: id, identity, state and workspace directory.
 public struct Agent: Sendable, Equatable {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 
 /// `PATCH /v1/agents/{id}` `{"limits": {...}}`: changes an agent's limits while it lives. `pids_max`,
 /// `memory_bytes`, `cpu_weight` reach its cgroup at once; `max_concurrent_calls` its next call.

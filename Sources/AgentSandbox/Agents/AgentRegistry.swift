@@ -4,6 +4,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
 /// and their cgroups. Keeps live agents in memory so a tool call costs no database read.

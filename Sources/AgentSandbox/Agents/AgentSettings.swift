@@ -1,3 +1,4 @@
+import SandboxKernel
 /// Per-agent overrides chosen at creation (`POST /v1/agents {"network": "none", "limits": {...}}`);
 /// unset fields fall back to the server's configuration.
 public struct AgentSettings: Codable, Sendable, Equatable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import SandboxKernel
 
 extension SandboxServices {
     /// Checks the environment, opens the store, and wires every service. Returns the services and the

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 
 /// The file-system `SnapshotBlobStore`: blobs at `<root>/<key>` (root-only 0700 directories, 0600
 /// files). An upload is written to an unnamed `O_TMPFILE` in `<root>/tmp`, fsynced and linked into

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// `POST /v1/agents {"fork_of": ID}` or `{"from_snapshot": SID}`: a new agent — its own uid, the
 /// source's settings (network, limits, working directory; the body's `network` and `limits` on top) —

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// The synchronous halves of snapshots and forks, on top of the archive code: a snapshot is the
 /// workspace exported as tar.zst (`WorkspaceExporter`, the export route's walker) into a blob; a restore

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SandboxKernel
 
 extension Store {
     /// "v9: explicit network mode": agents created before the `isolated` mode existed followed the

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SandboxKernel
 
 /// The SQLite façade (GRDB, WAL): owns the database, runs migrations in `init`, and exposes
 /// intention-named operations. Invariants (one uid per live agent) live in the schema.

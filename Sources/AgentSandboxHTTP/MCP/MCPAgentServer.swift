@@ -1,6 +1,7 @@
 import AgentSandbox
 import Foundation
 import MCP
+import SandboxKernel
 
 /// One MCP server (the SDK's `Server`) for one agent and one session: `tools/list` from the published
 /// schemas, `tools/call` through the call pipeline, the workspace's files as resources.

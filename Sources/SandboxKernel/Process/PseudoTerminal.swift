@@ -62,7 +62,7 @@ public final class PseudoTerminal: Sendable {
     }
 
     /// Releases the master (the session ended).
-    func close() {
+    package func close() {
         state.withLock { state in
             if state.master >= 0 { _ = Glibc.close(state.master) }
             state.master = -1

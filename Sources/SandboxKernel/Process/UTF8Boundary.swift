@@ -1,10 +1,11 @@
 /// Holds back an incomplete UTF-8 sequence at the end of a chunk until the rest arrives, so a character
 /// split across two pipe reads is not rendered as two replacement characters. Holds at most 3 bytes.
-struct UTF8Boundary {
-    private(set) var held: [UInt8] = []
+package struct UTF8Boundary {
+    package init() {}
+    package private(set) var held: [UInt8] = []
 
     /// `bytes` prefixed with what was held, minus an incomplete trailing sequence (kept for next time).
-    mutating func take(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+    package mutating func take(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         var all = held
         all.append(contentsOf: bytes)
         let cut = Self.incompleteTailStart(all)
@@ -14,13 +15,13 @@ struct UTF8Boundary {
     }
 
     /// Whatever is held (at EOF, or when nothing more arrived in time).
-    mutating func flush() -> [UInt8] {
+    package mutating func flush() -> [UInt8] {
         defer { held = [] }
         return held
     }
 
     /// Where a trailing lead byte starts a sequence longer than what follows it; `bytes.count` if none.
-    static func incompleteTailStart(_ bytes: [UInt8]) -> Int {
+    package static func incompleteTailStart(_ bytes: [UInt8]) -> Int {
         var index = bytes.count - 1
         let lowest = max(0, bytes.count - 3)
         while index >= lowest {

@@ -13,7 +13,7 @@ public struct SystemCallError: Error, CustomStringConvertible, Sendable {
 
 /// Runs a system call, retrying on EINTR; throws `SystemCallError` on -1.
 @discardableResult
-func syscallRetrying<T: FixedWidthInteger>(_ operation: String, _ operand: @autoclosure () -> String = "", _ body: () -> T) throws(SystemCallError) -> T {
+package func syscallRetrying<T: FixedWidthInteger>(_ operation: String, _ operand: @autoclosure () -> String = "", _ body: () -> T) throws(SystemCallError) -> T {
     while true {
         let result = body()
         if result != -1 { return result }
@@ -55,7 +55,7 @@ public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
 
 /// Writes a small string to a file (cgroup control files); true on success.
 @discardableResult
-func writeControlFile(_ path: String, _ value: String) -> Bool {
+package func writeControlFile(_ path: String, _ value: String) -> Bool {
     let fd = open(path, O_WRONLY | O_CLOEXEC)
     guard fd >= 0 else { return false }
     defer { close(fd) }
@@ -64,7 +64,7 @@ func writeControlFile(_ path: String, _ value: String) -> Bool {
 }
 
 /// Reads a small file (cgroup control files, /proc entries); nil when unreadable.
-func readSmallFile(_ path: String, limit: Int = 1 << 20) -> String? {
+package func readSmallFile(_ path: String, limit: Int = 1 << 20) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

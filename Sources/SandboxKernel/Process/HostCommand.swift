@@ -8,18 +8,18 @@ import Foundation
 /// end, as root outside every sandbox, with a fixed environment and an optional script on stdin. Spawned with `posix_spawn` and its status claimed from `ChildReaper`
 /// (which reaps every child of the server: Foundation's `Process` would read a status the reaper
 /// already took). Blocking: call it on `BlockingWork`.
-enum HostCommand {
-    static let searchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+package enum HostCommand {
+    package static let searchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
 
     /// The tool's absolute path, or nil when it is not installed.
-    static func locate(_ name: String) -> String? {
+    package static func locate(_ name: String) -> String? {
         searchPath.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 
     /// nil on success (an exit status in `accepted`), else a sentence with the tool's first line of stderr.
     /// `name` is a tool name looked up in `searchPath`, or an absolute path. `input` (a few KiB at most:
     /// it is written whole before stderr is read) goes to the tool's stdin.
-    static func run(_ name: String, _ arguments: [String], input: String = "", accepted: Set<Int32> = [0]) -> String? {
+    package static func run(_ name: String, _ arguments: [String], input: String = "", accepted: Set<Int32> = [0]) -> String? {
         guard let executable = name.hasPrefix("/") ? name : locate(name) else {
             return "\(name) is not installed (scripts/setup installs it)"
         }

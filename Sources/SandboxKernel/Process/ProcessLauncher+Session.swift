@@ -5,10 +5,10 @@ import Foundation
 
 /// A process tree started for an exec session: its pid (also its process group and session id), the
 /// parent's ends of its pipes, and the cgroup leaf it owns until it ends.
-struct SessionProcess: @unchecked Sendable {
-    let pid: pid_t
-    let pipes: PipeSet
-    let group: CallGroup?
+package struct SessionProcess: @unchecked Sendable {
+    package let pid: pid_t
+    package let pipes: PipeSet
+    package let group: CallGroup?
 }
 
 extension ProcessLauncher {
@@ -18,7 +18,7 @@ extension ProcessLauncher {
     /// The spawn runs on a long-lived spawn thread, never a short-lived one: bubblewrap's
     /// `--die-with-parent` (PR_SET_PDEATHSIG) fires when the *thread* that spawned it exits, which
     /// would kill a background session the moment its spawning thread returned.
-    func startSession(_ request: LaunchRequest, withStdin: Bool) async throws -> SessionProcess {
+    package func startSession(_ request: LaunchRequest, withStdin: Bool) async throws -> SessionProcess {
         let request = try await attachingNetwork(request)
         return try await BlockingWork.runSpawn { [self] in try self.startBlocking(request, withStdin: withStdin) }
     }

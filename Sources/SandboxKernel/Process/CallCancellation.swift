@@ -8,12 +8,12 @@ import CSandbox
 /// ends a timed-out one — the call's cgroup and process group are killed, the output drained.
 ///
 /// So a caller that gives up (an MCP client's `notifications/cancelled`) leaves nothing running.
-final class CallCancellation: Sendable {
+package final class CallCancellation: Sendable {
     /// A pipe's read end, readable once fired; -1 when none could be made (the call then only times out).
-    let fd: Int32
+    package let fd: Int32
     private let writeFD: Int32
 
-    init() {
+    package init() {
         var fds: [Int32] = [-1, -1]
         if (try? syscallRetrying("pipe2") { csandbox_pipe_cloexec(&fds) }) == nil { fds = [-1, -1] }
         fd = fds[0]
@@ -21,7 +21,7 @@ final class CallCancellation: Sendable {
     }
 
     /// Marks the call cancelled (from any thread; idempotent: the pipe stays readable).
-    func fire() {
+    package func fire() {
         guard writeFD >= 0 else { return }
         var byte: UInt8 = 1
         _ = try? syscallRetrying("write", "cancellation pipe") { write(writeFD, &byte, 1) }

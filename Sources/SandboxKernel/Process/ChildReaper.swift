@@ -27,14 +27,14 @@ public final class ChildReaper: @unchecked Sendable {
     }
 
     /// Tells the reaper a child exists (wakes it if it was idle).
-    func noteSpawn() {
+    package func noteSpawn() {
         condition.lock()
         condition.broadcast()
         condition.unlock()
     }
 
     /// The raw wait status of `pid`, waiting up to `timeout` seconds; nil if it has not exited yet.
-    func status(of pid: pid_t, timeout: Double) -> Int32? {
+    package func status(of pid: pid_t, timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }

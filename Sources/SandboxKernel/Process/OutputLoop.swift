@@ -6,16 +6,16 @@ import Foundation
 
 /// The poll loop of one running child: feeds stdin, collects stdout/stderr, notices exit through a
 /// pidfd (or the warm sandbox's status pipe), and enforces the deadline.
-struct OutputLoop {
-    struct Ending {
-        var exitCode: Int32 = -1
-        var signal: Int32?
-        var timedOut = false
+package struct OutputLoop {
+    package struct Ending {
+        package var exitCode: Int32 = -1
+        package var signal: Int32?
+        package var timedOut = false
         /// The caller's task was cancelled (see `CallCancellation`).
-        var cancelled = false
+        package var cancelled = false
 
         /// Takes a raw wait status.
-        mutating func record(_ status: Int32) {
+        package mutating func record(_ status: Int32) {
             if WIFSIGNALED(status) {
                 signal = WTERMSIG(status)
                 exitCode = 128 + WTERMSIG(status)
@@ -26,7 +26,7 @@ struct OutputLoop {
     }
 
     /// How the main process's end is noticed.
-    enum ExitWatch {
+    package enum ExitWatch {
         /// The server's own child: a pidfd says when, the `ChildReaper` says how.
         case child(pid_t)
         /// A call the warm sandbox's zygote forked: its raw wait status arrives on this pipe (end of file
@@ -35,27 +35,27 @@ struct OutputLoop {
         case statusPipe(ZygoteStatusPipe)
     }
 
-    let exit: ExitWatch
-    let pipes: PipeSet
-    var stdinBytes: [UInt8]
-    var stdinOffset = 0
-    var stdout: OutputCollector
-    var stderr: OutputCollector
+    package let exit: ExitWatch
+    package let pipes: PipeSet
+    package var stdinBytes: [UInt8]
+    package var stdinOffset = 0
+    package var stdout: OutputCollector
+    package var stderr: OutputCollector
     /// Takes stdout in place of `stdout` when set.
-    let stdoutSink: (any OutputSink)?
+    package let stdoutSink: (any OutputSink)?
     /// Readable when the calling task was cancelled: the call then ends as at its deadline.
-    let cancellation: CallCancellation?
+    package let cancellation: CallCancellation?
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
     /// After the main process exits and its tree is killed, how long to wait for the pipes to close.
-    static let drainGrace: Double = 2
+    package static let drainGrace: Double = 2
     /// With a stdout sink, the longest wait between two reads while the child runs.
-    static let batchWaitMs: Int32 = 4
-    static let batchPipeBytes = 1 << 20
+    package static let batchWaitMs: Int32 = 4
+    package static let batchPipeBytes = 1 << 20
     /// Bytes the last drain of stdout read (counted with a sink only).
     private var lastStdoutRead = 0
 
-    init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil, cancellation: CallCancellation? = nil) {
+    package init(exit: ExitWatch, pipes: PipeSet, stdin: [UInt8], limit: Int, stdoutSink: (any OutputSink)? = nil, cancellation: CallCancellation? = nil) {
         self.exit = exit
         self.cancellation = cancellation
         self.stdoutSink = stdoutSink
@@ -67,7 +67,7 @@ struct OutputLoop {
 
     /// Runs until the process has exited and both output pipes are closed (or the drain grace ran out).
     /// `terminate` is called once: when the main process exits, or at the deadline.
-    mutating func run(deadline: Date, terminate: () -> Void) -> Ending {
+    package mutating func run(deadline: Date, terminate: () -> Void) -> Ending {
         var ending = Ending()
         let exitFD: Int32
         switch exit {
@@ -208,6 +208,6 @@ struct OutputLoop {
 }
 
 // Glibc's wait-status macros are not imported into Swift.
-func WIFSIGNALED(_ status: Int32) -> Bool { ((status & 0x7f) + 1) >> 1 > 0 && (status & 0x7f) != 0x7f && (status & 0x7f) != 0 }
-func WTERMSIG(_ status: Int32) -> Int32 { status & 0x7f }
-func WEXITSTATUS(_ status: Int32) -> Int32 { (status >> 8) & 0xff }
+package func WIFSIGNALED(_ status: Int32) -> Bool { ((status & 0x7f) + 1) >> 1 > 0 && (status & 0x7f) != 0x7f && (status & 0x7f) != 0 }
+package func WTERMSIG(_ status: Int32) -> Int32 { status & 0x7f }
+package func WEXITSTATUS(_ status: Int32) -> Int32 { (status >> 8) & 0xff }

@@ -18,13 +18,13 @@ import CSandbox
 /// }
 /// ```
 /// Blocking and not thread-safe: run it on a `BlockingWork` or dedicated thread, one walk per thread.
-final class TreeWalk {
-    enum Event { case entry, leave }
+package final class TreeWalk {
+    package enum Event { case entry, leave }
 
     private let walk: OpaquePointer
 
     /// A walk below `fd` (an `O_RDONLY | O_DIRECTORY` descriptor the caller keeps), read from its start.
-    init(directory fd: Int32) throws(SystemCallError) {
+    package init(directory fd: Int32) throws(SystemCallError) {
         guard let walk = csandbox_walk_open(fd, 0) else {
             throw SystemCallError(operation: "walk", operand: "", errno: errno)
         }
@@ -35,7 +35,7 @@ final class TreeWalk {
 
     /// The next event; nil at the end. Throws when the walk had to stop (ESTALE: a directory above the
     /// current one was moved meanwhile; EMFILE, ENOMEM; an unreadable directory).
-    func next() throws(SystemCallError) -> Event? {
+    package func next() throws(SystemCallError) -> Event? {
         switch csandbox_walk_next(walk) {
         case CSANDBOX_WALK_ENTRY: return .entry
         case CSANDBOX_WALK_LEAVE: return .leave
@@ -46,24 +46,24 @@ final class TreeWalk {
 
     /// Walks into the directory just reported: its descriptor (the walker's, valid until the next
     /// `next()`), or -1 with errno (EXDEV for another file system).
-    func enter() -> Int32 { csandbox_walk_enter(walk) }
+    package func enter() -> Int32 { csandbox_walk_enter(walk) }
 
     /// The directory holding the current entry (for `.leave`, the left directory's parent).
-    var directoryFD: Int32 { csandbox_walk_dirfd(walk) }
+    package var directoryFD: Int32 { csandbox_walk_dirfd(walk) }
     /// The current entry's name, NUL-terminated.
-    var name: UnsafePointer<CChar> { csandbox_walk_name(walk) }
-    var type: FileType? { FileType(mode: UInt32(csandbox_walk_type(walk)) << 12) }
+    package var name: UnsafePointer<CChar> { csandbox_walk_name(walk) }
+    package var type: FileType? { FileType(mode: UInt32(csandbox_walk_type(walk)) << 12) }
     /// 0 for the entries of the walk's own directory.
-    var depth: Int { csandbox_walk_depth(walk) }
+    package var depth: Int { csandbox_walk_depth(walk) }
 
     /// lstat of the current entry (after `enter()`: fstat of the opened directory); nil if it vanished.
-    func status() -> stat? {
+    package func status() -> stat? {
         var info = stat()
         return csandbox_walk_stat(walk, &info) == 0 ? info : nil
     }
 
     /// The current entry's path relative to the walk's directory.
-    var path: [UInt8] {
+    package var path: [UInt8] {
         var length = 0
         guard let bytes = csandbox_walk_path(walk, &length) else { return [] }
         return Array(UnsafeRawBufferPointer(start: bytes, count: length))

@@ -4,6 +4,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// The lifecycle state of an exec session as the API reports it.
 public enum ExecSessionState: String, Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 
 /// The I/O thread of one exec session: reads stdout/stderr into the session's log as it arrives,
 /// writes queued stdin, notices the main process's exit through a pidfd, enforces the timeout, then

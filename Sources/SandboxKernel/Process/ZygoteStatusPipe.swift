@@ -9,7 +9,7 @@ import Foundation
 ///
 /// A reply is 40 bytes in host byte order: `kind` (UInt32), `value` (Int32), then
 /// HMAC-SHA-256(key, nonce | kind | value).
-final class ZygoteStatusPipe {
+package final class ZygoteStatusPipe {
     /// What one read of the pipe found.
     enum Reply: Equatable {
         /// The zygote forked the call: its pid inside the sandbox.

@@ -8,11 +8,11 @@ import Glibc
 ///
 /// The kernel drops the lock when the process ends, however it ends, so a crashed server's file is
 /// stale and is removed by the next start. Start-ups are serialised by a short lock on `ranges.lock`.
-enum UIDRangeLock {
-    static let directory = "/run/agent-sandbox"
+package enum UIDRangeLock {
+    package static let directory = "/run/agent-sandbox"
 
     /// Takes the lock for `first...last` (kept until the process exits), or explains which range clashes.
-    static func acquire(_ range: ClosedRange<UInt32>, dataRoot: String, directory: String = directory) throws(ConfigurationError) {
+    package static func acquire(_ range: ClosedRange<UInt32>, dataRoot: String, directory: String = directory) throws(ConfigurationError) {
         if mkdir(directory, 0o755) != 0, errno != EEXIST {
             throw ConfigurationError("cannot create \(directory) (for the uid range lock): \(String(cString: strerror(errno))). Run agent-sandbox as root.")
         }
@@ -45,7 +45,7 @@ enum UIDRangeLock {
     }
 
     /// `uids-FIRST-LAST.lock` → FIRST...LAST.
-    static func parse(_ name: String) -> ClosedRange<UInt32>? {
+    package static func parse(_ name: String) -> ClosedRange<UInt32>? {
         guard name.hasPrefix("uids-"), name.hasSuffix(".lock") else { return nil }
         let bounds = name.dropFirst(5).dropLast(5).split(separator: "-")
         guard bounds.count == 2, let first = UInt32(bounds[0]), let last = UInt32(bounds[1]), first <= last else { return nil }

@@ -6,7 +6,7 @@ import Glibc
 /// sentence naming the address and the flag, not a bind error after keys and cgroups were set up.
 public enum PortProbe {
     /// Binds `host:port` once (as the server will: `SO_REUSEADDR`) and lets go. Port 0 always binds.
-    static func check(host: String, port: Int) throws(ConfigurationError) {
+    package static func check(host: String, port: Int) throws(ConfigurationError) {
         guard port != 0 else { return }
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV

@@ -8,12 +8,12 @@ extension ProcessLauncher {
     /// (cgroup leaf, rlimits, fd closing, setsid, uid drop, no_new_privs, bubblewrap), but with the slave
     /// of a new pseudo-terminal as the child's fds 0–2. The master stays with the server: the returned
     /// pipes read and write a duplicate of it, and `PseudoTerminal` keeps one for resizing.
-    func startTerminalSession(_ request: LaunchRequest, size: TerminalSize) async throws -> (SessionProcess, PseudoTerminal) {
-        try await BlockingWork.runSpawn { [self] in try self.startTerminalBlocking(request, size: size) }
+    package func startTerminalSession(_ request: LaunchRequest, cols: Int, rows: Int) async throws -> (SessionProcess, PseudoTerminal) {
+        try await BlockingWork.runSpawn { [self] in try self.startTerminalBlocking(request, cols: cols, rows: rows) }
     }
 
-    private func startTerminalBlocking(_ request: LaunchRequest, size: TerminalSize) throws -> (SessionProcess, PseudoTerminal) {
-        let (terminal, slave) = try PseudoTerminal.open(for: request.identity, cols: size.cols, rows: size.rows)
+    private func startTerminalBlocking(_ request: LaunchRequest, cols: Int, rows: Int) throws -> (SessionProcess, PseudoTerminal) {
+        let (terminal, slave) = try PseudoTerminal.open(for: request.identity, cols: cols, rows: rows)
         let pipes: PipeSet
         do {
             pipes = try PipeSet(terminalMaster: try terminal.duplicateMaster(), slave: slave)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Crypto
 import Foundation
 import Synchronization
 
@@ -29,7 +30,7 @@ public final class CgroupController: Sendable {
     /// The group name for a server: one per data root, so that several servers (tests, staging) never
     /// sweep or kill each other's groups, and a restarted server finds its predecessor's.
     public static func groupName(forDataRoot path: String) -> String {
-        "agent-sandbox-" + SHA256Hasher.hex(path).prefix(12)
+        "agent-sandbox-" + SHA256.hash(data: Array(path.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Reads the layout from `/proc/self/mountinfo`; nil when no usable hierarchy is mounted or writable.
