@@ -5,8 +5,13 @@ public struct ListeningSocket: Sendable, Equatable {
     /// The bound address as text: `127.0.0.1`, `0.0.0.0`, `::`, …
     public let address: String
 
+    package init(port: Int, address: String) {
+        self.port = port
+        self.address = address
+    }
+
     /// The listening sockets of the namespace at `path`, one per port and address, by port.
-    static func read(namespace path: String) throws -> [ListeningSocket] {
+    package static func read(namespace path: String) throws -> [ListeningSocket] {
         let tables = try NetworkNamespaceEntry.inside(path) {
             [readSmallFile("/proc/thread-self/net/tcp") ?? "", readSmallFile("/proc/thread-self/net/tcp6") ?? ""]
         }

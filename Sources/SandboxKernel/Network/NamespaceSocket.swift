@@ -9,9 +9,9 @@ import Glibc
 /// (dev servers' default) and one bound to `0.0.0.0` both answer there; then, when refused, to the
 /// agent's own address (a server bound to that address alone). Loopback connects complete or fail at
 /// once, so a port where nothing listens is known immediately.
-enum NamespaceSocket {
+package enum NamespaceSocket {
     /// The connected descriptor; `SystemCallError` (errno `ECONNREFUSED` when nothing listens).
-    static func connect(namespace path: String, port: Int, agentAddress: String?) throws -> Int32 {
+    package static func connect(namespace path: String, port: Int, agentAddress: String?) throws -> Int32 {
         try NetworkNamespaceEntry.inside(path) { try connectFirst(of: ["127.0.0.1", agentAddress].compactMap { $0 }, port: port) }
     }
 

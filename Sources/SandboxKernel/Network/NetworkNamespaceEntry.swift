@@ -11,12 +11,12 @@ import CSandbox
 /// `setns(CLONE_NEWNET)` moves only the calling thread, so this runs on a `BlockingWork` thread and the
 /// rest of the server never notices. The server's namespace is held open from first use, so the way
 /// back cannot fail for want of a path.
-enum NetworkNamespaceEntry {
+package enum NetworkNamespaceEntry {
     /// The server's own network namespace.
     private static let home: Int32 = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
 
     /// Runs `body` inside the namespace at `path`; throws when it cannot be entered.
-    static func inside<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    package static func inside<T>(_ path: String, _ body: () throws -> T) throws -> T {
         guard home >= 0 else { throw SystemCallError(operation: "open", operand: "/proc/self/ns/net", errno: EACCES) }
         let target = try syscallRetrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(target) }
