@@ -26,6 +26,11 @@ public struct ToolError: Error, Sendable, Equatable {
         /// The server is short of descriptors, memory or processes: retry shortly.
         case serverBusy = "SERVER_BUSY"
         case internalError = "INTERNAL_ERROR"
+        /// A proxied upstream (an agent's preview port, a cluster node) could not be reached or broke off
+        /// before answering: 502.
+        case upstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+        /// The agent's network mode gives it no namespace a preview could reach (`host`, `none`): 409.
+        case previewUnavailable = "PREVIEW_UNAVAILABLE"
         case archiveInvalid = "ARCHIVE_INVALID"
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
@@ -89,7 +94,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .unauthorized: .unauthorized
         case .notFound, .toolNotFound, .agentNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .agentSuspended, .agentExists: .conflict
+        case .agentSuspended, .agentExists, .previewUnavailable: .conflict
         case .agentDeleted: .gone
         case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
         case .headersTooLarge: .requestHeaderFieldsTooLarge
@@ -100,6 +105,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .tooManyRequests: .tooManyRequests
         case .uidRangeExhausted, .serverBusy: .serviceUnavailable
         case .internalError: .internalServerError
+        case .upstreamUnavailable: .badGateway
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
         case .snapshotNotFound: .notFound
