@@ -30,7 +30,8 @@ struct DiskMountTests {
         defer { server.removeDataRoot() }
         let agent = newAgent()
         #expect(try await server.write(agent, "notes.txt", "kept\n").status == 200)
-        #expect(isMounted(server, agent))
+        // (No check that it is mounted right now: with a 1 s idle time, a loaded machine may already have
+        // unmounted it. The reads below after each unmount show that every road mounts it again.)
         try await waitUntilUnmounted(server, agent)
 
         #expect(try await server.read(agent, "notes.txt").string("content") == "kept\n", "a file tool mounts it")
