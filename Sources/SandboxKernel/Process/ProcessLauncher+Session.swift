@@ -23,6 +23,19 @@ extension ProcessLauncher {
         return try await BlockingWork.runSpawn { [self] in try self.startBlocking(request, withStdin: withStdin) }
     }
 
+    /// Spawns the helper for `request` over `pipes` and waits until it exec'd; when a step failed, reaps
+    /// it and throws that step. The caller cleans up `pipes` and `group` on a throw.
+    func spawnHelper(_ request: LaunchRequest, group: CallGroup?, pipes: PipeSet) throws -> pid_t {
+        let pid = try spawn(arguments: helperArguments(request, group: group), environment: request.environment, pipes: pipes)
+        pipes.closeChildEnds()
+        let failure = pipes.readHelperFailure()
+        if !failure.isEmpty {
+            _ = ChildReaper.shared.status(of: pid, timeout: 5)
+            throw LaunchError(description: failure)
+        }
+        return pid
+    }
+
     /// Creates the call's cgroup leaf and pipes, spawns the helper and waits until it exec'd (or reports
     /// the step that failed). The caller owns the returned pipes and group. Used by calls and sessions.
     func startBlocking(_ request: LaunchRequest, withStdin: Bool) throws -> SessionProcess {
@@ -35,14 +48,7 @@ extension ProcessLauncher {
             throw error
         }
         do {
-            let pid = try spawn(arguments: helperArguments(request, group: group), environment: request.environment, pipes: pipes)
-            pipes.closeChildEnds()
-            let failure = pipes.readHelperFailure()
-            if !failure.isEmpty {
-                _ = ChildReaper.shared.status(of: pid, timeout: 5)
-                throw LaunchError(description: failure)
-            }
-            return SessionProcess(pid: pid, pipes: pipes, group: group)
+            return SessionProcess(pid: try spawnHelper(request, group: group, pipes: pipes), pipes: pipes, group: group)
         } catch {
             pipes.closeAll()
             group?.remove()

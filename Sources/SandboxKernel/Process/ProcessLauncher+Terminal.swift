@@ -24,13 +24,7 @@ extension ProcessLauncher {
         }
         let group = cgroups?.makeCallGroup(agent: request.agent, limits: request.limits ?? limits)
         do {
-            let pid = try spawn(arguments: helperArguments(request, group: group), environment: request.environment, pipes: pipes)
-            pipes.closeChildEnds()
-            let failure = pipes.readHelperFailure()
-            if !failure.isEmpty {
-                _ = ChildReaper.shared.status(of: pid, timeout: 5)
-                throw LaunchError(description: failure)
-            }
+            let pid = try spawnHelper(request, group: group, pipes: pipes)
             return (SessionProcess(pid: pid, pipes: pipes, group: group), terminal)
         } catch {
             pipes.closeAll()

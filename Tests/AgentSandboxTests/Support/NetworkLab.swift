@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Issue 18's test layout: the server under test runs inside a network namespace the test made ("the
 /// machine"), whose only route leads into a second test-made namespace, "the internet" (198.51.100.1,
@@ -77,6 +78,17 @@ final class NetworkLab: @unchecked Sendable {
     /// Runs a shell script inside the machine.
     func inMachine(_ script: String) throws -> (status: Int32, output: String) {
         try ArchiveSupport.shell("nsenter --net=\(machine) sh -c '\(script.replacingOccurrences(of: "'", with: "'\\''"))'")
+    }
+
+    private static let atExit = Mutex<[NetworkLab]>([])
+
+    /// For a lab shared by a whole test process: `tearDown` when the process exits.
+    func tearDownAtExit() {
+        let first = Self.atExit.withLock { labs in
+            labs.append(self)
+            return labs.count == 1
+        }
+        if first { atexit { for lab in NetworkLab.atExit.withLock({ $0 }) { lab.tearDown() } } }
     }
 
     /// Stops the lab's programs, removes the namespaces (their veths go with them) and the link.

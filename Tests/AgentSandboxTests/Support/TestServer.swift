@@ -196,15 +196,25 @@ actor SharedServer {
     /// finished server let concurrent first callers each start their own.
     private var starting: Task<TestServer, any Error>?
     private let arguments: [String]
+    /// When set, the server runs inside its own `NetworkLab` (made with this offset, removed at exit).
+    private let labOffset: Int?
 
-    init(arguments: [String] = []) {
+    init(arguments: [String] = [], labOffset: Int? = nil) {
         self.arguments = arguments
+        self.labOffset = labOffset
     }
 
     func get() async throws -> TestServer {
         if let starting { return try await starting.value }
-        let arguments = self.arguments
-        let task = Task { try await TestServer(extraArguments: arguments).start() }
+        let (arguments, labOffset) = (self.arguments, self.labOffset)
+        let task = Task {
+            guard let labOffset else { return try await TestServer(extraArguments: arguments).start() }
+            let lab = try NetworkLab(offset: labOffset)
+            lab.tearDownAtExit()
+            let server = TestServer(extraArguments: ["--host", lab.machineAddress] + arguments, wrapper: lab.wrapper)
+            server.connectHost = lab.machineAddress
+            return try await server.start()
+        }
         starting = task
         return try await task.value
     }
