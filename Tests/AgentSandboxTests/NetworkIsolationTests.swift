@@ -2,22 +2,27 @@ import Foundation
 import Testing
 
 /// `network: "isolated"` (the default for new agents): each agent its own network namespace, shared by
-/// its calls and sessions; NAT to "the internet" — a namespace the test creates (`FakeInternet`), so no
-/// packet leaves this machine; the host, private and link-local ranges and other agents refused at once.
+/// its calls and sessions; NAT to "the internet"; the host, private and link-local ranges and other
+/// agents refused at once. Issue 18's test layout (`NetworkLab`): the server runs in a test-made
+/// namespace ("the machine", the host as agents see it) whose only route leads to a test-made internet,
+/// so the pool's addresses and the agents' veths never sit on the host's network and no packet leaves
+/// these namespaces.
 @Suite(.serialized, .enabled(if: isRoot, "needs root for namespaces, veths and nftables"))
 final class NetworkIsolationTests {
     static let pool = "10.201.0.0/20"
     let server: TestServer
-    let internet: FakeInternet
+    let lab: NetworkLab
 
     init() async throws {
-        internet = try FakeInternet(pool: Self.pool)
-        server = try await TestServer(extraArguments: ["--network-pool", Self.pool]).start()
+        lab = try NetworkLab(offset: 5)
+        server = TestServer(extraArguments: ["--host", lab.machineAddress, "--network-pool", Self.pool], wrapper: lab.wrapper)
+        server.connectHost = lab.machineAddress
+        try await server.start()
     }
 
     deinit {
         server.stop()
-        internet.tearDown()
+        lab.tearDown()
     }
 
     /// bash that prints `open` or `refused` for a TCP connection to `host:port`, and fails the call
@@ -39,21 +44,26 @@ final class NetworkIsolationTests {
     }
 
     @Test func theHostAndItsListenersAreRefusedFast() async throws {
-        // A listener on every host address: anything that reached the host would connect.
+        // A listener on every address of the machine (the host as agents see it): anything that reached it would connect.
         let port = 38000 + Int(getpid() % 1000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", "import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', \(port))); s.listen(); time.sleep(120)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try lab.start(in: lab.machine, [
+            "/usr/bin/python3", "-c",
+            "import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', \(port))); s.listen(); time.sleep(120)",
+        ])
         defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        var listening = false
+        for _ in 0..<200 {
+            listening = try lab.inMachine("ss -ltn 'sport = :\(port)' | grep -q LISTEN").status == 0
+            if listening { break }
+            usleep(50_000)
+        }
+        #expect(listening, "the machine's listener is up (else every probe is refused for nothing)")
         let agent = newAgent()
         let gateway = try await server.bash(agent, "awk '$2 == \"00000000\" { print $3 }' /proc/net/route").string("stdout") ?? ""
         let hex = gateway.trimmingCharacters(in: .whitespacesAndNewlines)
         let bytes = stride(from: 6, through: 0, by: -2).compactMap { UInt8(hex.dropFirst($0).prefix(2), radix: 16) }.map(String.init)
         #expect(bytes.count == 4, "the agent has a default route: \(gateway)")
-        let hostAddresses = try ArchiveSupport.shell("ip -4 -o addr show scope global | awk '{ split($4, a, \"/\"); print a[1] }'").output
+        let hostAddresses = try lab.inMachine("ip -4 -o addr show scope global | awk '{ split($4, a, \"/\"); print a[1] }'").output
             .split(separator: "\n").map(String.init)
         let targets = [(bytes.joined(separator: "."), port), (bytes.joined(separator: "."), server.port), ("127.0.0.1", port), ("127.0.0.1", server.port)]
             + hostAddresses.flatMap { [($0, port), ($0, server.port)] }
@@ -105,8 +115,8 @@ final class NetworkIsolationTests {
         #expect(try await server.post("/v1/agents", json: ["agent_id": host, "network": "host"]).status == 201)
         let interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '"
         #expect(try await server.bash(none, interfaces).string("stdout") == "lo ")
-        let hostNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
-        #expect(try await server.bash(host, "readlink /proc/self/ns/net").string("stdout") == hostNamespace + "\n", "host: the host's own namespace")
+        let serverNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(server.pid)/ns/net")
+        #expect(try await server.bash(host, "readlink /proc/self/ns/net").string("stdout") == serverNamespace + "\n", "host: the server's own namespace")
         let isolated = try await server.bash(newAgent(), interfaces).string("stdout")
         #expect(isolated == "eth0 lo ", "an isolated agent sees its own veth and loopback")
         #expect(try await server.agentInfo(host).string("network") == "host")
@@ -134,12 +144,12 @@ final class NetworkIsolationTests {
         let added = Set(after.split(separator: "\n")).subtracting(before.split(separator: "\n"))
         let interface = try #require(added.first.map(String.init), "the agent's namespace file appeared: \(after)")
         let table = "agentsandbox_\(server.port)"
-        #expect(try ArchiveSupport.shell("ip link show \(interface)").status == 0)
-        #expect(try ArchiveSupport.shell("nft list set inet \(table) agent_ifs").output.contains("\"\(interface)\""))
+        #expect(try lab.inMachine("ip link show \(interface)").status == 0)
+        #expect(try lab.inMachine("nft list set inet \(table) agent_ifs").output.contains("\"\(interface)\""))
         #expect(try await server.request("DELETE", "/v1/agents/\(agent)").status == 200)
-        #expect(try ArchiveSupport.shell("ip link show \(interface)").status != 0, "the veth is gone")
+        #expect(try lab.inMachine("ip link show \(interface)").status != 0, "the veth is gone")
         #expect(!FileManager.default.fileExists(atPath: "/run/agent-sandbox/netns/\(interface)"), "the namespace file is gone")
-        #expect(!(try ArchiveSupport.shell("nft list set inet \(table) agent_ifs").output.contains("\"\(interface)\"")), "the set element is gone")
+        #expect(!(try lab.inMachine("nft list set inet \(table) agent_ifs").output.contains("\"\(interface)\"")), "the set element is gone")
         let mounts = readProcFile("/proc/self/mountinfo")
         #expect(!mounts.contains("/run/agent-sandbox/netns/\(interface) "), "the namespace is unbound")
     }

@@ -16,9 +16,11 @@ Run-time choices, none of which hides a failure:
   2 s (its own query parameter: the server ends the stream cleanly then), so each case reads a whole response.
 - The agents the run created are deleted at the end.
 - The preview proxy operations (``…/ports/{port}``, ``…/ports/{port}/{path}``, ``/p/{token}…``) forward to
-  whatever the agent runs on that port; in this run nothing does, and the contract for that is a 502 envelope
-  with ``error_code: UPSTREAM_UNAVAILABLE``. Those cases get every other check, and any 5xx must be exactly
-  that 502.
+  whatever the agent runs on that port. scripts/test-clients runs the server with ``--network host`` (no
+  agent veth on this host's network), where previews are the documented 409 ``PREVIEW_UNAVAILABLE``; with
+  isolated agents nothing listens, and the contract for that is a 502 envelope with ``error_code:
+  UPSTREAM_UNAVAILABLE`` (the Swift PreviewTests check both in a test-made namespace). Those cases get every
+  other check, and any 5xx must be exactly that 502.
 """
 import os
 import uuid

@@ -53,7 +53,7 @@ public struct AgentLimitsUpdate: Sendable {
             do {
                 try await launcher.networks?.updateEgress(agent: id.rawValue)
             } catch {
-                throw ToolError(.internalError, "The egress policy was saved but could not be applied to agent \(id)'s network now (\(error)); it applies when its network is made again (after a server restart). Retry the PATCH to apply it live.")
+                throw ToolError(.internalError, "The egress policy was saved but could not be applied to agent \(id)'s network now; it applies when its network is made again (after a server restart). Retry the PATCH to apply it live (\(error)).")
             }
         }
         return agent

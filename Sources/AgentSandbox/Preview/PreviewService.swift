@@ -64,7 +64,7 @@ public struct PreviewService: Sendable {
         } catch let error as SystemCallError where error.errno == ECONNREFUSED {
             throw ToolError(.upstreamUnavailable, "Nothing listens on port \(port) in agent \(agent.id)'s network. Start the server (bound to 127.0.0.1 or 0.0.0.0), e.g. as a background exec session, and check GET /v1/agents/\(agent.id)/ports.")
         } catch let error as SystemCallError {
-            throw ToolError(.upstreamUnavailable, "Could not connect to port \(port) in agent \(agent.id)'s network: \(error).")
+            throw ToolError(.upstreamUnavailable, "Could not connect to port \(port) in agent \(agent.id)'s network. Check that its server is running and accepts connections (GET /v1/agents/\(agent.id)/ports), then retry (\(String(cString: strerror(error.errno)).lowercased()), errno \(error.errno)).")
         }
     }
 

@@ -52,7 +52,7 @@ public enum ReverseProxy {
             throw error
         } catch {
             channel.close(promise: nil)
-            throw ToolError(.upstreamUnavailable, "\(target.connector.name) broke off the exchange: \(error).")
+            throw ToolError(.upstreamUnavailable, "\(target.connector.name) broke off the exchange before answering. Check its log for a crash or a refused request, then retry (\(UpstreamErrorDetail.describe(error))).")
         }
         let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
         return Response(status: status, headers: ProxyHeaders.downstreamFields(head.headers), body: ResponseBody { writer in

@@ -55,7 +55,7 @@ public struct UpstreamConnector: Sendable {
         } catch let error as ToolError {
             throw error
         } catch {
-            throw ToolError(.upstreamUnavailable, "Could not connect to \(name): \(error). Check that the upstream is running and try again.")
+            throw ToolError(.upstreamUnavailable, "Could not connect to \(name). Check that it is running and accepts connections, then retry (\(UpstreamErrorDetail.describe(error))).")
         }
     }
 }

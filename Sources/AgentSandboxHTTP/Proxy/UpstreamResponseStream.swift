@@ -63,7 +63,7 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !headReceived { head.fail(ToolError(.upstreamUnavailable, "The upstream closed the connection (or did not answer in time) before sending a response.")) }
+        if !headReceived { head.fail(ToolError(.upstreamUnavailable, "The upstream closed the connection (or did not answer in time) before sending a response. Check its log for a crash, and that it answers within 300 s, then retry.")) }
         source?.finish()
         source = nil
         context.fireChannelInactive()
@@ -72,7 +72,7 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !headReceived {
             headReceived = true
-            head.fail(ToolError(.upstreamUnavailable, "The upstream's answer could not be read: \(error)."))
+            head.fail(ToolError(.upstreamUnavailable, "The upstream's answer could not be read. Check that the port serves plain HTTP/1.1 (not TLS or another protocol), then retry (\(UpstreamErrorDetail.describe(error)))."))
         }
         source?.finish(error)
         source = nil

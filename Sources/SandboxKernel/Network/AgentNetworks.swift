@@ -198,7 +198,7 @@ extension ProcessLauncher {
         do {
             attached.networkAttachment = try await networks.attachment(for: request.agent)
         } catch {
-            throw LaunchError(description: "could not set up the agent's network namespace: \(error)")
+            throw LaunchError(description: "the agent's network namespace could not be set up; the server's log says why (it needs root, ip, nft and unshare). Retry, or create the agent with network \"none\" (\(error))")
         }
         return attached
     }
