@@ -59,12 +59,11 @@ public enum ReverseProxy {
             defer { channel.close(promise: nil) }
             for try await part in parts {
                 switch part {
-                case .body(let buffer): try await writer.write(buffer)
+                case .body(let buffers): try await writer.write(contentsOf: buffers)
                 case .end(let trailers):
                     channel.close(promise: nil)
                     _ = await upload.result
                     return try await writer.finish(trailers.map(ProxyHeaders.downstreamFields))
-                case .head: continue  // a second head on one request cannot happen; ignored
                 }
             }
             throw ToolError(.upstreamUnavailable, "\(target.connector.name) closed the connection in the middle of its response.")

@@ -2,14 +2,25 @@ import AgentSandbox
 import NIOCore
 import NIOHTTP1
 
-/// The upstream's response: its head as a future, then its body parts (`.body`, `.end`) as an async
-/// sequence with back-pressure. The last handler of the upstream pipeline yields each part into a `NIOThrowingAsyncSequenceProducer` and stops reading the
-/// socket while the consumer (the client's connection) is behind, so a slow client slows the upstream
-/// instead of filling memory. Ends with the connection; a connection lost mid-response ends it with
-/// an error.
+/// The upstream's response: its head as a future, then its body as an async sequence of
+/// `UpstreamBodyPart`s with back-pressure. The last handler of the upstream pipeline gathers the body
+/// buffers of one read burst (up to `maxMessagesPerRead` socket reads) and yields them as one part at
+/// the burst's end (`channelReadComplete`, so nothing waits for more data: server-sent events pass as
+/// they come); the client's side writes each part in one go. One hand-over per burst instead of one per
+/// buffer: fewer thread hops and one `writev` for several buffers. The reader stops reading the socket
+/// while the consumer (the client's connection) is behind, so a slow client slows the upstream instead of
+/// filling memory. Ends with the connection; a connection lost mid-response ends it with an error.
 typealias UpstreamResponseStream = NIOThrowingAsyncSequenceProducer<
-    HTTPClientResponsePart, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, UpstreamResponseReader.Demand
+    UpstreamBodyPart, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, UpstreamResponseReader.Demand
 >
+
+/// A piece of the upstream's response body as it goes to the client.
+enum UpstreamBodyPart: Sendable {
+    /// The body bytes of one read burst, in order.
+    case body([ByteBuffer])
+    /// The end of the body, with the upstream's trailers if it sent any.
+    case end(HTTPHeaders?)
+}
 
 /// See `UpstreamResponseStream`. Runs on the upstream channel's event loop.
 final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
@@ -32,6 +43,8 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var producing = true
     private var readPending = false
+    /// Body buffers of the current read burst, yielded together at its end.
+    private var burst: [ByteBuffer] = []
 
     private init(head: EventLoopPromise<HTTPResponseHead>) { self.head = head }
 
@@ -40,7 +53,8 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
         channel.eventLoop.submit {
             let reader = UpstreamResponseReader(head: channel.eventLoop.makePromise())
             let made = UpstreamResponseStream.makeSequence(
-                backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
+                // Counted in bursts (each up to `maxMessagesPerRead` reads of at most 1 MiB).
+                backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
                 finishOnDeinit: false,
                 delegate: Demand(reader: reader, eventLoop: channel.eventLoop))
             reader.source = made.source
@@ -52,17 +66,39 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if case .head(let response) = part, !headReceived {
+        switch unwrapInboundIn(data) {
+        case .head(let response) where !headReceived:
             // 1xx answers (other than an upgrade's 101) are interim: the final head follows.
             if response.status.code < 200, response.status != .switchingProtocols { return }
             headReceived = true
-            return head.succeed(response)
+            head.succeed(response)
+        case .head:
+            return  // a second head on one request cannot happen; ignored
+        case .body(let buffer):
+            burst.append(buffer)
+        case .end(let trailers):
+            yieldBurst()
+            yield(.end(trailers))
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        yieldBurst()
+        context.fireChannelReadComplete()
+    }
+
+    private func yieldBurst() {
+        guard !burst.isEmpty else { return }
+        yield(.body(burst))
+        burst = []
+    }
+
+    private func yield(_ part: UpstreamBodyPart) {
         if source?.yield(part) == .stopProducing { producing = false }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        yieldBurst()
         if !headReceived { head.fail(ToolError(.upstreamUnavailable, "The upstream closed the connection (or did not answer in time) before sending a response. Check its log for a crash, and that it answers within 300 s, then retry.")) }
         source?.finish()
         source = nil
