@@ -119,6 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnectionsPerPeer: Int?
 
     func run() async throws {
+        LargeBufferReuse.apply()
         let environment = ProcessInfo.processInfo.environment
         let dataRoot = self.dataRoot ?? environment["AGENT_SANDBOX_DATA"]
         let publicURL = self.publicURL ?? environment["AGENT_SANDBOX_PUBLIC_URL"]

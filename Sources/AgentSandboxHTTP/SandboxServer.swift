@@ -80,7 +80,6 @@ public enum SandboxServer {
     /// Runs until SIGINT/SIGTERM; flushes the audit log on the way out.
     public static func run(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         signal(SIGPIPE, SIG_IGN)
-        LargeBufferReuse.apply()
         let flusher = Task { await services.audit.runFlushLoop() }
         defer { flusher.cancel() }
         let keyRefresh = Task { await services.keys.runRefreshLoop() }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <malloc.h>
 
 /// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (| RESOLVE_NO_SYMLINKS when `no_symlinks`).
 /// Returns an fd or -1 with errno set (ENOSYS on kernels before 5.6).
