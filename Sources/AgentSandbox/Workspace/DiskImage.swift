@@ -52,6 +52,12 @@ public struct DiskImage: Sendable {
     func create(at path: String, bytes: Int64) throws(ToolError) {
         let directory = stateDirectory + "/disks"
         if mkdir(directory, 0o700) != 0, errno != EEXIST { throw Self.failure("create \(directory)", errno) }
+        try Self.make(at: path, bytes: bytes)
+    }
+
+    /// Makes a sparse image file of `bytes` at `path` (replacing one there) holding an empty ext4 file
+    /// system; mkfs.ext4 fsyncs it before it returns.
+    static func make(at path: String, bytes: Int64) throws(ToolError) {
         unlink(path)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Self.failure("create \(path)", errno) }
