@@ -48,7 +48,7 @@ extension AgentRegistry {
                     } else {
                         try image.create(bytes: bytes)
                     }
-                    try image.mount()
+                    try image.mount(fresh: true)
                 }
             }
         } catch {
