@@ -29,6 +29,10 @@ const int csandbox_O_PATH = O_PATH;
 const int csandbox_F_SETPIPE_SZ = F_SETPIPE_SZ;
 const int csandbox_O_TMPFILE = O_TMPFILE;
 
+int csandbox_start_writeback(int fd, long long offset, long long count) {
+    return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+}
+
 int csandbox_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }

@@ -25,6 +25,7 @@ struct SnapshotTests {
         #expect(taken.status == 201, "\(taken.text)")
         let id = try #require(taken.string("snapshot_id"))
         #expect((taken.int("size") ?? 0) > 100000, "the random blob does not compress")
+        #expect((taken.int("uncompressed_bytes") ?? 0) > (taken.int("size") ?? .max), "the tar before zstd (headers, padding) is larger: \(taken.text)")
         #expect(taken.string("created_at") != nil)
         #expect(taken.string("name") == "baseline")
 

@@ -34,15 +34,21 @@ extension AgentRegistry {
     }
 
     /// A new agent's disk: whatever an earlier agent of the id left is removed, then (with a cap) a
-    /// fresh image is made and mounted. A failure forgets the agent's row: no agent without its cap.
+    /// fresh image — one made ahead by the pool when it has one of that size — is mounted. A failure
+    /// forgets the agent's row: no agent without its cap.
     func prepareDisk(_ id: AgentID, bytes: Int64?) async throws {
         let image = diskImage(id.rawValue)
+        let pool = configuration.diskImagePool
         do {
             try await BlockingWork.run {
                 image.destroy()
                 if let bytes {
-                    try image.create(bytes: bytes)
-                    try image.mount()
+                    if pool?.take(bytes: bytes, into: image.imagePath) == true {
+                        pool?.refillInBackground()
+                    } else {
+                        try image.create(bytes: bytes)
+                    }
+                    try image.mount(fresh: true)
                 }
             }
         } catch {

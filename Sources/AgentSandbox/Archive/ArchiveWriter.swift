@@ -22,7 +22,7 @@ final class ArchiveWriter {
     private var closed = false
 
     /// `options`: libarchive write options (`"zstd:threads=0"`), applied before the archive opens.
-    init(format: ArchiveFormat, options: String? = nil, raw: Bool = false, sink: @escaping Sink) throws(ArchiveError) {
+    init(format: ArchiveFormat, options: String? = nil, sink: @escaping Sink) throws(ArchiveError) {
         guard let handle = archive_write_new() else { throw .library(operation: "archive_write_new", message: "out of memory", errno: 0) }
         self.handle = handle
         self.sink = SinkBox(sink)
@@ -32,7 +32,7 @@ final class ArchiveWriter {
             try check(archive_write_set_format_pax_restricted(handle), "set_format_pax_restricted")
             try check(archive_write_add_filter_gzip(handle), "add_filter_gzip")
         case .tarZst:
-            try check(raw ? archive_write_set_format_raw(handle) : archive_write_set_format_pax_restricted(handle), "set_format")
+            try check(archive_write_set_format_pax_restricted(handle), "set_format_pax_restricted")
             try check(archive_write_add_filter_zstd(handle), "add_filter_zstd")
         case .zip: try check(archive_write_set_format_zip(handle), "set_format_zip")
         }
@@ -45,17 +45,6 @@ final class ArchiveWriter {
             let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
             return box.sink(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : -1
         }, nil), "write_open")
-    }
-
-    /// A writer of one bare compressed stream (libarchive's `raw` format: no archive structure) — the
-    /// bytes given to `write(data:)` come out zstd-compressed; used to compress a tar on its own thread.
-    convenience init(zstdStreamOptions options: String?, sink: @escaping Sink) throws(ArchiveError) {
-        try self.init(format: .tarZst, options: options, raw: true, sink: sink)
-        guard let entry = archive_entry_new() else { throw .library(operation: "archive_entry_new", message: "out of memory", errno: 0) }
-        defer { archive_entry_free(entry) }
-        archive_entry_set_pathname(entry, "data")
-        archive_entry_set_filetype(entry, UInt32(Glibc.S_IFREG))
-        try check(archive_write_header(handle, entry), "write_header")
     }
 
     deinit {
@@ -79,9 +68,10 @@ final class ArchiveWriter {
         }
     }
 
-    /// Entries written so far, and the archive's bytes before compression.
+    /// Entries written so far, and the archive's bytes before compression (what the first filter —
+    /// the compressor, or the output itself for a plain tar — was given).
     var entryCount: Int { Int(archive_file_count(handle)) }
-    var uncompressedBytes: Int64 { archive_filter_bytes(handle, -1) }
+    var uncompressedBytes: Int64 { archive_filter_bytes(handle, 0) }
 
     /// Ends the archive: flushes the compressor and the last block into the sink.
     func close() throws(ArchiveError) {

@@ -48,6 +48,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether this server can make disk images (root, loop devices, mkfs.ext4), probed when first
     /// needed; set up at start-up (`SandboxServices.detectDiskImages`).
     public var diskImages = DiskImageSupport(stateDirectory: "/nonexistent", refusal: "disk images were not set up")
+    /// Empty images of the default cap made ahead (nil: caps off or images unavailable), so a capped
+    /// create need not run mkfs.ext4; set up at start-up with `diskImages`.
+    public var diskImagePool: DiskImagePool?
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot

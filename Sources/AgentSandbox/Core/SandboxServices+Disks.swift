@@ -18,6 +18,10 @@ extension SandboxServices {
             configuration.diskBytes = 0
         } else {
             logger.info("disk caps: \(configuration.diskBytes) bytes per agent by default (ext4 image per agent, loop-mounted)")
+            let pool = DiskImagePool(stateDirectory: configuration.stateDirectory.path, bytes: configuration.diskBytes)
+            pool.prepare()
+            pool.refillInBackground()
+            configuration.diskImagePool = pool
         }
     }
 }

@@ -8,7 +8,8 @@ import SandboxKernel
 /// The file-system `SnapshotBlobStore`: blobs at `<root>/<key>` (root-only 0700 directories, 0600
 /// files). An upload is written to an unnamed `O_TMPFILE` in `<root>/tmp`, fsynced and linked into
 /// place (`linkat` through `/proc/self/fd`), so a key only ever names a complete blob and a crash
-/// leaves no partial file behind.
+/// leaves no partial file behind. While it is written, every `writebackChunk` bytes are handed to the
+/// disk (`sync_file_range`, not waited for), so the commit's fsync waits for the tail, not the whole blob.
 public struct FileSnapshotBlobStore: SnapshotBlobStore {
     public let root: String
 
@@ -65,6 +66,9 @@ private final class FileUpload: SnapshotBlobUpload, @unchecked Sendable {
     private let directory: String
     private var size: Int64 = 0
     private var error: Int32 = 0
+    /// Bytes already handed to the disk's writeback.
+    private var writebackStart: Int64 = 0
+    private static let writebackChunk: Int64 = 8 << 20
 
     init(fd: Int32, target: String, directory: String) {
         self.fd = fd
@@ -82,6 +86,10 @@ private final class FileUpload: SnapshotBlobUpload, @unchecked Sendable {
             return false
         }
         size += Int64(bytes.count)
+        if size - writebackStart >= Self.writebackChunk {
+            _ = csandbox_start_writeback(fd, writebackStart, size - writebackStart)
+            writebackStart = size
+        }
         return true
     }
 

@@ -86,6 +86,10 @@ extern const int csandbox_O_PATH;
 extern const int csandbox_O_TMPFILE;
 extern const int csandbox_F_SETPIPE_SZ;
 
+/// sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE): starts writing that range's dirty pages
+/// back without waiting for them (a later fsync then has less left to wait for). 0, or -1 with errno.
+int csandbox_start_writeback(int fd, long long offset, long long count);
+
 /// renameat2(2) with flags (RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2).
 int csandbox_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 
