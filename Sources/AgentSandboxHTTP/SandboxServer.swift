@@ -39,6 +39,8 @@ public enum SandboxServer {
         TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        ClusterNodeRoutes(agents: services.agents, moves: nil, configuration: services.configuration).addRoutes(to: router)
+        localNodes(services).addRoutes(to: router)
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
@@ -46,6 +48,20 @@ public enum SandboxServer {
         ).addRoutes(to: router)
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
         return router
+    }
+
+    /// `GET /v1/nodes` of a single box: itself, as node `local`.
+    static func localNodes(_ services: SandboxServices) -> NodesRoutes {
+        let configuration = services.configuration
+        let started = Date()
+        return NodesRoutes(livenessWindow: .infinity) { [agents = services.agents] in
+            let counts = try await agents.countByState()
+            let live = counts.filter { $0.key != "deleted" }.values.reduce(0, +)
+            return [ClusterNode(
+                id: "local", advertiseURL: configuration.publicURL ?? "http://\(configuration.host):\(ListeningPort.bound ?? configuration.port)",
+                maxAgents: Int(configuration.uidCount), freeDiskBytes: NodeHeartbeat.freeBytes(at: configuration.dataRoot.path),
+                startedAt: started, heartbeatAt: Date(), agents: live)]
+        }
     }
 
     /// The HTTP application over `services`.

@@ -15,13 +15,13 @@ public final class AgentRegistry: Sendable {
     let callsInFlight = Mutex<[AgentID: Int]>([:])
     /// When each agent's latest call began, in this process: the store learns it only when the audit
     /// log is flushed, so `agent(_:)` and `list()` both lay this over what they read.
-    private let lastUse = Mutex<[AgentID: Date]>([:])
+    let lastUse = Mutex<[AgentID: Date]>([:])
     /// Agents being deleted: their calls get 410 while their processes and files go.
     private let deleting = Mutex<Set<AgentID>>([])
     /// Agents whose disk is being resized offline: their calls get 429 until it is back.
     let resizing = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
-    private let roots = RootDescriptorCache()
+    let roots = RootDescriptorCache()
     /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
     /// calls) share one creation instead of racing on its workspace directory.
     private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
@@ -257,7 +257,7 @@ public final class AgentRegistry: Sendable {
         endObservers.withLock { $0.append(observer) }
     }
 
-    private func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
+    func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
         for observer in endObservers.withLock({ $0 }) { await observer(id, state) }
     }
 
@@ -284,7 +284,7 @@ public final class AgentRegistry: Sendable {
     }
 
     /// `DATA/<id>/`, mode 0700, owned by the agent (or the server in shared-uid mode).
-    private func prepareWorkspace(_ agent: Agent) throws {
+    func prepareWorkspace(_ agent: Agent) throws {
         let path = agent.workspacePath
         let owner = configuration.launchIdentity(for: agent.identity) ?? Identity(uid: getuid(), gid: getgid())
         if mkdir(path, 0o700) != 0, errno != EEXIST {

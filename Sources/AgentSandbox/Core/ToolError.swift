@@ -26,6 +26,14 @@ public struct ToolError: Error, Sendable, Equatable {
         /// The server is short of descriptors, memory or processes: retry shortly.
         case serverBusy = "SERVER_BUSY"
         case internalError = "INTERNAL_ERROR"
+        /// A proxied upstream (an agent's preview port, a cluster node) could not be reached or broke off
+        /// before answering: 502.
+        case upstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+        /// Cluster: the node that owns the agent stopped heartbeating (or no node has room for a new
+        /// agent): 503, retry later; other agents keep working.
+        case nodeUnavailable = "NODE_UNAVAILABLE"
+        /// Cluster: the agent is being moved to another node: 409 with `Retry-After`.
+        case agentMoving = "AGENT_MOVING"
         case archiveInvalid = "ARCHIVE_INVALID"
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
@@ -89,7 +97,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .unauthorized: .unauthorized
         case .notFound, .toolNotFound, .agentNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .agentSuspended, .agentExists: .conflict
+        case .agentSuspended, .agentExists, .agentMoving: .conflict
         case .agentDeleted: .gone
         case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
         case .headersTooLarge: .requestHeaderFieldsTooLarge
@@ -98,8 +106,9 @@ public struct ToolError: Error, Sendable, Equatable {
         case .archiveInvalid, .archiveUnsafe: .badRequest
         case .insufficientStorage, .diskQuotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
-        case .uidRangeExhausted, .serverBusy: .serviceUnavailable
+        case .uidRangeExhausted, .serverBusy, .nodeUnavailable: .serviceUnavailable
         case .internalError: .internalServerError
+        case .upstreamUnavailable: .badGateway
         case .sessionNotFound: .notFound
         case .sessionNotRunning, .stdinClosed: .conflict
         case .snapshotNotFound: .notFound
@@ -110,6 +119,15 @@ public struct ToolError: Error, Sendable, Equatable {
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .cancelled, .execFailed, .noSpace, .ioError:
             .ok
+        }
+    }
+
+    /// Seconds a client should wait before retrying (`Retry-After`), for the errors that pass.
+    public var retryAfterSeconds: Int? {
+        switch code {
+        case .agentMoving: 1
+        case .nodeUnavailable: 5
+        default: nil
         }
     }
 
