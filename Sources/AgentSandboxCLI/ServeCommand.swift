@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Base URL for share links (env AGENT_SANDBOX_PUBLIC_URL; default http://HOST:PORT).")
     var publicURL: String?
 
+    @Option(help: "Domain for host-based previews: {port}-{agent}.DOMAIN (API key) and {link token}.DOMAIN serve an agent's port at / (env AGENT_SANDBOX_PREVIEW_DOMAIN; point a wildcard DNS record at this server).")
+    var previewDomain: String?
+
     @Option(help: "Directory of the JSON Schemas (default: the repository's schemas/).")
     var schemas: String?
 
@@ -115,6 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.uidBase = uidBase
         configuration.uidCount = uidCount
         configuration.publicURL = publicURL
+        configuration.previewDomain = (previewDomain ?? environment["AGENT_SANDBOX_PREVIEW_DOMAIN"]).map { $0.hasPrefix(".") ? String($0.dropFirst()) : $0 }.flatMap { $0.isEmpty ? nil : $0.lowercased() }
         configuration.allowSharedUID = allowSharedUID
         configuration.implicitAgentCreation = implicitAgents
         configuration.limits.outputBytes = outputLimit

@@ -20,6 +20,10 @@ public enum SandboxServer {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
+        let previewProxy = PreviewProxy(pipeline: services.pipeline, previews: services.previews, keys: services.keys)
+        if let domain = services.configuration.previewDomain {
+            router.add(middleware: PreviewHostMiddleware(domain: domain, proxy: previewProxy))
+        }
         router.add(middleware: AuthMiddleware(keys: services.keys))
         let pipeline = services.pipeline
         let bodyLimit = services.configuration.limits.requestBodyBytes
@@ -33,6 +37,7 @@ public enum SandboxServer {
         ArchiveRoutes(pipeline: pipeline, logger: services.logger).addRoutes(to: router)
         MetaRoutes(schemas: services.schemas, metrics: services.metrics).addRoutes(to: router)
         ShareRoutes(pipeline: pipeline).addRoutes(to: router)
+        PreviewRoutes(pipeline: pipeline, previews: services.previews, proxy: previewProxy).addRoutes(to: router)
         ExecRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         AgentSettingsRoutes(exec: services.exec).addRoutes(to: router)
         SeedRoutes(exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
@@ -68,6 +73,8 @@ public enum SandboxServer {
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
+        let previewUpgrade = PreviewUpgrade(
+            proxy: PreviewProxy(pipeline: services.pipeline, previews: services.previews, keys: keys), domain: services.configuration.previewDomain)
         var listener = SandboxListener(configuration: services.configuration, logger: services.logger)
         let (general, terminal) = (listener.precheck, TerminalWebSocket.precheck(exec: exec))
         listener.precheck = { head, expectsContinue in terminal(head) ?? general(head, expectsContinue) }
@@ -75,6 +82,7 @@ public enum SandboxServer {
             router: router,
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
                 if TerminalWebSocket.parse(head.path ?? "") != nil { return await TerminalWebSocket.shouldUpgrade(head, exec: exec) }
+                if let target = await previewUpgrade.target(head) { return await WebSocketProxy.shouldUpgrade(head, to: target) }
                 return await ExecWebSocket.shouldUpgrade(head, exec: exec, keys: keys)
             },
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "agent-sandbox"),

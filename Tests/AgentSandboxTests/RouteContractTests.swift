@@ -17,7 +17,7 @@ struct RouteContractTests {
         let segments: [String?]
         init(_ method: String, _ path: String) {
             self.method = method.uppercased()
-            segments = path.split(separator: "/").map { $0.hasPrefix(":") || $0.hasPrefix("{") ? nil : String($0) }
+            segments = path.split(separator: "/").map { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == "**" ? nil : String($0) }
         }
         /// A documented operation is served by a router route when every literal segment of the route
         /// is the same in the operation (a router parameter also serves a literal: `sandbox/:tool` serves

@@ -15,6 +15,10 @@ Run-time choices, none of which hides a failure:
 - The watch stream (``GET …/watch``, SSE) lasts until the client leaves; it gets a ``timeout`` of at most
   2 s (its own query parameter: the server ends the stream cleanly then), so each case reads a whole response.
 - The agents the run created are deleted at the end.
+- The preview proxy operations (``…/ports/{port}``, ``…/ports/{port}/{path}``, ``/p/{token}…``) forward to
+  whatever the agent runs on that port; in this run nothing does, and the contract for that is a 502 envelope
+  with ``error_code: UPSTREAM_UNAVAILABLE``. Those cases get every other check, and any 5xx must be exactly
+  that 502.
 """
 import os
 import uuid
@@ -107,4 +111,16 @@ def test_every_operation_conforms(case):
         case.path_parameters["agent_id"] = agent
     _bound_command_timeout(case)
     _bound_watch_timeout(case)
+    if _is_preview_proxy(case):
+        response = case.call(headers={"x-api-key": API_KEY}, timeout=60)
+        case.validate_response(response, checks=[check for check in CHECKS if check is not not_a_server_error])
+        if response.status_code >= 500:
+            assert response.status_code == 502, response.text
+            assert case.method.upper() == "HEAD" or response.json().get("error_code") == "UPSTREAM_UNAVAILABLE", response.text
+        return
     case.call_and_validate(headers={"x-api-key": API_KEY}, checks=CHECKS, timeout=60)
+
+
+def _is_preview_proxy(case) -> bool:
+    path = case.operation.path
+    return path.startswith("/p/") or (path.startswith("/v1/agents/{agent_id}/ports/{port}") and "/link" not in path)

@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var legacyNetwork: NetworkPolicy = .host
     /// Address pool and deny list of `isolated` agents.
     public var isolatedNetwork = IsolatedNetworkSettings()
+    /// `--preview-domain`: requests for `{port}-{agent}.DOMAIN` (API key) and `{link token}.DOMAIN` (a
+    /// preview link) are proxied to the agent's port at `/`; nil: previews are path-based only.
+    public var previewDomain: String?
     /// Timeouts, head limits and connection caps of the HTTP listener.
     public var listener = ListenerLimits()
     /// Each new agent's disk cap (`limits.disk_bytes` default), enforced by a per-agent disk image;

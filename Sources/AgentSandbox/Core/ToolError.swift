@@ -34,6 +34,8 @@ public struct ToolError: Error, Sendable, Equatable {
         case nodeUnavailable = "NODE_UNAVAILABLE"
         /// Cluster: the agent is being moved to another node: 409 with `Retry-After`.
         case agentMoving = "AGENT_MOVING"
+        /// The agent's network mode gives it no namespace a preview could reach (`host`, `none`): 409.
+        case previewUnavailable = "PREVIEW_UNAVAILABLE"
         case archiveInvalid = "ARCHIVE_INVALID"
         case archiveUnsafe = "ARCHIVE_UNSAFE"
         case archiveTooLarge = "ARCHIVE_TOO_LARGE"
@@ -97,7 +99,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .unauthorized: .unauthorized
         case .notFound, .toolNotFound, .agentNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .agentSuspended, .agentExists, .agentMoving: .conflict
+        case .agentSuspended, .agentExists, .agentMoving, .previewUnavailable: .conflict
         case .agentDeleted: .gone
         case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
         case .headersTooLarge: .requestHeaderFieldsTooLarge

@@ -2,7 +2,7 @@
 public struct CallRequest: Sendable {
     /// The door a call came in by: a label for metrics (and logs), nothing more.
     public enum Entry: String, Sendable {
-        case sandbox, toolsCall = "tools_call", workspace, exec, mcp, xpander, seed, terminal, gateway, cli
+        case sandbox, toolsCall = "tools_call", workspace, exec, mcp, xpander, seed, terminal, gateway, preview, cli
     }
 
     public var agentID: AgentID

@@ -16,7 +16,7 @@ public enum ListeningPort {
 
 extension ServerConfiguration {
     /// The base of share URLs: `--public-url`, else `http://HOST:PORT` with the port actually bound.
-    var shareBaseURL: String {
+    public var shareBaseURL: String {
         let bound = ListeningPort.current.load(ordering: .relaxed)
         guard publicURL == nil, port == 0, bound != 0 else { return effectivePublicURL }
         var copy = self

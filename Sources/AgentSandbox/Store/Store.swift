@@ -62,6 +62,7 @@ public final class Store: Sendable {
         registerShareBlobsMigration(in: &migrator)
         registerSnapshotsMigration(in: &migrator)
         registerNetworkModeMigration(in: &migrator, legacy: legacyNetwork)
+        registerPreviewLinksMigration(in: &migrator)
         return migrator
     }
 

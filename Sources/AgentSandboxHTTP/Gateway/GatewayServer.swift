@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import AgentSandbox
+import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 
@@ -47,11 +49,26 @@ public enum GatewayServer {
         defer { keyRefresh.cancel() }
         let app = Application(
             router: buildRouter(catalog: catalog, keys: keys, logger: logger),
-            server: .http1(),
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: WebSocketProxy.maxFrameSize))) { head, _, _ in
+                // Exec and terminal sockets: relayed frame by frame to the agent's node, which checks the
+                // credentials itself; a refused handshake falls through to the route (the node's answer).
+                guard let target = try? await webSocketTarget(head, catalog: catalog) else { return .dontUpgrade }
+                return await WebSocketProxy.shouldUpgrade(head, to: target)
+            },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "agent-sandbox-gateway"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
         try await app.runService()
+    }
+}
+
+extension GatewayServer {
+    /// The node a WebSocket upgrade goes to: the owner of the agent its path names.
+    static func webSocketTarget(_ head: HTTPRequest, catalog: AgentCatalog) async throws -> ProxyTarget? {
+        guard case .agent(let reference, let path) = GatewayPath.destination(of: head.path ?? ""),
+            let node = try await catalog.locate(reference.agent)
+        else { return nil }
+        return try GatewayProxy.target(node, path: path)
     }
 }
 

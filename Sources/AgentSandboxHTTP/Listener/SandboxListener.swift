@@ -21,7 +21,7 @@ struct SandboxListener: Sendable {
         limits = configuration.listener
         logger.info("listener: at most \(caps.total) connections (\(caps.perPeer) per peer address) of \(openFiles) open files; request heads within \(limits.headerTimeoutSeconds) s, idle connections closed after \(limits.idleTimeoutSeconds) s")
         limiter = ConnectionLimiter(maxConnections: caps.total, maxPerPeer: caps.perPeer, logger: logger)
-        precheck = Self.precheck(configuration.limits)
+        precheck = Self.precheck(configuration.limits, previewDomain: configuration.previewDomain)
     }
 
     /// The server: each connection guarded, then handled by Hummingbird as usual.
@@ -41,10 +41,14 @@ struct SandboxListener: Sendable {
 
     /// Refuses, from the head alone, a body the route would refuse anyway (413 by Content-Length), and
     /// — when the client waits for `100 Continue` — a `/v1` request without any API key (401), so the
-    /// client never sends a body that is not wanted.
-    static func precheck(_ limits: ResourceLimits) -> RequestPrecheck {
+    /// client never sends a body that is not wanted. Preview requests (`PreviewAddress`) are the app's:
+    /// their bodies stream to it unlimited.
+    static func precheck(_ limits: ResourceLimits, previewDomain: String? = nil) -> RequestPrecheck {
         { head, expectsContinue in
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if PreviewAddress.parse(target: head.uri) != nil || PreviewAddress.parse(host: head.headers["host"].first, target: head.uri, domain: previewDomain) != nil {
+                return nil
+            }
             let components = path.split(separator: "/")
             let isArchiveImport = head.method == .PUT && components.count == 4 && components[0] == "v1" && components[1] == "agents" && components[3] == "archive"
             let limit = isArchiveImport ? limits.archiveBodyBytes : Int64(limits.requestBodyBytes)

@@ -117,4 +117,9 @@ int csandbox_pty_resize(int fd, unsigned short cols, unsigned short rows);
 int csandbox_pty_size(int fd, unsigned short *cols, unsigned short *rows);
 
 #include "CSandboxLoop.h"
+
+/// Moves the calling thread into the network namespace `fd` refers to (setns(2), CLONE_NEWNET); 0 or -1
+/// with errno. Only this thread moves: the preview proxy enters an agent's namespace to make a socket there.
+int csandbox_setns_net(int fd);
+
 #endif
