@@ -76,8 +76,8 @@ public enum SandboxServer {
         let previewUpgrade = PreviewUpgrade(
             proxy: PreviewProxy(pipeline: services.pipeline, previews: services.previews, keys: keys), domain: services.configuration.previewDomain)
         var listener = SandboxListener(configuration: services.configuration, logger: services.logger)
-        let (general, terminal) = (listener.precheck, TerminalWebSocket.precheck(exec: exec))
-        listener.precheck = { head, expectsContinue in terminal(head) ?? general(head, expectsContinue) }
+        let (general, terminal, execSocket) = (listener.precheck, TerminalWebSocket.precheck(exec: exec), ExecWebSocket.precheck(keys: keys))
+        listener.precheck = { head, expectsContinue in terminal(head) ?? execSocket(head) ?? general(head, expectsContinue) }
         return Application(
             router: router,
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in

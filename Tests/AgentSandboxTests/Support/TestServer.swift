@@ -42,9 +42,10 @@ final class TestServer: @unchecked Sendable {
         let serial = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         self.dataRoot = dataRoot ?? Self.makeDataRoot()
         apiKey = "test-key-\(UUID().uuidString)"
-        // A distinct uid range per server (and per test process) so parallel servers never share uids.
-        // 500 uids per server (the shared server hosts every suite's agents), 40 servers per process.
-        uidBase = 400_000 + Int(getpid() % 100) * 20_000 + serial * Self.uidCount
+        // A distinct uid range per server (and per test process: `TestProcessSlot`) so parallel servers
+        // never share uids. 500 uids per server (the shared server hosts every suite's agents), 40 servers
+        // per process.
+        uidBase = 400_000 + TestProcessSlot.index * 20_000 + serial * Self.uidCount
         self.extraArguments = extraArguments
         self.wrapper = wrapper
     }
