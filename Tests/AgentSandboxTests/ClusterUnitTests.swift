@@ -115,10 +115,24 @@ final class MemoryDirectory: ClusterDirectory, @unchecked Sendable {
     let nodeList: Mutex<[ClusterNode]>
     let owners = Mutex<[AgentID: AgentOwner]>([:])
     let ownerReads = Atomic<Int>(0)
+    /// Whether every node heartbeats (its `heartbeatAt` is now) except those in `stale`.
+    let beating: Bool
+    let stale = Mutex<Set<String>>([])
 
-    init(nodes: [ClusterNode]) { nodeList = Mutex(nodes) }
+    init(nodes: [ClusterNode], beating: Bool = false) {
+        nodeList = Mutex(nodes)
+        self.beating = beating
+    }
 
-    func nodes() async throws -> [ClusterNode] { nodeList.withLock { $0 } }
+    func nodes() async throws -> [ClusterNode] {
+        let (nodes, stale) = (nodeList.withLock { $0 }, stale.withLock { $0 })
+        guard beating else { return nodes }
+        return nodes.map { node in
+            var node = node
+            node.heartbeatAt = stale.contains(node.id) ? Date().addingTimeInterval(-60) : Date()
+            return node
+        }
+    }
     func owner(of agent: AgentID) async throws -> AgentOwner? {
         ownerReads.wrappingAdd(1, ordering: .relaxed)
         return owners.withLock { $0[agent] }

@@ -50,7 +50,9 @@ struct GatewayAgentRoutes: Sendable {
             let nodes = try await catalog.nodes(fresh: true).filter { $0.isAlive(window: catalog.settings.livenessWindow) }
             var agents: [JSONValue] = []
             for node in nodes {
-                let response = try await forwarder.send(request, to: node, path: "/v1/agents", agent: nil, context: context)
+                // A request of its own per node: a request body can be read once.
+                let listing = Request(head: request.head, body: .init(buffer: ByteBuffer()))
+                let response = try await forwarder.send(listing, to: node, path: "/v1/agents", agent: nil, context: context)
                 guard response.status == .ok else { return response }
                 let data = try await CollectingBodyWriter.collect(response.body, limit: 256 << 20)
                 if case .object(let object) = try JSONCoding.parseBody(bytes: data.readableBytesView), case .array(let list)? = object["agents"] {

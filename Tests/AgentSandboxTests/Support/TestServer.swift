@@ -50,6 +50,13 @@ final class TestServer: @unchecked Sendable {
         self.wrapper = wrapper
     }
 
+    /// A client of a server that runs elsewhere (an in-process gateway) on `port`.
+    convenience init(attachedTo port: Int, apiKey: String) {
+        self.init()
+        self.port = port
+        self.apiKey = apiKey
+    }
+
     static var buildDirectory: URL {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: executable).deletingLastPathComponent()
