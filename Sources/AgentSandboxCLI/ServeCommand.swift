@@ -101,6 +101,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most open connections from one peer address (default: a quarter of --max-connections).")
     var maxConnectionsPerPeer: Int?
 
+    @Option(help: "Run as a node of a cluster whose shared state is this PostgreSQL database, postgres://user[:password]@host[:port]/database (env AGENT_SANDBOX_CLUSTER; default: a single box on an embedded SQLite file).")
+    var cluster: String?
+
+    @Option(help: "This node's name in the cluster (letters, digits, '-', '_'; env AGENT_SANDBOX_NODE_ID; required with --cluster).")
+    var nodeId: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let dataRoot = self.dataRoot ?? environment["AGENT_SANDBOX_DATA"]
@@ -160,6 +166,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.listener.idleTimeoutSeconds = idleTimeout
         configuration.listener.maxConnections = maxConnections
         configuration.listener.maxConnectionsPerPeer = maxConnectionsPerPeer
+        if let cluster = cluster ?? environment["AGENT_SANDBOX_CLUSTER"] {
+            guard let node = nodeId ?? environment["AGENT_SANDBOX_NODE_ID"], !node.isEmpty else {
+                throw ValidationError("--cluster needs --node-id NAME (or AGENT_SANDBOX_NODE_ID): the name of this node in the cluster")
+            }
+            configuration.cluster = ClusterSettings(url: cluster, nodeID: node)
+        } else if nodeId != nil {
+            throw ValidationError("--node-id is only meaningful with --cluster postgres://…")
+        }
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

@@ -104,6 +104,8 @@ public enum SandboxServer {
         await services.launcher.networks?.removeAll()
         await services.agents.unmountDisks()
         await services.audit.flush()
+        // Last: the audit flush above still writes through it (PostgreSQL: the pool's task ends here).
+        await services.store.close()
         services.launcher.cgroups?.removeEmptyGroups()
     }
 }
