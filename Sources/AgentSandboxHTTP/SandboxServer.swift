@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Synchronization
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
@@ -44,8 +45,12 @@ public enum SandboxServer {
         TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
-        ClusterNodeRoutes(agents: services.agents, moves: nil, configuration: services.configuration).addRoutes(to: router)
-        localNodes(services).addRoutes(to: router)
+        ClusterNodeRoutes(agents: services.agents, moves: services.store as? any AgentMoveStore, configuration: services.configuration).addRoutes(to: router)
+        if let directory = services.store as? any ClusterDirectory {
+            NodesRoutes(catalog: AgentCatalog(directory: directory)).addRoutes(to: router)
+        } else {
+            localNodes(services).addRoutes(to: router)
+        }
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
@@ -107,6 +112,8 @@ public enum SandboxServer {
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
         let configuration = services.configuration
+        let heartbeat = Mutex<Task<Void, Never>?>(nil)
+        defer { heartbeat.withLock { $0?.cancel() } }
         let firewall = ListenerFirewall.Slot()
         defer { firewall.remove(logger: services.logger) }
         do {
@@ -118,6 +125,7 @@ public enum SandboxServer {
                         extraRules: networks?.rules ?? "", logger: services.logger)
                     await networks?.activate(table: table)
                 }
+                heartbeat.withLock { $0 = startHeartbeat(services: services, port: port) }
                 await onRunning(port)
             }.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
@@ -128,6 +136,8 @@ public enum SandboxServer {
         await services.launcher.networks?.removeAll()
         await services.agents.unmountDisks()
         await services.audit.flush()
+        // Last: the audit flush above still writes through it (PostgreSQL: the pool's task ends here).
+        await services.store.close()
         services.launcher.cgroups?.removeEmptyGroups()
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
 /// and their cgroups. Keeps live agents in memory so a tool call costs no database read.
 public final class AgentRegistry: Sendable {
-    let store: Store
+    let store: any SandboxStore
     let configuration: ServerConfiguration
     let cgroups: CgroupController?
     let cache = Mutex<[AgentID: Agent]>([:])
@@ -26,7 +26,7 @@ public final class AgentRegistry: Sendable {
     /// calls) share one creation instead of racing on its workspace directory.
     private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
 
-    public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
+    public init(store: any SandboxStore, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
         self.configuration = configuration
         self.cgroups = cgroups
@@ -264,6 +264,10 @@ public final class AgentRegistry: Sendable {
     // MARK: Internals
 
     func makeAgent(_ record: AgentRecord) throws -> Agent {
+        if let owner = record.nodeId, owner != store.nodeID, record.state != .deleted {
+            // A cluster's agent lives on one node: its uid and workspace are that node's.
+            throw ToolError(.agentExists, "Agent \(record.id) lives on node \(owner), not on this node (\(store.nodeID ?? "")); reach it through the cluster's gateway.")
+        }
         guard let uid = record.uid else { throw Self.deletedError(try AgentID(record.id)) }
         var agent = Agent(
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,

@@ -43,6 +43,8 @@ public struct ServerConfiguration: Sendable {
     public var diskBytes: Int64 = 10 << 30
     /// Whether this server can make disk images (root, loop devices, mkfs.ext4: probed at start-up).
     public var diskImages = false
+    /// Set: this server is a node of a cluster on PostgreSQL (`--cluster`, `--node-id`).
+    public var cluster: ClusterSettings?
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot

@@ -6,7 +6,7 @@ import Logging
 public struct SandboxServices: Sendable {
     /// The one call path: admission, validation, run, error mapping, audit, metrics.
     public let pipeline: CallPipeline
-    public let store: Store
+    public let store: any SandboxStore
     public let execSessions: ExecSessionManager
     public let keys: APIKeyAuthority
     public let logger: Logger
@@ -15,7 +15,7 @@ public struct SandboxServices: Sendable {
     /// Live file-event streams of workspaces (ended when their agent is deleted).
     public let watches: WatchService
 
-    public init(pipeline: CallPipeline, store: Store, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
+    public init(pipeline: CallPipeline, store: any SandboxStore, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
         self.pipeline = pipeline
         self.store = store
         self.execSessions = execSessions
