@@ -15,6 +15,7 @@ extension AgentRegistry {
             throw ToolError(.agentNotFound, "No agent \(id) to move here.")
         }
         record.uid = uid
+        record.nodeId = store.nodeID
         let agent = try makeAgent(record)
         let image = diskImage(id.rawValue)
         let bytes = agent.settings.diskBytes

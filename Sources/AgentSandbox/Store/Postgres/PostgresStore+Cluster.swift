@@ -25,16 +25,16 @@ extension PostgresStore: ClusterDirectory {
     }
 
     public func shareOwner(token: String) async throws -> String? {
-        try await rows("SELECT node_id FROM shares WHERE token = \(token)", as: String.self).first
+        try await values("SELECT node_id FROM shares WHERE token = \(token)", as: String.self).first
     }
 
     public func agents(onNode node: String) async throws -> [AgentID] {
-        try await rows("SELECT id FROM agents WHERE node_id = \(node) AND state != 'deleted' ORDER BY created_at, id", as: String.self)
+        try await values("SELECT id FROM agents WHERE node_id = \(node) AND state != 'deleted' ORDER BY created_at, id", as: String.self)
             .compactMap { try? AgentID($0) }
     }
 
     public func heartbeat(node: String, advertiseURL: String, maxAgents: Int, freeDiskBytes: Int64) async throws {
-        let touched = try await rows("""
+        let touched = try await values("""
             UPDATE nodes SET advertise_url = \(advertiseURL), max_agents = \(Int32(clamping: maxAgents)),
                 free_disk_bytes = \(freeDiskBytes), heartbeat_at = now()
             WHERE id = \(node) RETURNING id
@@ -45,7 +45,7 @@ extension PostgresStore: ClusterDirectory {
     }
 
     public func setState(_ state: ClusterNode.State, ofNode node: String) async throws -> Bool {
-        try await !rows("UPDATE nodes SET state = \(state.rawValue) WHERE id = \(node) RETURNING id", as: String.self).isEmpty
+        try await !values("UPDATE nodes SET state = \(state.rawValue) WHERE id = \(node) RETURNING id", as: String.self).isEmpty
     }
 }
 
@@ -56,8 +56,8 @@ extension PostgresStore: AgentMoveStore {
     public func reserveUID(in uids: ClosedRange<Int64>) async throws -> Int64 {
         try await transaction { connection in
             try await execute("SELECT pg_advisory_xact_lock(hashtextextended('agent-sandbox uids ' || \(node), 0))", on: connection)
-            let taken = Set(try await rows("SELECT uid FROM agents WHERE node_id = \(node) AND uid IS NOT NULL", as: Int64.self, on: connection))
-            let last = try await rows("SELECT last_uid FROM uid_cursor WHERE node_id = \(node)", as: Int64.self, on: connection).first
+            let taken = Set(try await values("SELECT uid FROM agents WHERE node_id = \(node) AND uid IS NOT NULL", as: Int64.self, on: connection))
+            let last = try await values("SELECT last_uid FROM uid_cursor WHERE node_id = \(node)", as: Int64.self, on: connection).first
             let start = last.map { $0 < uids.lowerBound || $0 >= uids.upperBound ? uids.lowerBound : $0 + 1 } ?? uids.lowerBound
             guard let uid = SQLiteStore.firstFree(from: start, in: uids, taken: taken) else {
                 throw ToolError(.uidRangeExhausted, "Every uid in \(uids) is taken on node \(node); move the agent to another node or widen its --uid-count.")
