@@ -5,6 +5,7 @@ import AgentSandbox
 import AgentSandboxHTTP
 import ArgumentParser
 import Foundation
+import SandboxKernel
 import Logging
 
 /// `agent-sandbox gateway --cluster postgres://…`: a stateless front for the nodes of a cluster.

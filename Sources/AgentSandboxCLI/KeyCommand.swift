@@ -1,6 +1,7 @@
 import AgentSandbox
 import ArgumentParser
 import Foundation
+import SandboxKernel
 import Logging
 
 /// `agent-sandbox key create|list|revoke`: API keys in the server's store (a running server picks up a

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import SandboxKernel
 import Synchronization
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <linux/loop.h>
 
 static int configure(int device_fd, int file_fd, unsigned int flags) {
@@ -62,4 +64,33 @@ int csandbox_loop_set_capacity(const char *device) {
     close(fd);
     errno = saved;
     return done;
+}
+
+int csandbox_loop_backs(int number, const char *image) {
+    char path[64], backing[4096];
+    snprintf(path, sizeof path, "/sys/block/loop%d/loop/backing_file", number);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;  // no loop/ directory: the device is not bound
+    ssize_t length = read(fd, backing, sizeof backing - 1);
+    close(fd);
+    if (length <= 0) return 0;
+    backing[length] = 0;
+    if (backing[length - 1] == '\n') backing[length - 1] = 0;
+    return strcmp(backing, image) == 0;
+}
+
+int csandbox_loop_find(const char *image) {
+    DIR *directory = opendir("/sys/block");
+    if (directory == NULL) return -1;
+    int found = -1;
+    struct dirent *entry;
+    while (found < 0 && (entry = readdir(directory)) != NULL) {
+        if (strncmp(entry->d_name, "loop", 4) != 0) continue;
+        char *end = NULL;
+        long number = strtol(entry->d_name + 4, &end, 10);
+        if (end == entry->d_name + 4 || *end != 0 || number < 0 || number > 1 << 20) continue;
+        if (csandbox_loop_backs((int)number, image)) found = (int)number;
+    }
+    closedir(directory);
+    return found;
 }

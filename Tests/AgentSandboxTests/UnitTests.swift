@@ -1,6 +1,7 @@
 import AgentSandbox
 import Foundation
 import Testing
+import SandboxKernel
 
 struct OutputCollectorTests {
     @Test func keepsEverythingUnderTheLimit() {

@@ -4,6 +4,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Logging
+import SandboxKernel
 
 /// The agents' disks: a capped agent's workspace lives in its own loop-mounted image (`DiskImage`);
 /// an uncapped one (caps off: `--disk-bytes 0`) is a plain directory `<data root>/<id>/`.
@@ -21,10 +22,12 @@ extension AgentRegistry {
 
     /// The creation's settings with the server's default cap filled in; 400 when a cap is asked for on
     /// a server that cannot give one.
-    func diskSettings(_ settings: AgentSettings) throws(ToolError) -> AgentSettings {
+    func diskSettings(_ settings: AgentSettings) async throws -> AgentSettings {
         var settings = settings
         if settings.diskBytes == nil, configuration.diskBytes > 0 { settings.diskBytes = configuration.diskBytes }
-        if settings.diskBytes != nil, !configuration.diskImages {
+        let support = configuration.diskImages
+        // The first capped agent of a server started with --disk-bytes 0 runs the probe (once).
+        if settings.diskBytes != nil, !(support.probed ? support.available : try await BlockingWork.run { support.available }) {
             throw ToolError.invalidField("limits.disk_bytes", "cannot be enforced by this server (disk images need root, loop devices and mkfs.ext4; see the server's start-up log).")
         }
         return settings
@@ -58,13 +61,15 @@ extension AgentRegistry {
         return image.exists ? -1 : 0
     }
 
-    /// Start-up: every live agent's image mounted (already mounted after a crash: kept), migrations a
-    /// crash interrupted finished or undone, plain workspaces moved into images when caps are on,
-    /// images of agents that no longer exist removed.
+    /// Start-up: migrations a crash interrupted finished or undone, plain workspaces moved into images
+    /// when caps are on, images of agents that no longer exist removed. Images are mounted on first use
+    /// (`DiskMounts`); one still mounted (a crash) is kept until idle. With `--disk-idle 0` every live
+    /// agent's image is mounted now and stays mounted.
     public func mountDisks(logger: Logger) async throws {
         let records = try await store.liveAgents()
         let live = Set(records.map(\.id))
         let configuration = configuration
+        let eager = mounts.idleSeconds == 0
         for record in records {
             let image = diskImage(record.id)
             var migrated: Int64?
@@ -72,8 +77,8 @@ extension AgentRegistry {
                 migrated = try await BlockingWork.run { () throws -> Int64? in
                     image.recoverMigration()
                     if image.exists {
-                        try image.mount()
-                    } else if configuration.diskBytes > 0, configuration.diskImages, access(image.mountPoint, F_OK) == 0 {
+                        if eager || image.isMounted { try image.mount() }
+                    } else if configuration.diskBytes > 0, configuration.diskImages.available, access(image.mountPoint, F_OK) == 0 {
                         return try image.migrate(capBytes: configuration.diskBytes)
                     }
                     return nil
@@ -83,6 +88,7 @@ extension AgentRegistry {
                 logger.error("agent \(record.id): \(ToolError(normalizing: error).message)")
                 continue
             }
+            if image.isMounted { await mounts.adopt(record.id) }
             if let migrated {
                 var settings = record.settings.flatMap { try? JSONDecoder().decode(AgentSettings.self, from: Data($0.utf8)) } ?? AgentSettings()
                 settings.diskBytes = migrated
@@ -95,6 +101,7 @@ extension AgentRegistry {
             let id = String(name.dropLast(4))
             if !live.contains(id) { _ = try? await BlockingWork.run { self.diskImage(id).destroy() } }
         }
+        startIdleUnmounts()
     }
 
     /// Shutdown: every image unmounted and its loop device freed. One still in use stays mounted (a lazy

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 
 /// A move's two ends on the nodes (the gateway drives it, see `GatewayMove`). The target prepares the
 /// agent under a uid of its own range in a fresh workspace, imports the archive into it, and takes the

@@ -4,6 +4,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
 /// and their cgroups. Keeps live agents in memory so a tool call costs no database read.
@@ -22,6 +23,8 @@ public final class AgentRegistry: Sendable {
     let resizing = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
     let roots = RootDescriptorCache()
+    /// Which disk images are mounted, and who uses them (`DiskMounts`).
+    public let mounts: DiskMounts
     /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
     /// calls) share one creation instead of racing on its workspace directory.
     private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
@@ -30,6 +33,10 @@ public final class AgentRegistry: Sendable {
         self.store = store
         self.configuration = configuration
         self.cgroups = cgroups
+        let roots = roots
+        mounts = DiskMounts(idleSeconds: configuration.diskIdleSeconds) { id in
+            if let agent = try? AgentID(id) { roots.forget(agent) }
+        }
     }
 
     private var uidRange: ClosedRange<Int64> {
@@ -40,7 +47,7 @@ public final class AgentRegistry: Sendable {
     /// An agent's network mode is fixed when it is created: its own, or the server's default then.
     public func create(_ requested: AgentID? = nil, settings requestedSettings: AgentSettings = AgentSettings()) async throws -> (Agent, created: Bool) {
         let id = requested ?? AgentID.random()
-        var settings = try diskSettings(requestedSettings)
+        var settings = try await diskSettings(requestedSettings)
         if settings.network == nil { settings.network = configuration.network }
         let encoded = settings == AgentSettings() ? nil : String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         let (record, created) = try await store.provisionAgent(id: id.rawValue, uids: uidRange, settings: encoded)
@@ -49,6 +56,7 @@ public final class AgentRegistry: Sendable {
             // A directory (or disk image) left by an earlier agent of this id (e.g. a crash mid-delete)
             // is not this agent's; removing it is a tree walk, so off the cooperative pool.
             try await prepareDisk(id, bytes: settings.diskBytes)
+            if settings.diskBytes != nil { await mounts.adopt(id.rawValue) }
         }
         let agent = try makeAgent(record)
         try prepareWorkspace(agent)
@@ -148,6 +156,8 @@ public final class AgentRegistry: Sendable {
     /// The agent's disk: its workspace plus the content its shares keep (see `AgentStorage`).
     public func storage(of agent: Agent) async throws -> AgentStorage {
         let shares = try await ShareService(store: store, configuration: configuration).usage(agent: agent.id)
+        let lease = try await leaseDisk(agent)
+        defer { lease?.release() }
         return AgentStorage(workspaceBytes: try await diskUsage(of: agent.workspacePath), shares: shares)
     }
 
@@ -184,6 +194,7 @@ public final class AgentRegistry: Sendable {
             if isolated { Self.killProcesses(of: agent.identity.uid) }
             return Self.removeDisk(of: agent, configuration) == 0 ? nil : errno
         }
+        await mounts.forget(id.rawValue)
         try await store.setState(.deleted, of: id.rawValue)
         if let failure {
             throw ToolError(.internalError, "Agent \(id) was deleted but its workspace could not be fully removed: \(String(cString: strerror(failure))).")
@@ -273,6 +284,7 @@ public final class AgentRegistry: Sendable {
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
             createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
             workspacePath: workspacePath(of: record.id))
+        agent.egressDefault = configuration.isolatedNetwork.egress
         if let settings = record.settings {
             agent.settings = (try? JSONDecoder().decode(AgentSettings.self, from: Data(settings.utf8))) ?? AgentSettings()
         }

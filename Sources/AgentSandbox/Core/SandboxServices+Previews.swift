@@ -1,3 +1,5 @@
+import SandboxKernel
+
 extension SandboxServices {
     /// Previews of agents' servers: namespace connections, listening ports, public links.
     public var previews: PreviewService {

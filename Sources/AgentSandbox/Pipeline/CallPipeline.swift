@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// The one road every call takes, whatever door it came in by (a REST tool route, `tools/call` in any
 /// model's shape, the workspace family, exec and its session routes, MCP, the seed APIs' shapes):
@@ -67,6 +68,8 @@ public struct CallPipeline: Sendable {
                 try agents.beginCall(agent)
                 ticket.holdsSlot = true
             }
+            // Its disk mounted for as long as the call lasts (a streamed reply, a watch: until finished).
+            ticket.lease = try await agents.leaseDisk(agent)
             var input = request.input
             if let schema = request.schema {
                 guard let validator = schemas.validator(for: schema) else {
@@ -133,6 +136,8 @@ public final class CallTicket: @unchecked Sendable {
     let startedAt = Date()
     let started = ContinuousClock.now
     var holdsSlot = false
+    /// The agent's disk, mounted while the call lasts.
+    var lease: DiskLease?
     /// Set once admission succeeded (always, for a ticket `begin` returned).
     public internal(set) var admitted: Admitted!
     private let lock = NSLock()
@@ -164,6 +169,7 @@ public final class CallTicket: @unchecked Sendable {
         }
         guard first else { return }
         if holdsSlot { pipeline.agents.finishCall(request.agentID) }
+        lease?.release()
         pipeline.metrics.callEnded()
         pipeline.record(request, startedAt: startedAt, since: started, status: status, bytes: bytes)
     }

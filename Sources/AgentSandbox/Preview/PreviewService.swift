@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// Previews of the servers an agent runs: connections to a port inside the agent's network namespace,
 /// the list of its listening ports, and public links (`/p/{token}/…`) that open one port to anyone

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// `POST /v1/agents {"fork_of": ID}` or `{"from_snapshot": SID}`: a new agent — its own uid, the
 /// source's settings (network, limits, working directory; the body's `network` and `limits` on top) —
@@ -51,6 +52,8 @@ public struct ForkService: Sendable {
             throw ToolError(.agentExists, "Agent \(agent.id) already exists; a fork makes a new agent. Leave agent_id out or pick an unused one.")
         }
         do {
+            let lease = try await agents.leaseDisk(agent)  // the new agent's disk stays mounted while it is filled
+            defer { lease?.release() }
             if let snapshot {
                 _ = try await snapshots.unpack(snapshot, into: agent, replaced: { agents.workspaceReplaced(agent.id) })
             } else {
@@ -82,6 +85,7 @@ extension AgentSettings {
         if let value = overrides.maxConcurrentCalls { result.maxConcurrentCalls = value }
         if let value = overrides.diskBytes { result.diskBytes = value }
         if let value = overrides.cwd { result.cwd = value }
+        if let value = overrides.egress { result.egress = value }
         return result
     }
 }

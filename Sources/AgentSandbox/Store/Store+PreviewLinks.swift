@@ -26,6 +26,20 @@ public struct PreviewLinkRecord: Sendable, Equatable, Codable, FetchableRecord, 
 
 /// The preview_links table (the same columns in the PostgreSQL store) and its operations.
 extension SQLiteStore {
+    /// Migration "v10: preview links" (as main shipped it; "v11: agent foreign keys" follows).
+    static func registerPreviewLinksMigration(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v10: preview links") { db in
+            try db.create(table: "preview_links") { table in
+                table.primaryKey("id", .text)
+                table.column("agent_id", .text).notNull().indexed().references("agents", column: "id", onDelete: .cascade)
+                table.column("port", .integer).notNull()
+                table.column("created_at", .datetime).notNull()
+                table.column("expires_at", .datetime)
+                table.column("revoked_at", .datetime)
+            }
+        }
+    }
+
     public func insertPreviewLink(_ record: PreviewLinkRecord) async throws {
         try await pool.write { db in try record.insert(db) }
     }

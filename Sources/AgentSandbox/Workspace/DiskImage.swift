@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// One agent's disk: a sparse ext4 image `<state>/disks/<id>.img` (no reserved blocks, lazily
 /// initialised inode tables and journal, so a new 10 GiB image takes a few MB of the host's disk),
@@ -109,12 +110,23 @@ public struct DiskImage: Sendable {
 
     /// Attaches `image` to a loop device and mounts its file system at `target` (nosuid, nodev; freed
     /// blocks are punched out of the sparse image: discard).
+    /// When a loop device is still bound to the image (its file system still live in another mount
+    /// namespace) that device is mounted instead: the kernel hands back the live superblock rather than
+    /// a second one over the same blocks (see DiskImage+Loop.swift).
     static func attach(_ image: String, at target: String) throws(ToolError) {
+        let flags = UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOATIME)
+        let backing = backingPath(of: image)
+        let bound = csandbox_loop_find(backing)
+        if bound >= 0 {
+            if Glibc.mount("/dev/loop\(bound)", target, "ext4", flags, "discard,noinit_itable") == 0 { return }
+            let code = errno
+            // Still bound: never attach a second device to the image.
+            if csandbox_loop_backs(bound, backing) == 1 { throw failure("mount \(image) at \(target) (its loop device /dev/loop\(bound) is still in use)", code) }
+        }
         var device = [CChar](repeating: 0, count: 64)
         let fd = csandbox_loop_attach(image, &device, device.count)
         guard fd >= 0 else { throw failure("attach \(image) to a loop device", errno) }
         defer { close(fd) }
-        let flags = UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOATIME)
         guard Glibc.mount(device, target, "ext4", flags, "discard,noinit_itable") == 0 else {
             throw failure("mount \(image) at \(target)", errno)
         }

@@ -1,4 +1,5 @@
 import AgentSandbox
+import SandboxKernel
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
 @testable import AgentSandbox
 import Foundation
+import SandboxKernel
 import Logging
 import Testing
 

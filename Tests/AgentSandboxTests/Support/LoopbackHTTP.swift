@@ -15,13 +15,14 @@ final class LoopbackConnection: @unchecked Sendable {
     private(set) var status = 0
     private(set) var headers: [String: String] = [:]
 
-    init(port: Int, timeout: Double = 30) throws {
+    /// `host`: an IPv4 address (the server's `connectHost` when it runs in a `NetworkLab`).
+    init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

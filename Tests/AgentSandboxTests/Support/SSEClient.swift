@@ -19,7 +19,7 @@ final class SSEClient: @unchecked Sendable {
 
     /// Sends the request and reads the response head.
     init(_ server: TestServer, _ path: String, method: String = "GET", body: Data? = nil, lastEventID: UInt64? = nil, timeout: Double = 30) throws {
-        connection = try LoopbackConnection(port: server.port, timeout: timeout)
+        connection = try LoopbackConnection(port: server.port, host: server.connectHost, timeout: timeout)
         var headers = ["Accept": "text/event-stream"]
         if let lastEventID { headers["Last-Event-ID"] = String(lastEventID) }
         try connection.sendRequest(method, path, apiKey: server.apiKey, headers: headers, body: body)

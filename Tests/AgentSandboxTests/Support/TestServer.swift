@@ -81,7 +81,9 @@ final class TestServer: @unchecked Sendable {
 
     var logPath: String { dataRoot.deletingLastPathComponent().appendingPathComponent("server-\(uidBase).log").path }
     var pid: pid_t { process?.processIdentifier ?? 0 }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The address the tests connect to (the server's `--host` when a suite runs it in a namespace).
+    var connectHost = "127.0.0.1"
+    var baseURL: String { "http://\(connectHost):\(port)" }
 
     /// Starts the server and waits for its "listening" line.
     @discardableResult
@@ -208,15 +210,25 @@ actor SharedServer {
     /// finished server let concurrent first callers each start their own.
     private var starting: Task<TestServer, any Error>?
     private let arguments: [String]
+    /// When set, the server runs inside its own `NetworkLab` (made with this offset, removed at exit).
+    private let labOffset: Int?
 
-    init(arguments: [String] = []) {
+    init(arguments: [String] = [], labOffset: Int? = nil) {
         self.arguments = arguments
+        self.labOffset = labOffset
     }
 
     func get() async throws -> TestServer {
         if let starting { return try await starting.value }
-        let arguments = self.arguments
-        let task = Task { try await TestServer(extraArguments: arguments).start() }
+        let (arguments, labOffset) = (self.arguments, self.labOffset)
+        let task = Task {
+            guard let labOffset else { return try await TestServer(extraArguments: arguments).start() }
+            let lab = try NetworkLab(offset: labOffset)
+            lab.tearDownAtExit()
+            let server = TestServer(extraArguments: ["--host", lab.machineAddress] + arguments, wrapper: lab.wrapper)
+            server.connectHost = lab.machineAddress
+            return try await server.start()
+        }
         starting = task
         return try await task.value
     }

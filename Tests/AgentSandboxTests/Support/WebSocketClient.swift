@@ -13,7 +13,7 @@ final class WebSocketClient: @unchecked Sendable {
     /// Performs the upgrade handshake; throws unless the server answers 101.
     /// `apiKey`: the key to send (default the server's; "" for none); `headers`: extra request headers.
     init(_ server: TestServer, _ path: String, timeout: Double = 30, apiKey: String? = nil, headers: [String: String] = [:]) throws {
-        connection = try LoopbackConnection(port: server.port, timeout: timeout)
+        connection = try LoopbackConnection(port: server.port, host: server.connectHost, timeout: timeout)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try connection.sendRequest("GET", path, apiKey: apiKey ?? server.apiKey, headers: [
             "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key,

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 import Logging
 import PostgresNIO
 
@@ -42,8 +43,12 @@ public final class PostgresStore: SandboxStore {
         var options = PostgresClient.Configuration.Options()
         options.connectTimeout = .seconds(Int64(max(1, timeout)))
         options.maximumConnections = 16
-        let client = PostgresClient(configuration: target.configuration(options: options), backgroundLogger: logger)
-        let store = PostgresStore(client: client, node: nodeID, logger: logger)
+        // postgres-nio logs each failed connection attempt and pool event (a dozen lines for one unreachable
+        // server); its failures reach us as thrown errors, said once in our own words.
+        var quiet = logger
+        quiet.logLevel = .critical
+        let client = PostgresClient(configuration: target.configuration(options: options), backgroundLogger: quiet)
+        let store = PostgresStore(client: client, node: nodeID, logger: quiet)
         do {
             try await withDeadline(seconds: timeout) {
                 try await store.migrate()

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 import PostgresNIO
 
 /// A `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]` URL, parsed
