@@ -70,7 +70,9 @@ final class StoreFixture: @unchecked Sendable {
     func close() async {
         for store in opened { await store.close() }
         opened = []
-        if engine == .sqlite { _ = try? ArchiveSupport.shell("rm -rf '\(URL(fileURLWithPath: location).deletingLastPathComponent().deletingLastPathComponent().path)'") }
+        // The fixture's own temp dir (/tmp/agent-sandbox-test.XXXXXX), never anything above it.
+        let directory = URL(fileURLWithPath: location).deletingLastPathComponent().path
+        if engine == .sqlite, directory.hasPrefix("/tmp/agent-sandbox-test.") { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
 
