@@ -40,13 +40,28 @@ let package = Package(
             // libstdc++ dynamically (measured: 2.5 ms -> 1.5 ms for helper + bash -c true).
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
-        // The core: the vocabulary (ToolError, Envelope, CallPipeline), agents, the store, workspaces,
-        // processes, exec sessions, archives and shares. No HTTP server in here: the edge imports the core,
-        // never the reverse (HTTPTypes only names statuses; NIOCore only provides ByteBuffer).
+        // The sandbox kernel: what talks to Linux on an agent's behalf and knows nothing of agents records,
+        // the wire or the store — the launcher and its helper protocol, cgroups, warm sandboxes, network
+        // namespaces, the bounded tree walkers, host tools, and the syscall wrappers (EINTR handled once).
+        // Its failures are errno-carrying `SystemCallError`/`LaunchError`; the core maps them to the wire in
+        // one place (`ToolError(normalizing:)`). No Hummingbird, no GRDB.
+        .target(
+            name: "SandboxKernel",
+            dependencies: [
+                "CSandbox",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The core: the vocabulary (ToolError, Envelope, CallPipeline), agents, the store, workspaces (the path
+        // resolver speaks the API's error codes), exec sessions, archives, snapshots and shares. No HTTP
+        // server in here: the edge imports the core, never the reverse (HTTPTypes only names statuses; NIOCore
+        // only provides ByteBuffer).
         .target(
             name: "AgentSandbox",
             dependencies: [
-                "CSandbox", "CArchive",
+                "SandboxKernel", "CSandbox", "CArchive",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,13 +71,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Tools", dependencies: ["AgentSandbox", "CSandbox"]),
+        .target(name: "Tools", dependencies: ["AgentSandbox", "SandboxKernel", "CSandbox"]),
         // The HTTP edge: routes, middleware and every entry adapter, each a thin translation onto the core's
         // CallPipeline.
         .target(
             name: "AgentSandboxHTTP",
             dependencies: [
-                "AgentSandbox",
+                "AgentSandbox", "SandboxKernel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -76,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "AgentSandboxCLI",
             dependencies: [
-                "AgentSandbox", "AgentSandboxHTTP", "Tools",
+                "AgentSandbox", "AgentSandboxHTTP", "Tools", "SandboxKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentSandboxTests",
-            dependencies: ["AgentSandbox", "AgentSandboxHTTP", "Tools", "CSandbox", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["AgentSandbox", "AgentSandboxHTTP", "Tools", "SandboxKernel", "CSandbox", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

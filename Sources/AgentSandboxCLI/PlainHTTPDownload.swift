@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AgentSandbox
 import Foundation
+import SandboxKernel
 
 /// A minimal blocking HTTP/1.1 GET over a plain TCP socket that streams the body into a file
 /// descriptor (chunked or sized). Used for `export` over `http://`: FoundationNetworking's

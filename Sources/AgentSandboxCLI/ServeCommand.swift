@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Tools
+import SandboxKernel
 
 /// `agent-sandbox serve`: runs the HTTP server.
 struct ServeCommand: AsyncParsableCommand {
@@ -48,6 +49,16 @@ struct ServeCommand: AsyncParsableCommand {
     var networkPool: String = "10.200.0.0/16"
     @Option(help: "Comma-separated IPv4 ranges isolated agents may not reach, replacing the default (0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16, 224/4, 240/4). The host itself, the pool and other agents are always refused.")
     var networkDeny: String?
+    @Option(help: "Default egress allow list of isolated agents without their own (repeatable, or comma-separated): CIDR, address or host name, with an optional :port or :port-range. Non-empty: only these are reachable (env AGENT_SANDBOX_EGRESS_ALLOW).")
+    var egressAllow: [String] = []
+    @Option(help: "Default egress deny list (same entries; deny wins over allow) (env AGENT_SANDBOX_EGRESS_DENY).")
+    var egressDeny: [String] = []
+    @Flag(help: "Let an explicit egress allow entry open a range of the deny list (RFC 1918, 100.64/10, 169.254/16, …), e.g. an internal package mirror. The host itself, the pool and other agents stay refused (env AGENT_SANDBOX_EGRESS_ALLOW_PRIVATE=1).")
+    var egressAllowPrivate = false
+    @Option(help: "Nameserver (ADDRESS or ADDRESS:PORT) that egress host names are looked up at (default: the first IPv4 nameserver of /etc/resolv.conf).")
+    var egressNameserver: String?
+    @Option(help: ArgumentHelp("How isolated agents' namespaces are made: helper (one process) or iproute2 (unshare + ip; for benchmarks).", visibility: .hidden))
+    var networkMaker: String = "helper"
     @Option(help: "Largest file a share may publish, bytes.")
     var shareSizeLimit: Int64 = 1 << 30
     @Option(help: "Shares one agent may hold (beyond it file_share answers SHARE_QUOTA_EXCEEDED).")
@@ -136,6 +147,23 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.isolatedNetwork.deny = parsed
         }
         configuration.legacyNetwork = network.flatMap(NetworkPolicy.init(rawValue:)) ?? .host
+        let allow = egressAllow.isEmpty ? [environment["AGENT_SANDBOX_EGRESS_ALLOW"] ?? ""] : egressAllow
+        let deny = egressDeny.isEmpty ? [environment["AGENT_SANDBOX_EGRESS_DENY"] ?? ""] : egressDeny
+        switch EgressPolicy.parse(allow: allow, deny: deny) {
+        case .success(let policy): configuration.isolatedNetwork.egress = policy
+        case .failure(let error):
+            throw ValidationError("--egress-allow / --egress-deny: \(error.message.replacingOccurrences(of: "`egress.", with: "`"))")
+        }
+        configuration.isolatedNetwork.allowPrivateEgress = egressAllowPrivate || ["1", "true", "yes"].contains(environment["AGENT_SANDBOX_EGRESS_ALLOW_PRIVATE"]?.lowercased() ?? "")
+        guard ["helper", "iproute2"].contains(networkMaker) else { throw ValidationError("--network-maker must be helper or iproute2") }
+        configuration.isolatedNetwork.iproute2Maker = networkMaker == "iproute2"
+        if let egressNameserver {
+            let parts = egressNameserver.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, IPv4Network.parseAddress(String(parts[0])) != nil, let port = parts.count == 2 ? UInt16(parts[1]) : 53, port > 0 else {
+                throw ValidationError("--egress-nameserver must be an IPv4 address with an optional :port, such as 127.0.0.53 or 10.0.0.2:53")
+            }
+            configuration.isolatedNetwork.egressNameserver = (String(parts[0]), port)
+        }
         guard warmSandboxIdle > 0 else { throw ValidationError("--warm-sandbox-idle must be a number of seconds above 0") }
         configuration.isolation = level
         configuration.warmSandboxes = warmSandboxes

@@ -5,6 +5,7 @@ import AgentSandbox
 import ArgumentParser
 import Dispatch
 import Foundation
+import SandboxKernel
 
 /// `agent-sandbox terminal AGENT`: mints an exec token and prints the web terminal's URL (open it in a
 /// browser within the token's ttl; it opens one connection).

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AgentSandbox
 import Foundation
+import SandboxKernel
 
 /// A small blocking RFC 6455 client for `agent-sandbox shell`: plain `ws://` over a TCP socket (the
 /// server is usually local; put TLS in front with a proxy). One thread reads, another writes.

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import SandboxKernel
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
@@ -53,8 +54,8 @@ public enum SandboxServer {
         let router = try buildRouter(services: services)
         let (exec, keys) = (services.exec, services.keys)
         var listener = SandboxListener(configuration: services.configuration, logger: services.logger)
-        let (general, terminal) = (listener.precheck, TerminalWebSocket.precheck(exec: exec))
-        listener.precheck = { head, expectsContinue in terminal(head) ?? general(head, expectsContinue) }
+        let (general, terminal, execSocket) = (listener.precheck, TerminalWebSocket.precheck(exec: exec), ExecWebSocket.precheck(keys: keys))
+        listener.precheck = { head, expectsContinue in terminal(head) ?? execSocket(head) ?? general(head, expectsContinue) }
         return Application(
             router: router,
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in

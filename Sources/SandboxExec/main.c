@@ -15,6 +15,7 @@
 //                           [--data-fd TEXT]...
 //                           -- PROGRAM [ARG]...
 //        agent-sandbox-exec --zygote     (inside an agent's bubblewrap sandbox: see zygote.c)
+//        agent-sandbox-exec --make-netns FILE HOSTIF AGENT_ADDR HOST_ADDR [localnet]   (see netns.c)
 #define _GNU_SOURCE
 #include "sandbox_exec.h"
 #include <errno.h>
@@ -154,6 +155,7 @@ int main(int argc, char **argv) {
     const char *data[MAX_DATA_FDS];
     int cgroup_count = 0, rlimit_count = 0, data_count = 0, network = 0, deny_process_access = 0, index = 1;
     if (argc == 2 && strcmp(argv[1], "--zygote") == 0) return zygote_main();
+    if (argc >= 2 && strcmp(argv[1], "--make-netns") == 0) return make_netns_main(argc, argv);
 
     for (; index < argc; index++) {
         const char *flag = argv[index];

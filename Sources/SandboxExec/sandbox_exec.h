@@ -21,4 +21,8 @@ void sandbox_hmac_sha256(const uint8_t key[SANDBOX_KEY_BYTES], const void *messa
 /// The warm sandbox's zygote (`agent-sandbox-exec --zygote`); returns the process's exit status.
 int zygote_main(void);
 
+/// An isolated agent's network namespace and veth pair (`agent-sandbox-exec --make-netns`, netns.c);
+/// returns the process's exit status.
+int make_netns_main(int argc, char **argv);
+
 #endif

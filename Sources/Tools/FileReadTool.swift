@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AgentSandbox
 import Foundation
+import SandboxKernel
 
 /// `file_read`: a text file (or a line range of it) from the workspace.
 ///

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AgentSandbox
 import Foundation
+import SandboxKernel
 
 /// `glob`: lists the files under `root_dir` whose path matches `pattern`, newest modification first.
 ///

@@ -4,6 +4,7 @@ import Glibc
 import AgentSandbox
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// Reads `rg --json` output as it arrives: one JSON message per line (`begin`, `match`, `context`,
 /// `end`, `summary`).

@@ -1,5 +1,6 @@
 @testable import AgentSandbox
 import Testing
+@testable import SandboxKernel
 
 /// The session output log: ids, merge order, bounded rings with drop markers, resume points.
 struct ExecOutputLogTests {

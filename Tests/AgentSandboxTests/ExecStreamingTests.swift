@@ -88,6 +88,41 @@ struct ExecStreamingTests {
         #expect(try await server.session(agent, session).string("state") == "exited")
     }
 
+    @Test func aSessionWebSocketWithoutAValidKeyIs401WithTheEnvelopeAndAnUnknownSessionIsSaidInBand() async throws {
+        let server = try await TestServer.shared.get()
+        let agent = newAgent()
+        let session = try await server.startSession(agent, "sleep 30")
+        let path = server.sessionPath(agent, session, "/ws")
+        for key in ["", "ask_not-a-key"] {
+            let refusal = try await offPool { try upgradeRefusal(server, path, apiKey: key) }
+            #expect(refusal.status == 401, "key '\(key)': \(refusal.body)")
+            #expect(refusal.code == "UNAUTHORIZED", "key '\(key)': \(refusal.body)")
+        }
+        // Past the head check, a session that cannot be streamed is reported in the socket, then closed (1008).
+        let messages = try await offPool { () -> [WebSocketClient.Message] in
+            let socket = try WebSocketClient(server, server.sessionPath(agent, "sess_0000000000000000", "/ws"))
+            return try socket.receive { if case .close = $0 { true } else { false } }
+        }
+        #expect(messages.first?.json["error_code"] as? String == "SESSION_NOT_FOUND", "\(messages)")
+        #expect(messages.last == .close(code: 1008, reason: "SESSION_NOT_FOUND"))
+        _ = try await server.post(server.sessionPath(agent, session, "/kill"), json: [:])
+    }
+
+    /// The status, error code and body of a refused WebSocket upgrade.
+    private func upgradeRefusal(_ server: TestServer, _ path: String, apiKey: String) throws -> (status: Int, code: String?, body: String) {
+        let connection = try LoopbackConnection(port: server.port, timeout: 30)
+        defer { connection.shutdown() }
+        try connection.sendRequest("GET", path, apiKey: apiKey, headers: [
+            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+        ])
+        try connection.readResponseHead()
+        var body: [UInt8] = []
+        while let piece = try connection.readBody() { body += piece }
+        let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+        return (connection.status, json["error_code"] as? String, String(decoding: body, as: UTF8.self))
+    }
+
     @Test func stdinOverHTTPWithEOFAndWaitReturnsUnconsumedOutput() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()

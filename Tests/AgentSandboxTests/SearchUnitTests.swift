@@ -1,6 +1,7 @@
 @testable import AgentSandbox
 import Foundation
 import Testing
+@testable import SandboxKernel
 
 /// The glob compiler and matcher, and the Range header parser, without a server.
 struct GlobPatternTests {

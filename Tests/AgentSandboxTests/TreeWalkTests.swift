@@ -5,6 +5,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Testing
+@testable import SandboxKernel
 
 /// The suites that build 100,000-level trees, one after another: run side by side they would measure
 /// each other's load rather than the server's (the adversarial suite asserts a bystander's latency).

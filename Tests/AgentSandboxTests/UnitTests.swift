@@ -1,6 +1,7 @@
 import AgentSandbox
 import Foundation
 import Testing
+import SandboxKernel
 
 struct OutputCollectorTests {
     @Test func keepsEverythingUnderTheLimit() {
@@ -94,6 +95,9 @@ struct JSONParserTests {
         }
         // Foundation refuses a lone surrogate; the parser replaces it.
         #expect(try JSONParser.parse(Array(#""lone \ud800 surrogate\t""#.utf8)) == .string("lone \u{FFFD} surrogate\t"))
+        // A high surrogate followed by an escape that is not a low one: the second escape is kept as itself.
+        #expect(try JSONParser.parse(Array(#""\uD800\u0041""#.utf8)) == .string("\u{FFFD}A"))
+        #expect(try JSONParser.parse(Array(#""\ud800\ud83d\ude00""#.utf8)) == .string("\u{FFFD}\u{1F600}"))
     }
 }
 

@@ -1,6 +1,7 @@
 @testable import AgentSandbox
 import Foundation
 import Testing
+@testable import SandboxKernel
 
 /// The server's side of the zygote's authenticated replies: HMAC-SHA-256 and the status pipe reader.
 struct ZygoteReplyTests {

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// A live agent as the rest of the server sees it: id, identity, state and workspace directory.
 public struct Agent: Sendable, Equatable {
@@ -11,6 +12,11 @@ public struct Agent: Sendable, Equatable {
     public let workspacePath: String
     /// Per-agent overrides (network policy, limits).
     public var settings = AgentSettings()
+    /// The server's default egress policy, which applies when `settings.egress` is nil.
+    public var egressDefault = EgressPolicy()
+
+    /// The egress policy in force: the agent's own, else the server's default.
+    public var egress: EgressPolicy { settings.egress ?? egressDefault }
 
     /// The JSON served by the agents API.
     public func json(storage: AgentStorage? = nil) -> JSONValue {
@@ -27,6 +33,7 @@ public struct Agent: Sendable, Equatable {
         if let storage { fields.merge(storage.fields) { _, new in new } }
         if let network = settings.network { fields["network"] = .string(network.rawValue) }
         fields["cwd"] = .string(settings.cwd ?? "")
+        fields["egress"] = egress.json
         var limits: [String: JSONValue] = [:]
         if let value = settings.pidsMax { limits["pids_max"] = .number(Double(value)) }
         if let value = settings.memoryBytes { limits["memory_bytes"] = .number(Double(value)) }

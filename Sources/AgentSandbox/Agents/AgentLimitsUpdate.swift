@@ -2,8 +2,10 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 
-/// `PATCH /v1/agents/{id}` `{"limits": {...}}`: changes an agent's limits while it lives. `pids_max`,
+/// `PATCH /v1/agents/{id}` `{"limits": {...}, "egress": {...}}`: changes an agent's limits and egress
+/// policy while it lives. `pids_max`,
 /// `memory_bytes`, `cpu_weight` reach its cgroup at once; `max_concurrent_calls` its next call.
 ///
 /// `disk_bytes` resizes its disk image. Raising grows ext4 online when the kernel lets the server
@@ -24,9 +26,18 @@ public struct AgentLimitsUpdate: Sendable {
         self.sessions = sessions
     }
 
-    /// Applies the body's `limits` and answers the updated agent.
+    /// Applies the body's `limits` and `egress` and answers the updated agent.
+    ///
+    /// `egress` (`{"allow": [...], "deny": [...]}`) replaces the agent's policy; `null` puts it back on
+    /// the server's default. It reaches the agent's nftables chain before the reply: the next connection
+    /// obeys it, running processes and open connections go on.
     public func apply(_ id: AgentID, body: JSONValue) async throws -> Agent {
         let requested = try AgentSettings.parse(.object(["limits": body["limits"] ?? .null]))
+        let egress: EgressPolicy?? = switch body["egress"] {
+        case nil: .none
+        case .null?: .some(nil)
+        case let value?: .some(try EgressPolicy.parse(value))
+        }
         var agent = try await agents.agent(id)
         if let bytes = requested.diskBytes, bytes != agent.settings.diskBytes { try await resizeDisk(agent, to: bytes) }
         agent = try await agents.updateSettings(of: id) { settings in
@@ -35,8 +46,16 @@ public struct AgentLimitsUpdate: Sendable {
             if let value = requested.cpuWeight { settings.cpuWeight = value }
             if let value = requested.maxConcurrentCalls { settings.maxConcurrentCalls = value }
             if let value = requested.diskBytes { settings.diskBytes = value }
+            if let egress { settings.egress = egress }
         }
         agents.cgroups?.prepareAgent(id.rawValue, limits: agents.limits(of: agent))
+        if egress != nil {
+            do {
+                try await launcher.networks?.updateEgress(agent: id.rawValue)
+            } catch {
+                throw ToolError(.internalError, "The egress policy was saved but could not be applied to agent \(id)'s network now (\(error)); it applies when its network is made again (after a server restart). Retry the PATCH to apply it live.")
+            }
+        }
         return agent
     }
 

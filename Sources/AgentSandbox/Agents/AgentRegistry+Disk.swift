@@ -4,6 +4,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Logging
+import SandboxKernel
 
 /// The agents' disks: a capped agent's workspace lives in its own loop-mounted image (`DiskImage`);
 /// an uncapped one (caps off: `--disk-bytes 0`) is a plain directory `<data root>/<id>/`.

@@ -1,4 +1,5 @@
 import Synchronization
+import SandboxKernel
 
 extension AgentRegistry {
     /// How many callers hold each agent frozen (a snapshot and a fork of one agent may overlap): the

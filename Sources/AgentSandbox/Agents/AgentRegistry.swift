@@ -4,6 +4,7 @@ import Glibc
 import CSandbox
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
 /// and their cgroups. Keeps live agents in memory so a tool call costs no database read.
@@ -273,6 +274,7 @@ public final class AgentRegistry: Sendable {
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
             createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
             workspacePath: workspacePath(of: record.id))
+        agent.egressDefault = configuration.isolatedNetwork.egress
         if let settings = record.settings {
             agent.settings = (try? JSONDecoder().decode(AgentSettings.self, from: Data(settings.utf8))) ?? AgentSettings()
         }

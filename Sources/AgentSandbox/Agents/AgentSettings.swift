@@ -1,3 +1,4 @@
+import SandboxKernel
 /// Per-agent overrides chosen at creation (`POST /v1/agents {"network": "none", "limits": {...}}`);
 /// unset fields fall back to the server's configuration.
 public struct AgentSettings: Codable, Sendable, Equatable {
@@ -12,6 +13,8 @@ public struct AgentSettings: Codable, Sendable, Equatable {
     /// The persistent working directory (`POST /v1/agents/{id}/cwd`), relative to the workspace root:
     /// where an exec without `cwd` starts. nil: the root.
     public var cwd: String?
+    /// The agent's own egress policy; nil: it follows the server's default (`--egress-allow`, `--egress-deny`).
+    public var egress: EgressPolicy?
 
     public init() {}
 
@@ -23,9 +26,10 @@ public struct AgentSettings: Codable, Sendable, Equatable {
         case maxConcurrentCalls = "max_concurrent_calls"
         case diskBytes = "disk_bytes"
         case cwd
+        case egress
     }
 
-    /// Parses the creation body's `network` and `limits`, naming the field on bad input.
+    /// Parses the creation body's `network`, `egress` and `limits`, naming the field on bad input.
     public static func parse(_ body: JSONValue) throws(ToolError) -> AgentSettings {
         var settings = AgentSettings()
         switch body["network"] {
@@ -35,6 +39,7 @@ public struct AgentSettings: Codable, Sendable, Equatable {
             settings.network = policy
         default: throw ToolError.invalidField("network", "must be \(NetworkPolicy.choices).")
         }
+        if let egress = body["egress"], egress != .null { settings.egress = try EgressPolicy.parse(egress) }
         guard let limits = body["limits"], limits != .null else { return settings }
         guard case .object = limits else { throw ToolError.invalidField("limits", "must be an object.") }
         func integer(_ key: String, _ range: ClosedRange<Double>) throws(ToolError) -> Double? {

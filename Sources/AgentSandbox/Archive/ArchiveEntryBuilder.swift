@@ -1,4 +1,5 @@
 import CArchive
+import SandboxKernel
 
 /// Owns one reusable `archive_entry` for writing (freed in `deinit`). Fill it, pass it to
 /// `ArchiveWriter.write(header:)`, then `reset()` it for the next entry.
@@ -27,18 +28,4 @@ final class ArchiveEntryBuilder {
     func set(size: Int64) { archive_entry_set_size(handle, size) }
 
     func set(symlinkTarget: UnsafePointer<CChar>) { archive_entry_copy_symlink(handle, symlinkTarget) }
-}
-
-/// libarchive's entry file types (`AE_IF*`, the `S_IF*` values; the C macros are casts Swift cannot import).
-enum FileType: UInt32, Sendable {
-    case regular = 0o100000
-    case directory = 0o040000
-    case symlink = 0o120000
-    case fifo = 0o010000
-    case characterDevice = 0o020000
-    case blockDevice = 0o060000
-    case socket = 0o140000
-
-    /// From an `st_mode` (or an `archive_entry_filetype`); nil for an unknown type.
-    init?(mode: UInt32) { self.init(rawValue: mode & 0o170000) }
 }

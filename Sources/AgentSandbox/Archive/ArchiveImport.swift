@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 
 /// One import from start to end; synchronous (it runs on its own thread, reading from an `ImportFeed`).
 ///

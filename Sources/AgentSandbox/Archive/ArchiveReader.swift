@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CArchive
+import SandboxKernel
 
 /// Owns one libarchive read handle (`archive_read_new` … `archive_read_free` in `deinit`) that pulls
 /// its input from a source closure and detects the format and compression itself.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import NIOCore
+import SandboxKernel
 
 /// The bytes an import reads, as libarchive wants them.
 ///

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// The private directory an import extracts into, written entry by entry without ever following a
 /// symlink: parents are opened with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` from the staging

@@ -1,3 +1,4 @@
+import SandboxKernel
 extension TreeWalk {
     /// The next event, a walk failure as the archive error it travels as (export and merge share it).
     func nextArchiveEvent() throws(ArchiveError) -> Event? {

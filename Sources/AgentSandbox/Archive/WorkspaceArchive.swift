@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import NIOCore
+import SandboxKernel
 
 /// The archive operations an entry point drives, without reaching into libarchive's wrappers:
 /// `export` starts streaming a workspace; `ImportJob` takes an upload's buffers as they arrive.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// Writes a workspace into an archive: directories, regular files, symlinks (as links, never
 /// followed), with their permission bits, owners and mtimes; paths relative to the workspace root.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SandboxKernel
 
 /// Limits on one import, checked while reading (before anything reaches the workspace).
 public struct ImportLimits: Sendable {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// Moves a finished staging tree into a live workspace (`mode=merge`): the archive wins.
 ///

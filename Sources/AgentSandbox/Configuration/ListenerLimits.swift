@@ -1,3 +1,4 @@
+import SandboxKernel
 /// What the HTTP listener tolerates from a client before it answers with an error and closes: time to
 /// send a request head, time a keep-alive connection may sit idle, the size of a head, and how many
 /// connections may be open at once (overall and from one peer address).

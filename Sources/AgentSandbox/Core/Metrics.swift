@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// The server's Prometheus metrics (`GET /metrics`, text format 0.0.4): a latency histogram per
 /// operation, entry point and outcome, calls in flight, spawn failures, and gauges read when scraped

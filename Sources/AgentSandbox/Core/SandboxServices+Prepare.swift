@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import SandboxKernel
 
 extension SandboxServices {
     /// Checks the environment, opens the store, and wires every service. Returns the services and the
@@ -53,10 +54,16 @@ extension SandboxServices {
             isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap,
             sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap, cgroups: cgroups),
             warmIdleSeconds: configuration.warmSandboxIdleSeconds,
-            networks: configuration.allowSharedUID ? nil : AgentNetworks.detect(settings: configuration.isolatedNetwork, logger: logger))
+            networks: configuration.allowSharedUID ? nil : AgentNetworks.detect(settings: configuration.isolatedNetwork, helper: configuration.execHelper.path, logger: logger))
         let sandboxes = launcher.bubblewrap.map { " (bubblewrap \($0.executable), \(launcher.usesWarmSandboxes ? "warm per-agent sandboxes" : "one per call"))" } ?? ""
         logger.info("isolation: \(configuration.isolation.rawValue)\(sandboxes), network: \(configuration.network.rawValue), open files: \(openFiles)")
         let agents = AgentRegistry(store: store, configuration: configuration, cgroups: cgroups)
+        await launcher.networks?.setPolicySource { [agents, configuration] agent in
+            // The cached agent first: `agent(_:)` refuses agents mid-resize, whose policy still holds.
+            guard let id = try? AgentID(agent) else { return configuration.isolatedNetwork.egress }
+            if let cached = agents.cache.withLock({ $0[id] }) { return cached.egress }
+            return (try? await agents.agent(id))?.egress ?? configuration.isolatedNetwork.egress
+        }
         try await agents.mountDisks(logger: logger)
         // A deleted agent's sandbox goes before its workspace and uid do.
         // Its network namespace goes too; a suspended agent keeps it (its frozen processes live in it).

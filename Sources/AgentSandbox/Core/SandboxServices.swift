@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SandboxKernel
 
 /// The server's long-lived services, built once at start-up (`SandboxServices.prepare`). Entry points take
 /// the parts they use; every call goes through `pipeline`.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 
 extension ToolError {
     /// Any error a call can raise, as the one `ToolError` it travels as: the single place where the

@@ -1,3 +1,4 @@
+import SandboxKernel
 /// The window of a pseudo-terminal session, validated (`PseudoTerminal.sizeRange` for both).
 public struct TerminalSize: Sendable, Equatable {
     public var cols: Int

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 
 /// The body of `POST /v1/agents/{id}/exec` after validation against `schemas/exec/start.json`.
 public struct ExecStartBody: Decodable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 extension ExecService {
     /// Mints an exec token (`schemas/exec/token.json`) for `agentID`: `{token, expires_at, url,

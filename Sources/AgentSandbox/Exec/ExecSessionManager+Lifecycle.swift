@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Foundation
 import Logging
+import SandboxKernel
 
 extension ExecSessionManager {
     /// Builds the manager for a starting server: marks its predecessor's running sessions `lost` and ends

@@ -5,6 +5,7 @@ import CSandbox
 import Foundation
 import Logging
 import Synchronization
+import SandboxKernel
 
 /// Every exec session of the server: starts them (within the per-agent limit), finds them, records them
 /// in SQLite, forgets finished ones after the retention time, and ends them with their agent or the server.
@@ -56,7 +57,7 @@ public final class ExecSessionManager: Sendable {
         var terminal: PseudoTerminal?
         do {
             if let size = launch.terminal {
-                (process, terminal) = try await launcher.startTerminalSession(launch.launchRequest(in: workspace), size: size)
+                (process, terminal) = try await launcher.startTerminalSession(launch.launchRequest(in: workspace), cols: size.cols, rows: size.rows)
             } else {
                 process = try await launcher.startSession(launch.launchRequest(in: workspace), withStdin: launch.stdin != nil || launch.keepStdinOpen)
             }

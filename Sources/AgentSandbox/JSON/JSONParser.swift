@@ -192,7 +192,11 @@ struct Reader {
         else { return (0xD800..<0xE000).contains(first) ? 0xFFFD : first }
         index += 2
         let second = try hex4()
-        guard (0xDC00..<0xE000).contains(second) else { return 0xFFFD }
+        guard (0xDC00..<0xE000).contains(second) else {
+            // A lone high surrogate: U+FFFD for it, and the next escape is read again as itself.
+            index -= 6
+            return 0xFFFD
+        }
         return 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// The published JSON Schemas (`schemas/`): the envelope and one request schema per tool.
 ///

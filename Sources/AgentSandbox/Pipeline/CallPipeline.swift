@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// The one road every call takes, whatever door it came in by (a REST tool route, `tools/call` in any
 /// model's shape, the workspace family, exec and its session routes, MCP, the seed APIs' shapes):

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// The share store's files, content-addressed: one blob per distinct content at
 /// `shares/blobs/<first two hex digits>/<sha256>` (root-only, 0700 directories, 0600 files).

@@ -1,3 +1,4 @@
+import SandboxKernel
 /// What an agent's shares hold: how many, and how many bytes of distinct content.
 ///
 /// Bytes are counted once per distinct content the agent shares (its blobs), so sharing one file

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import SandboxKernel
 
 /// Start-up of the share store, and adoption of snapshots written before content addressing.
 extension ShareService {

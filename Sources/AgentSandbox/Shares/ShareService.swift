@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 
 /// Publishes, lists, revokes and expires shares: content-addressed blobs in the root-only share store
 /// (`<state>/shares/`, see `ShareBlobStore`) plus their rows in SQLite, counted against the agent

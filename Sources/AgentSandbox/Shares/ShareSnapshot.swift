@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 
 /// Copies one workspace file into the share store's `tmp/` and hashes it on the way (the hash names
 /// the blob it becomes).

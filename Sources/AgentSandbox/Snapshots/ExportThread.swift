@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SandboxKernel
 import Synchronization
 
 /// The producer side of a fork's copy and of a snapshot: exports a workspace as plain tar into a pipe on
@@ -47,13 +48,6 @@ final class ExportThread: Sendable {
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { return false }
-            offset += count
-        }
-        return true
+        writeFully(fd, bytes) == 0
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 
 /// The file-system `SnapshotBlobStore`: blobs at `<root>/<key>` (root-only 0700 directories, 0600
 /// files). An upload is written to an unnamed `O_TMPFILE` in `<root>/tmp`, fsynced and linked into
@@ -75,15 +76,10 @@ private final class FileUpload: SnapshotBlobUpload, @unchecked Sendable {
 
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard error == 0, fd >= 0 else { return false }
-        var done = 0
-        while done < bytes.count {
-            let count = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 {
-                error = count < 0 ? errno : EIO
-                return false
-            }
-            done += count
+        let failure = writeFully(fd, bytes)
+        if failure != 0 {
+            error = failure
+            return false
         }
         size += Int64(bytes.count)
         return true
@@ -126,11 +122,8 @@ private final class FileDownload: SnapshotBlobDownload, @unchecked Sendable {
     }
 
     func next() -> UnsafeRawBufferPointer? {
-        while true {
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            if count < 0 { failure = FileSnapshotBlobStore.failure("read", "snapshot") }
-            return count > 0 ? UnsafeRawBufferPointer(rebasing: buffer[..<count]) : nil
-        }
+        let count = retryingEINTR { read(fd, buffer.baseAddress, buffer.count) }
+        if count < 0 { failure = FileSnapshotBlobStore.failure("read", "snapshot") }
+        return count > 0 ? UnsafeRawBufferPointer(rebasing: buffer[..<count]) : nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// `POST /v1/agents {"fork_of": ID}` or `{"from_snapshot": SID}`: a new agent — its own uid, the
 /// source's settings (network, limits, working directory; the body's `network` and `limits` on top) —
@@ -82,6 +83,7 @@ extension AgentSettings {
         if let value = overrides.maxConcurrentCalls { result.maxConcurrentCalls = value }
         if let value = overrides.diskBytes { result.diskBytes = value }
         if let value = overrides.cwd { result.cwd = value }
+        if let value = overrides.egress { result.egress = value }
         return result
     }
 }

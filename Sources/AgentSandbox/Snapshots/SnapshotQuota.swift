@@ -1,3 +1,4 @@
+import SandboxKernel
 /// What an agent's snapshots hold: how many, and their stored (compressed) bytes.
 public struct SnapshotUsage: Sendable, Equatable {
     public var count: Int

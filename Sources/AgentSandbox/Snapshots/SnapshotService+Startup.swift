@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import SandboxKernel
 
 extension SnapshotService {
     /// Start-up: the file store's directories, then the leftovers of a crash: snapshots of agents that

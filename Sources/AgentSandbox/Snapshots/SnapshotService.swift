@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SandboxKernel
 
 /// Snapshots of agents' workspaces: take (with the agent frozen), list, inspect, delete, restore.
 /// Blobs live in a `SnapshotBlobStore`, rows in the `snapshots` table; each agent's snapshots count

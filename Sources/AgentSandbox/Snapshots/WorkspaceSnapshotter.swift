@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// The synchronous halves of snapshots and forks, on top of the archive code: a snapshot is the
 /// workspace exported as tar.zst (`WorkspaceExporter`, the export route's walker) into a blob; a restore
@@ -32,8 +33,7 @@ enum WorkspaceSnapshotter {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
             defer { buffer.deallocate() }
             while true {
-                let count = read(readEnd, buffer.baseAddress, buffer.count)
-                if count < 0, errno == EINTR { continue }
+                let count = retryingEINTR { read(readEnd, buffer.baseAddress, buffer.count) }
                 if count < 0 { throw ArchiveError.io(operation: "read", path: "export pipe", errno: errno) }
                 if count == 0 { break }
                 try writer.write(data: UnsafeRawBufferPointer(rebasing: buffer[..<count]))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SandboxKernel
 
 extension SQLiteStore {
     /// "v9: explicit network mode": agents created before the `isolated` mode existed followed the

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SandboxKernel
 
 /// The single-box store (`SandboxStore` on GRDB, SQLite in WAL mode): owns the database file, runs
 /// migrations in `init`, and exposes intention-named operations. Invariants (one uid per live agent,

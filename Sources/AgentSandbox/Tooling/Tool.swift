@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// A tool an agent can call: a name (equal to its schema file `schemas/tools/<name>.json`), a
 /// `Decodable` input, and `run`, which answers with an envelope or throws a `ToolError`.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// inotify's event bits (`<sys/inotify.h>`).
 enum Inotify {

@@ -1,4 +1,5 @@
 import Synchronization
+import SandboxKernel
 
 /// The inotify watches (one per watched directory) one agent's watch streams hold together, against
 /// `--max-watched-directories` (`ResourceLimits.watchedDirectoriesPerAgent`).

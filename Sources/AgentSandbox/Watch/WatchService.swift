@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SandboxKernel
 
 /// `GET /v1/agents/{id}/watch`: live file events of a workspace. Opens `WorkspaceWatcher`s through the
 /// pipeline (the call is admitted, audited and counted; it lasts as long as the stream), keeps each

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSandbox
 import Foundation
+import SandboxKernel
 import Synchronization
 
 /// One watch stream: an inotify instance over a workspace directory (and, when recursive, every
@@ -105,8 +106,8 @@ final class WorkspaceWatcher: Sendable {
                 timeout = max(0, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
             }
             var fds = [pollfd(fd: tree.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, timeout)
-            if ready < 0, errno != EINTR { return }
+            let ready = retryingEINTR { poll(&fds, 2, timeout) }
+            if ready < 0 { return }
             if ready == 0, windowEnd == nil {
                 continuation.yield(WatchEvent(.keepAlive, path: ""))
                 continue

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 extension DiskImage {
     /// Moves an agent whose workspace is the plain directory `<data root>/<id>/` (made while caps were

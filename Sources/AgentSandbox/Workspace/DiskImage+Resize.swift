@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 extension DiskImage {
     /// The image's size in bytes (its file's length).

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// One agent's disk: a sparse ext4 image `<state>/disks/<id>.img` (no reserved blocks, lazily
 /// initialised inode tables and journal, so a new 10 GiB image takes a few MB of the host's disk),

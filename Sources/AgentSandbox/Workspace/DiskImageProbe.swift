@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SandboxKernel
 
 /// The start-up check that this server can give agents disk images: it makes, mounts and removes a
 /// 16 MiB one. Project quotas would avoid a loop device per agent, but need a data root mounted with

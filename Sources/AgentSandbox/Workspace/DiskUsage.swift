@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// Bytes allocated on disk under a directory (like `du -s`), without following symlinks or crossing
 /// mount points; with the server's tree walker, so trees of any depth count in full with a fixed

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// An open directory of the workspace (`O_PATH`), closed when the handle goes away.
 public final class DirectoryHandle: Sendable {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// An open regular file of the workspace and its status; closed when the handle goes away.
 public final class OpenFile: Sendable {

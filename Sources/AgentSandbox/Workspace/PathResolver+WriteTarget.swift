@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// Where a write lands: an open parent directory and a single name in it.
 ///

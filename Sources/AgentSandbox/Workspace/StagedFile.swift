@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSandbox
+import SandboxKernel
 
 /// A new version of a file, fully written and fsynced next to its target, waiting to replace it.
 ///

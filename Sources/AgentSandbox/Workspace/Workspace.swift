@@ -1,4 +1,5 @@
 import Foundation
+import SandboxKernel
 
 /// One agent's directory and identity: the only door tools use to the file system and to processes.
 public struct Workspace: Sendable {

@@ -6,6 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import SandboxKernel
 
 /// The sandbox server's HTTP listener: Hummingbird's HTTP/1 channel with WebSocket upgrade, behind
 /// `GuardedChildChannel` (timeouts, head limits, connection caps, 100-continue, lingering close).

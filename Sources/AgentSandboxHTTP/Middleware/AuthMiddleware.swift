@@ -13,10 +13,10 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         // the upgrade, `TerminalWebSocket`): exactly that route, and only when a token is presented.
         if Self.requiresKey(request.uri.path), !TerminalRoutes.presentsToken(request) {
             guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
-                throw ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
+                throw ToolError.missingAPIKey
             }
             if !keys.isKnown(presented), await !keys.isValidAfterReload(presented) {
-                throw ToolError(.unauthorized, "The API key is not valid. Use the key printed when the server first started, or set AGENT_SANDBOX_API_KEY.")
+                throw ToolError.invalidAPIKey
             }
         }
         return try await next(request, context)
@@ -32,5 +32,17 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         case "api": return segments.dropFirst().first == "v1"
         default: return false
         }
+    }
+}
+
+extension ToolError {
+    /// 401: no `x-api-key` (or `Authorization: Bearer`) header.
+    static var missingAPIKey: ToolError {
+        ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
+    }
+
+    /// 401: a key the server does not know.
+    static var invalidAPIKey: ToolError {
+        ToolError(.unauthorized, "The API key is not valid. Use the key printed when the server first started, or set AGENT_SANDBOX_API_KEY.")
     }
 }

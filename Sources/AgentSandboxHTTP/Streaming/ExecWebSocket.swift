@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
+import NIOHTTP1
 
 /// `GET /v1/agents/{id}/exec/{session_id}/ws`: a session over WebSocket.
 ///
@@ -17,12 +18,36 @@ import NIOCore
 enum ExecWebSocket {
     typealias Handler = WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
 
-    /// Upgrades only authenticated requests for a session in memory; anything else falls through to the
-    /// HTTP routes, which answer with the right error envelope.
+    /// Refuses, from the request head and before the handshake, an upgrade to this route without a
+    /// valid API key: 401 and the error envelope (`RequestGuard` answers it) instead of the WebSocket
+    /// library's bare 400. Keys are checked in memory, as the key refresh loop keeps them (a key made by
+    /// `agent-sandbox key create` works within a quarter second). Other heads: nil.
+    static func precheck(keys: APIKeyAuthority) -> @Sendable (HTTPRequestHead) -> ToolError? {
+        { head in
+            guard head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }), parse(head.uri) != nil else { return nil }
+            var fields = HTTPFields()
+            for (name, value) in head.headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
+            guard let presented = APIKeyAuthority.presentedKey(in: fields) else { return ToolError.missingAPIKey }
+            return keys.isKnown(presented) ? nil : ToolError.invalidAPIKey
+        }
+    }
+
+    /// Upgrades requests that passed `precheck`. A session that cannot be streamed (unknown, lost in a
+    /// restart, another agent's) is reported in-band — `{"type":"error","error_code",…}`, then close code 1008 —
+    /// since a refused upgrade could only be an empty 400.
     static func shouldUpgrade(_ head: HTTPRequest, exec: ExecService, keys: APIKeyAuthority) async -> ShouldUpgradeResult<Handler> {
-        guard let path = head.path, let target = parse(path), await isAuthenticated(head.headerFields, keys: keys),
-            let session = try? await exec.streamableSession(target.agent, session: target.session, entry: .exec)
-        else { return .dontUpgrade }
+        guard let path = head.path, let target = parse(path) else { return .dontUpgrade }
+        let session: ExecSession
+        do {
+            guard await isAuthenticated(head.headerFields, keys: keys) else { throw ToolError.invalidAPIKey }
+            session = try await exec.streamableSession(target.agent, session: target.session, entry: .exec)
+        } catch {
+            let failure = ToolError(normalizing: error)
+            return .upgrade([:]) { _, outbound, _ in
+                try await outbound.write(.text(SessionSocketPump.errorMessage(failure)))
+                try await outbound.close(.init(codeNumber: 1008), reason: String(failure.code.rawValue.prefix(100)))
+            }
+        }
         let cursor = session.cursor(after: target.after)
         return .upgrade([:]) { inbound, outbound, _ in
             try await run(session, from: cursor, inbound: inbound, outbound: outbound)
@@ -30,60 +55,10 @@ enum ExecWebSocket {
     }
 
     static func run(_ session: ExecSession, from cursor: ExecCursor, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sendOutput(session, from: cursor, outbound: outbound) }
-            group.addTask { try await receiveInput(session, inbound: inbound, outbound: outbound) }
-            try await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private static func sendOutput(_ session: ExecSession, from start: ExecCursor, outbound: WebSocketOutboundWriter) async throws {
-        var cursor = start
-        while !cursor.finished, !Task.isCancelled {
-            let seen = session.changes.generation
-            let events = session.read(&cursor, limit: ExecEventStream.batchBytes)
-            if events.isEmpty {
-                await session.changes.wait(past: seen, timeout: .seconds(30))
-                continue
-            }
-            for event in events { try await outbound.write(.text(ExecEventFormat.webSocket(event))) }
-        }
-        if let exit = session.exit, cursor.finished {
-            let code = 4000 + Int(max(0, min(exit.exitCode, 255)))
-            try await outbound.close(.init(codeNumber: code), reason: "exit_code=\(exit.exitCode)")
-        }
-    }
-
-    private static func receiveInput(_ session: ExecSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        for try await message in inbound.messages(maxSize: ExecSession.stdinQueueLimit) {
-            do {
-                switch message {
-                case .binary(let buffer):
-                    try session.writeStdin(Array(buffer.readableBytesView), eof: false)
-                case .text(let text):
-                    try handleControl(text, session: session)
-                }
-            } catch {
-                let reply: JSONValue = ["type": "error", "error_code": .string(error.code.rawValue), "error": .string(error.message)]
-                try await outbound.write(.text(String(decoding: try JSONCoding.makeEncoder().encode(reply), as: UTF8.self)))
-            }
-        }
-    }
-
-    private static func handleControl(_ text: String, session: ExecSession) throws(ToolError) {
-        let message = try JSONCoding.parseBody(Data(text.utf8))
-        switch message["type"]?.stringValue {
-        case "stdin":
-            let bytes = try ExecService.decode(message["data"]?.stringValue ?? "", encoding: message["encoding"]?.stringValue)
-            try session.writeStdin(bytes, eof: message["eof"] == .bool(true))
-        case "signal":
-            try session.signal(try ExecSignal.parse(message["signal"]))
-        case "resize":
-            try ExecService.resize(session, to: try ExecService.terminalSize(in: message))
-        default:
-            throw ToolError(.invalidRequest, "Unknown message: text frames are JSON {\"type\":\"stdin\",\"data\":\"...\",\"eof\":false}, {\"type\":\"signal\",\"signal\":\"SIGINT\"} or (tty sessions) {\"type\":\"resize\",\"cols\":N,\"rows\":N}; binary frames are raw stdin.")
-        }
+        try await SessionSocketPump.run(
+            session, from: cursor, inbound: inbound, outbound: outbound,
+            frame: { .text(ExecEventFormat.webSocket($0)) },
+            text: { text, session throws(ToolError) in try SessionSocketPump.control(try JSONCoding.parseBody(Data(text.utf8)), session: session) })
     }
 
     /// `/v1/agents/{agent}/exec/{session}/ws[?after=N]`.

@@ -36,7 +36,7 @@ enum TerminalWebSocket {
             // The head passed `precheck`, but the session could not open (it could not start, or the token
             // was spent by a racing connection): say so in-band, then close (1008 for the token, else 1011).
             return .upgrade(headers) { _, outbound, _ in
-                try await outbound.write(.text(errorMessage(error)))
+                try await outbound.write(.text(SessionSocketPump.errorMessage(error)))
                 let code = error.code.rawValue.hasPrefix("TOKEN_") ? 1008 : 1011
                 try await outbound.close(.init(codeNumber: code), reason: String(error.code.rawValue.prefix(100)))
             }
@@ -63,76 +63,21 @@ enum TerminalWebSocket {
         }
     }
 
-    static func errorMessage(_ error: ToolError) -> String {
-        let reply: JSONValue = ["type": "error", "error_code": .string(error.code.rawValue), "error": .string(error.message)]
-        return String(decoding: (try? JSONCoding.makeEncoder().encode(reply)) ?? Data("{}".utf8), as: UTF8.self)
-    }
-
     static func run(_ session: ExecSession, from cursor: ExecCursor, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sendOutput(session, from: cursor, outbound: outbound) }
-            group.addTask { try await receiveInput(session, inbound: inbound, outbound: outbound) }
-            try await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private static func sendOutput(_ session: ExecSession, from start: ExecCursor, outbound: WebSocketOutboundWriter) async throws {
-        var cursor = start
-        while !cursor.finished, !Task.isCancelled {
-            let seen = session.changes.generation
-            let events = session.read(&cursor, limit: ExecEventStream.batchBytes)
-            if events.isEmpty {
-                await session.changes.wait(past: seen, timeout: .seconds(30))
-                continue
-            }
-            for event in events {
-                switch event {
-                case .output(_, _, let bytes):
-                    try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                case .dropped, .exit:
-                    try await outbound.write(.text(ExecEventFormat.webSocket(event)))
+        try await SessionSocketPump.run(
+            session, from: cursor, inbound: inbound, outbound: outbound,
+            frame: { event in
+                if case .output(_, _, let bytes) = event { return .binary(ByteBuffer(bytes: bytes)) }
+                return .text(ExecEventFormat.webSocket(event))
+            },
+            text: { text, session throws(ToolError) in
+                // A JSON object with a `type` is a control message; anything else is typed input.
+                if let message = try? JSONCoding.parseBody(Data(text.utf8)), message["type"]?.stringValue != nil {
+                    try SessionSocketPump.control(message, session: session)
+                } else {
+                    try session.writeStdin(Array(text.utf8), eof: false)
                 }
-            }
-        }
-        if let exit = session.exit, cursor.finished {
-            let code = 4000 + Int(max(0, min(exit.exitCode, 255)))
-            try await outbound.close(.init(codeNumber: code), reason: "exit_code=\(exit.exitCode)")
-        }
-    }
-
-    private static func receiveInput(_ session: ExecSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        for try await message in inbound.messages(maxSize: ExecSession.stdinQueueLimit) {
-            do throws(ToolError) {
-                switch message {
-                case .binary(let buffer):
-                    try session.writeStdin(Array(buffer.readableBytesView), eof: false)
-                case .text(let text):
-                    if let control = try? JSONCoding.parseBody(Data(text.utf8)), control["type"]?.stringValue != nil {
-                        try handleControl(control, session: session)
-                    } else {
-                        try session.writeStdin(Array(text.utf8), eof: false)
-                    }
-                }
-            } catch {
-                try await outbound.write(.text(errorMessage(error)))
-            }
-        }
-    }
-
-    /// A control message of the terminal or of `…/exec/{id}/ws`: resize, stdin, signal.
-    static func handleControl(_ message: JSONValue, session: ExecSession) throws(ToolError) {
-        switch message["type"]?.stringValue {
-        case "resize":
-            try ExecService.resize(session, to: try ExecService.terminalSize(in: message))
-        case "stdin":
-            let bytes = try ExecService.decode(message["data"]?.stringValue ?? "", encoding: message["encoding"]?.stringValue)
-            try session.writeStdin(bytes, eof: message["eof"] == .bool(true))
-        case "signal":
-            try session.signal(try ExecSignal.parse(message["signal"]))
-        default:
-            throw ToolError(.invalidRequest, "Unknown message: text frames are JSON {\"type\":\"resize\",\"cols\":N,\"rows\":N}, {\"type\":\"stdin\",\"data\":\"...\"} or {\"type\":\"signal\",\"signal\":\"SIGINT\"}; binary frames are raw input.")
-        }
+            })
     }
 
     /// The first message: the session, its window, and a token to re-attach with after a dropped connection.

@@ -4,7 +4,7 @@ import Foundation
 /// of a network test leaves this machine: a veth (`astinet<N>` on the host, 198.51.100.254/24; `eth0`
 /// inside, 198.51.100.1/24) and a policy route that sends everything from the agents' pool that is not
 /// for another agent (`throw`) into it. Inside, one Python program answers TCP on port 8080 with the
-/// peer address it saw (`peer=ADDR`) and DNS queries to the host's nameserver address with 198.51.100.1 for every name. It
+/// peer address it saw (`peer=ADDR`), on port 8081 too, and DNS queries to the host's nameserver address with 198.51.100.1 for every name. It
 /// also holds the addresses agents must not reach (169.254.169.254, 10.99.0.10 and the host's
 /// nameserver), so a firewall that let them through would be seen answering.
 final class FakeInternet: @unchecked Sendable {
@@ -16,9 +16,13 @@ final class FakeInternet: @unchecked Sendable {
     private let table: Int
     private var server: Process?
 
-    init(pool: String) throws {
+    /// More hosts of "the internet" (on its loopback), for allow and deny lists: each answers like `address`.
+    static let otherHosts = ["203.0.113.10", "203.0.113.20", "203.0.113.30"]
+
+    /// `offset` keeps two suites of one test process apart (their own interface, namespace and table).
+    init(pool: String, offset: Int = 0) throws {
         self.pool = pool
-        let serial = Int(getpid() % 1000)
+        let serial = Int(getpid() % 1000) + offset * 1000
         interface = "astinet\(serial)"
         namespace = "/run/agent-sandbox/test-inet-\(serial)"
         table = 4200 + serial
@@ -37,7 +41,7 @@ final class FakeInternet: @unchecked Sendable {
 
     private func setUp() throws {
         tearDown()
-        let extra = ["169.254.169.254", "10.99.0.10"] + (Self.routedNameserver.map { [$0] } ?? [])
+        let extra = ["169.254.169.254", "10.99.0.10"] + Self.otherHosts + (Self.routedNameserver.map { [$0] } ?? [])
         let script = """
             set -e
             mkdir -p /run/agent-sandbox && touch \(namespace)
@@ -53,31 +57,7 @@ final class FakeInternet: @unchecked Sendable {
             """
         let result = try ArchiveSupport.shell(script)
         guard result.status == 0 else { throw TestFailure("fake internet: \(result.output)") }
-        let program = """
-            import socket, struct, threading
-            def tcp():
-                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("0.0.0.0", 8080)); s.listen(64)
-                while True:
-                    c, a = s.accept()
-                    try:
-                        c.settimeout(2)
-                        try: c.recv(4096)
-                        except Exception: pass
-                        body = ("peer=%s\\n" % a[0]).encode()
-                        c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
-                    finally: c.close()
-            def dns():
-                # Bound to the nameserver's address: a reply must come from the address the query went to.
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("\(Self.routedNameserver ?? "127.0.0.1")", 53))
-                while True:
-                    q, a = s.recvfrom(512)
-                    end = q.index(b"\\0", 12) + 5
-                    answer = b"\\xc0\\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("\(Self.address)")
-                    s.sendto(q[:2] + b"\\x81\\x80" + q[4:6] + b"\\x00\\x01\\x00\\x00\\x00\\x00" + q[12:end] + answer, a)
-            threading.Thread(target=dns, daemon=True).start()
-            tcp()
-            """
+        let program = Self.program
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
         process.arguments = ["--net=\(namespace)", "/usr/bin/python3", "-c", program]
@@ -92,6 +72,35 @@ final class FakeInternet: @unchecked Sendable {
         }
         throw TestFailure("the fake internet's server did not start")
     }
+
+    /// The internet's servers: TCP 8080 and 8081 answer `peer=ADDR`; DNS at the host's nameserver
+    /// address answers every name with `address`.
+    static let program = """
+        import socket, struct, threading
+        def tcp(port):
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", port)); s.listen(64)
+            while True:
+                c, a = s.accept()
+                try:
+                    c.settimeout(2)
+                    try: c.recv(4096)
+                    except Exception: pass
+                    body = ("peer=%s\\n" % a[0]).encode()
+                    c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
+                finally: c.close()
+        def dns():
+            # Bound to the nameserver's address: a reply must come from the address the query went to.
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("\(FakeInternet.routedNameserver ?? "127.0.0.1")", 53))
+            while True:
+                q, a = s.recvfrom(512)
+                end = q.index(b"\\0", 12) + 5
+                answer = b"\\xc0\\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("\(FakeInternet.address)")
+                s.sendto(q[:2] + b"\\x81\\x80" + q[4:6] + b"\\x00\\x01\\x00\\x00\\x00\\x00" + q[12:end] + answer, a)
+        threading.Thread(target=dns, daemon=True).start()
+        threading.Thread(target=tcp, args=(8081,), daemon=True).start()
+        tcp(8080)
+        """
 
     private func await_(_ seconds: Double) throws { usleep(UInt32(seconds * 1_000_000)) }
 

@@ -40,9 +40,10 @@ final class TestServer: @unchecked Sendable {
         let serial = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         self.dataRoot = dataRoot ?? Self.makeDataRoot()
         apiKey = "test-key-\(UUID().uuidString)"
-        // A distinct uid range per server (and per test process) so parallel servers never share uids.
-        // 500 uids per server (the shared server hosts every suite's agents), 40 servers per process.
-        uidBase = 400_000 + Int(getpid() % 100) * 20_000 + serial * Self.uidCount
+        // A distinct uid range per server (and per test process: `TestProcessSlot`) so parallel servers
+        // never share uids. 500 uids per server (the shared server hosts every suite's agents), 40 servers
+        // per process.
+        uidBase = 400_000 + TestProcessSlot.index * 20_000 + serial * Self.uidCount
         self.extraArguments = extraArguments
         self.wrapper = wrapper
     }
@@ -71,7 +72,9 @@ final class TestServer: @unchecked Sendable {
 
     var logPath: String { dataRoot.deletingLastPathComponent().appendingPathComponent("server-\(uidBase).log").path }
     var pid: pid_t { process?.processIdentifier ?? 0 }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The address the tests connect to (the server's `--host` when a suite runs it in a namespace).
+    var connectHost = "127.0.0.1"
+    var baseURL: String { "http://\(connectHost):\(port)" }
 
     /// Starts the server and waits for its "listening" line.
     @discardableResult
