@@ -68,7 +68,13 @@ public final class PostgresStore: SandboxStore {
 
     /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            // The closure's own error (a quota's ToolError) rather than postgres-nio's wrapper.
+            if let closureError = error.closureError { throw closureError }
+            throw error
+        }
     }
 
     /// Runs `query` and collects its rows decoded as `type`.
