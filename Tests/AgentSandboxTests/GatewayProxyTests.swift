@@ -51,7 +51,7 @@ struct GatewayProxyTests {
             defer { socket.close() }
             return try socket.receive { if case .close = $0 { true } else { false } }
         }
-        #expect(messages.contains { if case .text(let text) = $0 { text.contains("from-ws") } else { false } })
+        #expect(messages.contains { if case .text(let text) = $0 { text.contains("from-ws") } else { false } }, "\(messages)")
         let archive = try await gateway.exportArchive(agent, format: "tar")
         #expect(archive.status == 200 && archive.body.count > 200_000)
         let copy = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SandboxKernel
+import Synchronization
 
 /// The single-box store (`SandboxStore` on GRDB, SQLite in WAL mode): owns the database file, runs
 /// migrations in `init`, and exposes intention-named operations. Invariants (one uid per live agent,
@@ -21,8 +22,12 @@ public final class SQLiteStore: SandboxStore {
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             chmod(path + suffix, 0o600)
         }
-        try Self.migrator(legacyNetwork: legacyNetwork).migrate(pool)
+        // GRDB reads which migrations were applied before it takes the write lock: stores of one process
+        // opening the same file at once would each apply v1. One migration run at a time per process.
+        try Self.migrating.withLock { _ in try Self.migrator(legacyNetwork: legacyNetwork).migrate(pool) }
     }
+
+    private static let migrating = Mutex<Void>(())
 
     /// One box, no nodes.
     public var nodeID: String? { nil }

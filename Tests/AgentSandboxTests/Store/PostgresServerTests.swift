@@ -18,6 +18,7 @@ struct PostgresServerTests {
         #expect(try await server.write(agent, "notes.txt", "kept in a workspace\n").status == 200)
         #expect(try await server.read(agent, "notes.txt").string("content") == "kept in a workspace\n")
         let url = try #require(try await server.share(agent, "notes.txt").string("url"))
+        let sharePath = try #require(URL(string: url)?.path, "a share URL: \(url)")  // a restart listens on a new port
         let session = try await server.startSession(agent, "echo session; exit 3")
         #expect(try await server.wait(agent, session).int("exit_code") == 3)
 
@@ -27,7 +28,7 @@ struct PostgresServerTests {
         #expect(try postgres.psql("SELECT state FROM nodes WHERE id = 'node-e2e'", database: database) == "up")
 
         try await server.restart()
-        #expect(try await server.download(url).body == Data("kept in a workspace\n".utf8), "a share survives a restart")
+        #expect(try await server.download(server.baseURL + sharePath).body == Data("kept in a workspace\n".utf8), "a share survives a restart")
         #expect((try await server.sessions(agent).first?["exit_code"] as? NSNumber)?.intValue == 3, "so does the session's record")
         #expect(try await server.agentInfo(agent).int("uid") == server.uidBase)
         #expect(await eventually(within: 10) {
@@ -35,7 +36,7 @@ struct PostgresServerTests {
         }, "tool calls reach the audit log in PostgreSQL")
 
         #expect(try await server.request("DELETE", "/v1/agents/\(agent)").status == 200)
-        #expect(try await server.download(url).status == 404, "the agent's shares go with it")
+        #expect(try await server.download(server.baseURL + sharePath).status == 404, "the agent's shares go with it")
         #expect(try postgres.psql("SELECT COUNT(*) FROM exec_sessions WHERE agent_id = '\(agent)'", database: database) == "0")
         let next = try await server.post("/v1/agents", json: ["agent_id": newAgent()])
         #expect(next.int("uid") == server.uidBase + 1, "the freed uid is not handed out at once")
