@@ -277,7 +277,8 @@ public final class AgentRegistry: Sendable {
     func makeAgent(_ record: AgentRecord) throws -> Agent {
         if let owner = record.nodeId, owner != store.nodeID, record.state != .deleted {
             // A cluster's agent lives on one node: its uid and workspace are that node's.
-            throw ToolError(.agentExists, "Agent \(record.id) lives on node \(owner), not on this node (\(store.nodeID ?? "")); reach it through the cluster's gateway.")
+            // 409 AGENT_MOVING with Retry-After: a gateway that still had this node cached asks the store again.
+            throw ToolError(.agentMoving, "Agent \(record.id) lives on node \(owner), not on this node (\(store.nodeID ?? "")): it moved, or the call came around the gateway. Retry through the cluster's gateway.")
         }
         guard let uid = record.uid else { throw Self.deletedError(try AgentID(record.id)) }
         var agent = Agent(

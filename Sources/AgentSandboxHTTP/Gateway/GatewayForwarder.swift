@@ -21,7 +21,16 @@ struct GatewayForwarder: Sendable {
         case .agent(let reference, let path):
             try await moves.waitUntilSettled(reference.agent)
             let node = try await catalog.locateOrPlace(reference.agent)
-            return try await send(request, to: node, path: path, agent: reference.agent, context: context)
+            guard let replayable = try await Self.replayable(request) else {
+                return try await send(request, to: node, path: path, agent: reference.agent, context: context)
+            }
+            let response = try await send(replayable, to: node, path: path, agent: reference.agent, context: context)
+            // The cached owner was stale (another gateway moved the agent): `send` forgot it; once more to
+            // the owner the store names now.
+            guard response.status == .conflict, response.headers[.retryAfter] != nil,
+                  let owner = try await catalog.locate(reference.agent), owner.id != node.id else { return response }
+            _ = try? await CollectingBodyWriter.collect(response.body, limit: 1 << 20)
+            return try await send(replayable, to: owner, path: path, agent: reference.agent, context: context)
         case .share(let token, let path):
             var node = try await catalog.anyLiveNode(key: token)
             if let owner = try await catalog.directory.shareOwner(token: token), let known = try await catalog.node(named: owner) { node = known }
@@ -31,6 +40,22 @@ struct GatewayForwarder: Sendable {
         case .anyNode(let path):
             return try await send(request, to: catalog.anyLiveNode(), path: path, agent: nil, context: context)
         }
+    }
+
+    /// Bodies up to this size are held so that a call can be sent again (`replayable`).
+    static let replayLimit = 1 << 20
+
+    /// `request` with its body held in memory when it has none or a declared length up to `replayLimit`
+    /// (tool calls), so that it can be sent twice; nil for streamed bodies (archive uploads, chunked).
+    static func replayable(_ request: Request) async throws -> Request? {
+        if request.headers[.transferEncoding] != nil { return nil }
+        guard let length = request.headers[.contentLength] else {
+            return Request(head: request.head, body: RequestBody(buffer: ByteBuffer()))
+        }
+        guard let bytes = Int(length), bytes <= replayLimit else { return nil }
+        var request = request
+        let body = try await request.collectBody(upTo: replayLimit)
+        return Request(head: request.head, body: RequestBody(buffer: body))
     }
 
     /// Proxies `request` to `node` as `path`; a node that does not answer invalidates what the catalog
