@@ -142,6 +142,36 @@ struct ClusterTests {
         #expect(download.status == 200 && download.text == "notes\n")
     }
 
+    /// `agent-sandbox node drain n1`: every agent n1 holds moves to the other nodes with its files, new
+    /// agents avoid n1 while it drains, and a restart registers it `up` again.
+    @Test func drainingANodeMovesEveryAgentAwayAndPlacementSkipsIt() async throws {
+        let cluster = try await Self.cluster.get()
+        let gateway = cluster.gateways[0]
+        var onFirst: [String] = []
+        while onFirst.count < 2 {
+            let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            #expect(try await gateway.write(agent, "d.txt", "drained \(agent)").string("status") == "ok")
+            if cluster.nodeHolding(agent) == 0 { onFirst.append(agent) }
+        }
+        let arguments = ["node", "drain", "n1", "--url", gateway.baseURL, "--api-key", gateway.apiKey]
+        let drained = try await offPool { try runCLI(arguments) }
+        #expect(drained.status == 0, "\(drained.output)")
+        let postgres = try await TestPostgres.shared()
+        let left = "SELECT COUNT(*) FROM agents WHERE node_id = 'n1' AND state <> 'deleted'"
+        #expect(try postgres.psql(left, database: cluster.databaseURL) == "0", "\(drained.output)")
+        #expect(try postgres.psql("SELECT state FROM nodes WHERE id = 'n1'", database: cluster.databaseURL) == "draining")
+        for agent in onFirst {
+            #expect(!FileManager.default.fileExists(atPath: cluster.nodes[0].workspace(of: agent).path), "n1 kept no copy")
+            #expect(try await cluster.gateways[1].read(agent, "d.txt").string("content") == "drained \(agent)")
+        }
+        for _ in 0..<6 {
+            let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            #expect(cluster.nodeHolding(agent) != 0, "a draining node gets no new agents")
+        }
+        try await cluster.nodes[0].restart()
+        try await cluster.waitForNode("n1", state: "up", via: gateway)
+    }
+
     /// Last: it stops a node. Only that node's agents fail, with 503 NODE_UNAVAILABLE and a sentence;
     /// when it comes back they work again.
     @Test func aKilledNodeFailsOnlyItsOwnAgentsUntilItReturns() async throws {
