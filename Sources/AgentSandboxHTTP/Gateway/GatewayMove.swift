@@ -8,8 +8,8 @@ import NIOCore
 /// where rendezvous hashing places it among the others). Steps, each over the nodes' own API:
 /// suspend on the source; stream the workspace (`GET …/archive?format=tar`) straight into the target's
 /// `PUT …/cluster/adopt?from=SOURCE`, which imports it under a uid of its own range and switches the
-/// owner in one transaction (`SELECT … FOR UPDATE`); the source then drops its copy
-/// (`POST …/cluster/release`) and the target resumes the agent. Settings, modes and files travel;
+/// owner in one transaction (`SELECT … FOR UPDATE`); the target resumes the agent and the source then
+/// drops its copy (`POST …/cluster/release`). Settings, modes and files travel;
 /// the id stays. Calls for the agent through this gateway wait for the move (up to `MoveGuard.wait`),
 /// then get 409 `AGENT_MOVING` with `Retry-After`; elsewhere the suspended source answers 409 until the
 /// owner switches, then the target answers.
@@ -62,9 +62,10 @@ struct GatewayMove: Sendable {
             throw error
         }
         catalog.remember(agent, AgentOwner(node: target.id, state: "suspended"))
-        // The owner has switched: from here on the move has happened, whatever the cleanup answers.
-        _ = try? await call(request, .post, "/v1/agents/\(agent)/cluster/release", on: source, context: context)
+        // The owner has switched: from here on the move has happened, whatever the cleanup answers. The
+        // target serves the agent first; then the source drops its copy (processes, cgroup, workspace).
         let resumed = try await call(request, .post, "/v1/agents/\(agent)/resume", on: target, context: context)
+        _ = try? await call(request, .post, "/v1/agents/\(agent)/cluster/release", on: source, context: context)
         try await expectOK(resumed, "resume it on \(target.id)")
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

@@ -36,20 +36,26 @@ extension PostgresStore {
             let existing = try await rows("SELECT \(unescaped: Self.agentColumns) FROM agents WHERE id = \(id) FOR UPDATE", as: AgentRow.self, on: connection)
                 .first.map(Self.agentRecord)
             if let existing, existing.state != .deleted { return (existing, false) }
-            let taken = Set(try await values("SELECT uid FROM agents WHERE node_id = \(node) AND uid IS NOT NULL", as: Int64.self, on: connection))
             let last = try await values("SELECT last_uid FROM uid_cursor WHERE node_id = \(node)", as: Int64.self, on: connection).first
             let start = last.map { $0 < uids.lowerBound || $0 >= uids.upperBound ? uids.lowerBound : $0 + 1 } ?? uids.lowerBound
-            guard let uid = SQLiteStore.firstFree(from: start, in: uids, taken: taken) else {
+            guard let uid = try await freeUID(from: start, in: uids, on: connection) else {
                 throw ToolError(.uidRangeExhausted, "Every uid in \(uids) is taken on node \(node); delete unused agents or widen --uid-count.")
             }
             let record = AgentRecord(id: id, uid: uid, state: .active, createdAt: Date(), lastUsedAt: nil, settings: settings, nodeId: node)
+            // The row and the node's uid cursor in one statement (the cursor moves only when the row went in).
             let inserted = try await values("""
-                INSERT INTO agents (id, node_id, uid, state, created_at, last_used_at, settings)
-                VALUES (\(id), \(node), \(uid), 'active', \(record.createdAt), NULL, \(settings))
-                ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, uid = excluded.uid, state = excluded.state,
-                    created_at = excluded.created_at, last_used_at = NULL, settings = excluded.settings
-                    WHERE agents.state = 'deleted'
-                RETURNING id
+                WITH inserted_row AS (
+                    INSERT INTO agents (id, node_id, uid, state, created_at, last_used_at, settings)
+                    VALUES (\(id), \(node), \(uid), 'active', \(record.createdAt), NULL, \(settings))
+                    ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, uid = excluded.uid, state = excluded.state,
+                        created_at = excluded.created_at, last_used_at = NULL, settings = excluded.settings
+                        WHERE agents.state = 'deleted'
+                    RETURNING id
+                ), cursor_update AS (
+                    INSERT INTO uid_cursor (node_id, last_uid) SELECT \(node), \(uid) FROM inserted_row
+                    ON CONFLICT (node_id) DO UPDATE SET last_uid = excluded.last_uid
+                )
+                SELECT id FROM inserted_row
                 """, as: String.self, on: connection)
             guard !inserted.isEmpty else {
                 // Created by another node since our read: theirs stands.
@@ -57,12 +63,21 @@ extension PostgresStore {
                 guard let winner = theirs.first.map(Self.agentRecord) else { throw ToolError(.serverBusy, "Agent \(id) was created and removed concurrently; retry.") }
                 return (winner, false)
             }
-            try await execute("""
-                INSERT INTO uid_cursor (node_id, last_uid) VALUES (\(node), \(uid))
-                ON CONFLICT (node_id) DO UPDATE SET last_uid = excluded.last_uid
-                """, on: connection)
             return (record, true)
         }
+    }
+
+    /// The first uid of this node not taken from `start` on, wrapping around. Looks at the next 256 uids
+    /// first (one indexed range read: the cursor usually points at a free one), and reads every taken uid
+    /// of the node only when those are all taken.
+    private func freeUID(from start: Int64, in uids: ClosedRange<Int64>, on connection: PostgresConnection) async throws -> Int64? {
+        let end = min(uids.upperBound, start + 255)
+        let near = Set(try await values("""
+            SELECT uid FROM agents WHERE node_id = \(node) AND uid BETWEEN \(start) AND \(end)
+            """, as: Int64.self, on: connection))
+        if let uid = (start...end).first(where: { !near.contains($0) }) { return uid }
+        let taken = Set(try await values("SELECT uid FROM agents WHERE node_id = \(node) AND uid IS NOT NULL", as: Int64.self, on: connection))
+        return SQLiteStore.firstFree(from: start, in: uids, taken: taken)
     }
 
     public func forgetAgent(id: String) async throws {
