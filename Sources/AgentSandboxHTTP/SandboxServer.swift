@@ -7,7 +7,6 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
-import SandboxKernel
 import Synchronization
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
@@ -112,33 +111,24 @@ public enum SandboxServer {
         defer { sessionUpkeep.cancel() }
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
-        let configuration = services.configuration
         let heartbeat = Mutex<Task<Void, Never>?>(nil)
         defer { heartbeat.withLock { $0?.cancel() } }
-        let firewall = ListenerFirewall.Slot()
-        defer { firewall.remove(logger: services.logger) }
         do {
             try await buildApplication(services: services) { port in
-                if !configuration.allowSharedUID, geteuid() == 0 {
-                    let networks = services.launcher.networks
-                    let table = firewall.install(
-                        port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1),
-                        extraRules: networks?.rules ?? "", logger: services.logger)
-                    await networks?.activate(table: table)
-                }
+                await services.listenerBound(port: port)
                 heartbeat.withLock { $0 = startHeartbeat(services: services, port: port) }
                 await onRunning(port)
             }.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
-            throw PortProbe.sentence(for: error.errnoCode, address: "\(configuration.host):\(configuration.port)", host: configuration.host)
+            heartbeat.withLock { $0?.cancel() }
+            await services.shutdown()
+            throw services.bindFailure(error.errnoCode)
+        } catch {
+            heartbeat.withLock { $0?.cancel() }
+            await services.shutdown()
+            throw error
         }
-        await services.execSessions.shutdown()
-        await services.launcher.stopWarmSandboxes()
-        await services.launcher.networks?.removeAll()
-        await services.agents.unmountDisks()
-        await services.audit.flush()
-        // Last: the audit flush above still writes through it (PostgreSQL: the pool's task ends here).
-        await services.store.close()
-        services.launcher.cgroups?.removeEmptyGroups()
+        heartbeat.withLock { $0?.cancel() }
+        await services.shutdown()
     }
 }
