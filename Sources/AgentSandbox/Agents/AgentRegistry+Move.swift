@@ -39,7 +39,7 @@ extension AgentRegistry {
     /// The store now says this node owns `agent` (its uid is this node's): serve it from here on.
     public func adopted(_ agent: Agent) {
         roots.forget(agent.id)
-        cgroups?.prepareAgent(agent.id.rawValue, limits: limits(of: agent))
+        cgroups?.prepareAgent(agent.id.rawValue, limits: limits(of: agent).processLimits)
         cache.withLock { $0[agent.id] = agent }
     }
 
