@@ -48,7 +48,9 @@ final class StoreFixture: @unchecked Sendable {
         case .postgres:
             var logger = Logger(label: "store-test")
             logger.logLevel = .warning
-            store = try await PostgresStore.connect(url: location, nodeID: node, node: NodeRegistration(id: node), logger: logger)
+            // 120 s, not the server's 15: in the parallel pool of `scripts/test` on a 2-core box, every
+            // PostgreSQL case connects and migrates at once.
+            store = try await PostgresStore.connect(url: location, nodeID: node, node: NodeRegistration(id: node), timeout: 120, logger: logger)
         }
         opened.append(store)
         return store
