@@ -24,6 +24,8 @@ let package = Package(
         // MCP server side (issue 15): JSON-RPC types, the SDK's `Server`, Streamable HTTP validators. Only the
         // HTTP edge links it; it brings swift-system (and eventsource, used on Apple platforms only).
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        // The cluster store (issue 20): PostgreSQL's wire protocol, with a connection pool (`PostgresClient`).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range).
@@ -65,6 +67,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -105,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentSandboxTests",
-            dependencies: ["AgentSandbox", "AgentSandboxHTTP", "Tools", "SandboxKernel", "CSandbox"]
+            dependencies: ["AgentSandbox", "AgentSandboxHTTP", "Tools", "SandboxKernel", "CSandbox", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

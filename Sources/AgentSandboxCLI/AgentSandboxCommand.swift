@@ -7,7 +7,7 @@ struct AgentSandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent-sandbox",
         abstract: "A per-agent tool backend for LLM agents: workspaces, uids, bash and file tools over HTTP.",
-        subcommands: [ServeCommand.self, AgentCommand.self, CallCommand.self, KeyCommand.self, ExportCommand.self, ImportCommand.self, TerminalCommand.self, ShellCommand.self, McpCommand.self],
+        subcommands: [ServeCommand.self, GatewayCommand.self, NodeCommand.self, AgentCommand.self, CallCommand.self, KeyCommand.self, ExportCommand.self, ImportCommand.self, TerminalCommand.self, ShellCommand.self, McpCommand.self],
         defaultSubcommand: ServeCommand.self)
 
     /// ArgumentParser's `main`, except that a `ValidationError` thrown by a subcommand's `run()` shows

@@ -118,6 +118,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most open connections from one peer address (default: a quarter of --max-connections).")
     var maxConnectionsPerPeer: Int?
 
+    @Option(help: "Run as a node of a cluster whose shared state is this PostgreSQL database, postgres://user[:password]@host[:port]/database (env AGENT_SANDBOX_CLUSTER; default: a single box on an embedded SQLite file).")
+    var cluster: String?
+
+    @Option(help: "Where gateways reach this node, http://HOST:PORT (cluster only; default: this listener's address).")
+    var advertiseURL: String?
+    @Option(help: "Most live agents a gateway places on this node (cluster only; default: --uid-count).")
+    var maxAgents: Int?
+    @Option(help: "Seconds between this node's heartbeats in the cluster's database.")
+    var heartbeatInterval: Double = 2
+
+    @Option(help: "This node's name in the cluster (letters, digits, '-', '_'; env AGENT_SANDBOX_NODE_ID; required with --cluster).")
+    var nodeId: String?
+
     func run() async throws {
         LargeBufferReuse.apply()
         let environment = ProcessInfo.processInfo.environment
@@ -198,6 +211,20 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.listener.idleTimeoutSeconds = idleTimeout
         configuration.listener.maxConnections = maxConnections
         configuration.listener.maxConnectionsPerPeer = maxConnectionsPerPeer
+        if let cluster = cluster ?? environment["AGENT_SANDBOX_CLUSTER"] {
+            guard let node = nodeId ?? environment["AGENT_SANDBOX_NODE_ID"], !node.isEmpty else {
+                throw ValidationError("--cluster needs --node-id NAME (or AGENT_SANDBOX_NODE_ID): the name of this node in the cluster")
+            }
+            var settings = ClusterSettings(url: cluster, nodeID: node)
+            guard heartbeatInterval > 0, (maxAgents ?? 1) >= 0 else { throw ValidationError("--heartbeat-interval must be above 0 and --max-agents 0 or more") }
+            if let advertiseURL, URL(string: advertiseURL)?.host == nil { throw ValidationError("--advertise-url must be an http://HOST:PORT URL") }
+            settings.advertiseURL = advertiseURL
+            settings.maxAgents = maxAgents
+            settings.heartbeatInterval = heartbeatInterval
+            configuration.cluster = settings
+        } else if nodeId != nil {
+            throw ValidationError("--node-id is only meaningful with --cluster postgres://…")
+        }
         configuration.adminKey = ProcessInfo.processInfo.environment["AGENT_SANDBOX_API_KEY"]
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }

@@ -15,7 +15,9 @@ extension Response {
 
     /// The envelope of an error, with its HTTP status.
     static func error(_ error: ToolError) -> Response {
-        json(error.asEnvelope, status: error.httpStatus)
+        var headers: HTTPFields = [:]
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        return json(error.asEnvelope, status: error.httpStatus, headers: headers)
     }
 }
 

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Synchronization
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
@@ -44,6 +45,12 @@ public enum SandboxServer {
         TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
+        ClusterNodeRoutes(agents: services.agents, moves: services.store as? any AgentMoveStore, configuration: services.configuration).addRoutes(to: router)
+        if let directory = services.store as? any ClusterDirectory {
+            NodesRoutes(catalog: AgentCatalog(directory: directory)).addRoutes(to: router)
+        } else {
+            localNodes(services).addRoutes(to: router)
+        }
         let schemaDirectory = services.configuration.schemaDirectory
         DocsRoutes(
             document: try OpenAPIDocument(directory: schemaDirectory, catalog: services.schemas),
@@ -51,6 +58,20 @@ public enum SandboxServer {
         ).addRoutes(to: router)
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
         return router
+    }
+
+    /// `GET /v1/nodes` of a single box: itself, as node `local`.
+    static func localNodes(_ services: SandboxServices) -> NodesRoutes {
+        let configuration = services.configuration
+        let started = Date()
+        return NodesRoutes(livenessWindow: .infinity) { [agents = services.agents] in
+            let counts = try await agents.countByState()
+            let live = counts.filter { $0.key != "deleted" }.values.reduce(0, +)
+            return [ClusterNode(
+                id: "local", advertiseURL: configuration.publicURL ?? "http://\(configuration.host):\(ListeningPort.bound ?? configuration.port)",
+                maxAgents: Int(configuration.uidCount), freeDiskBytes: NodeHeartbeat.freeBytes(at: configuration.dataRoot.path),
+                startedAt: started, heartbeatAt: Date(), agents: live)]
+        }
     }
 
     /// The HTTP application over `services`.
@@ -90,18 +111,24 @@ public enum SandboxServer {
         defer { sessionUpkeep.cancel() }
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
+        let heartbeat = Mutex<Task<Void, Never>?>(nil)
+        defer { heartbeat.withLock { $0?.cancel() } }
         do {
             try await buildApplication(services: services) { port in
                 await services.listenerBound(port: port)
+                heartbeat.withLock { $0 = startHeartbeat(services: services, port: port) }
                 await onRunning(port)
             }.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
+            heartbeat.withLock { $0?.cancel() }
             await services.shutdown()
             throw services.bindFailure(error.errnoCode)
         } catch {
+            heartbeat.withLock { $0?.cancel() }
             await services.shutdown()
             throw error
         }
+        heartbeat.withLock { $0?.cancel() }
         await services.shutdown()
     }
 }

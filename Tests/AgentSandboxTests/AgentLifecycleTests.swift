@@ -123,7 +123,7 @@ struct AuditLogTests {
         let agent = newAgent()
         _ = try await server.bash(agent, "echo audited")
         _ = try await server.call("file_read", agent: agent, ["path": "missing.txt"])
-        let store = try Store(path: server.dataRoot.appendingPathComponent(".agentsandbox/agentsandbox.sqlite").path)
+        let store = try SQLiteStore(path: server.dataRoot.appendingPathComponent(".agentsandbox/agentsandbox.sqlite").path)
         var entries: [AuditEntry] = []
         for _ in 0..<40 where entries.count < 2 {
             try await Task.sleep(for: .milliseconds(100))

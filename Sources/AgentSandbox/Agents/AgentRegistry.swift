@@ -9,27 +9,27 @@ import SandboxKernel
 /// Creates, finds and deletes agents: their row in the store, their uid, their workspace directory
 /// and their cgroups. Keeps live agents in memory so a tool call costs no database read.
 public final class AgentRegistry: Sendable {
-    let store: Store
+    let store: any SandboxStore
     let configuration: ServerConfiguration
     let cgroups: CgroupController?
     let cache = Mutex<[AgentID: Agent]>([:])
     let callsInFlight = Mutex<[AgentID: Int]>([:])
     /// When each agent's latest call began, in this process: the store learns it only when the audit
     /// log is flushed, so `agent(_:)` and `list()` both lay this over what they read.
-    private let lastUse = Mutex<[AgentID: Date]>([:])
+    let lastUse = Mutex<[AgentID: Date]>([:])
     /// Agents being deleted: their calls get 410 while their processes and files go.
     private let deleting = Mutex<Set<AgentID>>([])
     /// Agents whose disk is being resized offline: their calls get 429 until it is back.
     let resizing = Mutex<Set<AgentID>>([])
     private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
-    private let roots = RootDescriptorCache()
+    let roots = RootDescriptorCache()
     /// Which disk images are mounted, and who uses them (`DiskMounts`).
     public let mounts: DiskMounts
     /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
     /// calls) share one creation instead of racing on its workspace directory.
     private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
 
-    public init(store: Store, configuration: ServerConfiguration, cgroups: CgroupController?) {
+    public init(store: any SandboxStore, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
         self.configuration = configuration
         self.cgroups = cgroups
@@ -268,13 +268,18 @@ public final class AgentRegistry: Sendable {
         endObservers.withLock { $0.append(observer) }
     }
 
-    private func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
+    func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
         for observer in endObservers.withLock({ $0 }) { await observer(id, state) }
     }
 
     // MARK: Internals
 
     func makeAgent(_ record: AgentRecord) throws -> Agent {
+        if let owner = record.nodeId, owner != store.nodeID, record.state != .deleted {
+            // A cluster's agent lives on one node: its uid and workspace are that node's.
+            // 409 AGENT_MOVING with Retry-After: a gateway that still had this node cached asks the store again.
+            throw ToolError(.agentMoving, "Agent \(record.id) lives on node \(owner), not on this node (\(store.nodeID ?? "")): it moved, or the call came around the gateway. Retry through the cluster's gateway.")
+        }
         guard let uid = record.uid else { throw Self.deletedError(try AgentID(record.id)) }
         var agent = Agent(
             id: try AgentID(record.id), identity: Identity(uid: UInt32(uid), gid: UInt32(uid)), state: record.state,
@@ -296,7 +301,7 @@ public final class AgentRegistry: Sendable {
     }
 
     /// `DATA/<id>/`, mode 0700, owned by the agent (or the server in shared-uid mode).
-    private func prepareWorkspace(_ agent: Agent) throws {
+    func prepareWorkspace(_ agent: Agent) throws {
         let path = agent.workspacePath
         let owner = configuration.launchIdentity(for: agent.identity) ?? Identity(uid: getuid(), gid: getgid())
         if mkdir(path, 0o700) != 0, errno != EEXIST {

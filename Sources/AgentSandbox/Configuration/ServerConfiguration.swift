@@ -51,6 +51,8 @@ public struct ServerConfiguration: Sendable {
     /// Empty images of the default cap made ahead (nil: caps off or images unavailable), so a capped
     /// create need not run mkfs.ext4; set up at start-up with `diskImages`.
     public var diskImagePool: DiskImagePool?
+    /// Set: this server is a node of a cluster on PostgreSQL (`--cluster`, `--node-id`).
+    public var cluster: ClusterSettings?
 
     public init(dataRoot: URL, schemaDirectory: URL, execHelper: URL) {
         self.dataRoot = dataRoot

@@ -5,11 +5,11 @@ import Synchronization
 /// Buffers one audit entry per tool call and writes them in batches (one transaction every
 /// `interval`), so the hot path never waits for SQLite.
 public final class AuditLog: Sendable {
-    private let store: Store
+    private let store: any SandboxStore
     private let pending = Mutex<[AuditEntry]>([])
     private let logger: Logger
 
-    public init(store: Store, logger: Logger) {
+    public init(store: any SandboxStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }

@@ -31,6 +31,8 @@ extension SandboxServices {
         await launcher.networks?.removeAll()
         await agents.unmountDisks()
         await audit.flush()
+        // After the audit flush, which still writes through it (PostgreSQL: the pool's task ends here).
+        await store.close()
         launcher.cgroups?.removeEmptyGroups()
         listenerFirewall.remove(logger: logger)
     }

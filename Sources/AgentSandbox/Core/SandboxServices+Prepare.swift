@@ -25,7 +25,7 @@ extension SandboxServices {
         var configuration = configuration
         detectDiskImages(&configuration, logger: logger)
         ArchiveImport.removeLeftovers(stateDirectory: configuration.stateDirectory.path)
-        let store = try Store(path: configuration.databasePath, legacyNetwork: configuration.legacyNetwork)
+        let store = try await configuration.openStore(logger: logger)
         try await ShareService(store: store, configuration: configuration).prepareStore(logger: logger)
         let schemas = try SchemaCatalog(directory: configuration.schemaDirectory)
         for name in tools.names where schemas.validator(for: name) == nil {

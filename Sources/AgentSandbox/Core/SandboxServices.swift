@@ -7,7 +7,7 @@ import SandboxKernel
 public struct SandboxServices: Sendable {
     /// The one call path: admission, validation, run, error mapping, audit, metrics.
     public let pipeline: CallPipeline
-    public let store: Store
+    public let store: any SandboxStore
     public let execSessions: ExecSessionManager
     public let keys: APIKeyAuthority
     public let logger: Logger
@@ -18,7 +18,7 @@ public struct SandboxServices: Sendable {
     /// The nftables rule that keeps agents off the server's own port (installed once the port is bound).
     let listenerFirewall = ListenerFirewall.Slot()
 
-    public init(pipeline: CallPipeline, store: Store, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
+    public init(pipeline: CallPipeline, store: any SandboxStore, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
         self.pipeline = pipeline
         self.store = store
         self.execSessions = execSessions

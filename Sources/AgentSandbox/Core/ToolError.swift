@@ -29,6 +29,11 @@ public struct ToolError: Error, Sendable, Equatable {
         /// A proxied upstream (an agent's preview port, a cluster node) could not be reached or broke off
         /// before answering: 502.
         case upstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+        /// Cluster: the node that owns the agent stopped heartbeating (or no node has room for a new
+        /// agent): 503, retry later; other agents keep working.
+        case nodeUnavailable = "NODE_UNAVAILABLE"
+        /// Cluster: the agent is being moved to another node: 409 with `Retry-After`.
+        case agentMoving = "AGENT_MOVING"
         /// The agent's network mode gives it no namespace a preview could reach (`host`, `none`): 409.
         case previewUnavailable = "PREVIEW_UNAVAILABLE"
         case archiveInvalid = "ARCHIVE_INVALID"
@@ -94,7 +99,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .unauthorized: .unauthorized
         case .notFound, .toolNotFound, .agentNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .agentSuspended, .agentExists, .previewUnavailable: .conflict
+        case .agentSuspended, .agentExists, .agentMoving, .previewUnavailable: .conflict
         case .agentDeleted: .gone
         case .payloadTooLarge, .archiveTooLarge: .contentTooLarge
         case .headersTooLarge: .requestHeaderFieldsTooLarge
@@ -103,7 +108,7 @@ public struct ToolError: Error, Sendable, Equatable {
         case .archiveInvalid, .archiveUnsafe: .badRequest
         case .insufficientStorage, .diskQuotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
-        case .uidRangeExhausted, .serverBusy: .serviceUnavailable
+        case .uidRangeExhausted, .serverBusy, .nodeUnavailable: .serviceUnavailable
         case .internalError: .internalServerError
         case .upstreamUnavailable: .badGateway
         case .sessionNotFound: .notFound
@@ -116,6 +121,15 @@ public struct ToolError: Error, Sendable, Equatable {
             .permissionDenied, .binaryFile, .lineOutOfRange, .editNotFound, .editNotUnique, .editNoChange,
             .fileTooLarge, .shareQuotaExceeded, .invalidPattern, .invalidContent, .encodingMismatch, .timeout, .cancelled, .execFailed, .noSpace, .ioError:
             .ok
+        }
+    }
+
+    /// Seconds a client should wait before retrying (`Retry-After`), for the errors that pass.
+    public var retryAfterSeconds: Int? {
+        switch code {
+        case .agentMoving: 1
+        case .nodeUnavailable: 5
+        default: nil
         }
     }
 

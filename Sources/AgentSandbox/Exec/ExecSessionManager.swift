@@ -18,7 +18,7 @@ public final class ExecSessionManager: Sendable {
         var shutdownTask: Task<Void, Never>?
     }
 
-    private let store: Store
+    private let store: any SandboxStore
     private let launcher: ProcessLauncher
     let limits: ResourceLimits
     private let logger: Logger
@@ -26,7 +26,7 @@ public final class ExecSessionManager: Sendable {
     /// The exec tokens that open terminal WebSockets (in memory: they live seconds to minutes).
     public let tokens = ExecTokenStore()
 
-    public init(store: Store, launcher: ProcessLauncher, limits: ResourceLimits, logger: Logger) {
+    public init(store: any SandboxStore, launcher: ProcessLauncher, limits: ResourceLimits, logger: Logger) {
         self.store = store
         self.launcher = launcher
         self.limits = limits

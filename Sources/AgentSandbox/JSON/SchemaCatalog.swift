@@ -31,7 +31,7 @@ public struct SchemaCatalog: Sendable {
         }
         self.tools = tools
         var operations: [String: JSONValue] = [:]
-        for folder in ["exec", "agents", "xpander", "mcp", "snapshots", "previews"] {
+        for folder in ["exec", "agents", "xpander", "mcp", "snapshots", "previews", "cluster"] {
             let url = directory.appendingPathComponent(folder)
             for file in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where file.hasSuffix(".json") {
                 operations["\(folder)/\(file.dropLast(5))"] = try load(url.appendingPathComponent(file))

@@ -16,7 +16,17 @@ import SandboxKernel
 /// link.url  // "http://127.0.0.1:8080/p/<48 hex>/"
 /// ```
 public struct PreviewService: Sendable {
-    let store: Store
+    let anyStore: any SandboxStore
+    /// Preview links are kept by the SQLite store only so far (the PostgreSQL table exists; its operations
+    /// are not written yet): on a cluster node, links answer PREVIEW_UNAVAILABLE.
+    var store: SQLiteStore {
+        get throws(ToolError) {
+            guard let store = anyStore as? SQLiteStore else {
+                throw ToolError(.previewUnavailable, "Public preview links are not available on cluster nodes yet; use the authenticated preview route /v1/agents/{id}/ports/{port}/.")
+            }
+            return store
+        }
+    }
     let configuration: ServerConfiguration
     let networks: AgentNetworks?
 
@@ -24,8 +34,8 @@ public struct PreviewService: Sendable {
     public static let defaultLifetime = ShareService.defaultLifetime
     public static let maxLifetime = ShareService.maxLifetime
 
-    public init(store: Store, configuration: ServerConfiguration, networks: AgentNetworks?) {
-        self.store = store
+    public init(store: any SandboxStore, configuration: ServerConfiguration, networks: AgentNetworks?) {
+        self.anyStore = store
         self.configuration = configuration
         self.networks = networks
     }

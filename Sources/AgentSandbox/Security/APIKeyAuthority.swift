@@ -7,18 +7,18 @@ import Synchronization
 /// Keys are 256-bit random strings, so a fast hash is enough (there is nothing to brute-force).
 public final class APIKeyAuthority: Sendable {
     private let hashes: Mutex<[[UInt8]]>
-    private let store: Store?
+    private let store: (any SandboxStore)?
     /// When the store was last re-read for keys created by `agent-sandbox key create`.
     private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(hashes: [String], store: Store? = nil) {
+    init(hashes: [String], store: (any SandboxStore)? = nil) {
         self.hashes = Mutex(hashes.map { Array($0.utf8) })
         self.store = store
     }
 
     /// Loads the stored key hashes; registers `adminKey` (from the environment) when given, otherwise
     /// generates a key on first start. Returns the generated key, to be printed once.
-    public static func bootstrap(store: Store, adminKey: String?) async throws -> (APIKeyAuthority, generatedKey: String?) {
+    public static func bootstrap(store: any SandboxStore, adminKey: String?) async throws -> (APIKeyAuthority, generatedKey: String?) {
         var generated: String?
         if let adminKey, !adminKey.isEmpty {
             try await store.insertAPIKey(hash: SHA256Hasher.hex(adminKey), name: "admin (AGENT_SANDBOX_API_KEY)")
@@ -28,6 +28,11 @@ public final class APIKeyAuthority: Sendable {
             generated = key
         }
         return (APIKeyAuthority(hashes: try await store.apiKeyHashes(), store: store), generated)
+    }
+
+    /// The stored keys, without registering any (a cluster gateway: nodes register the admin keys).
+    public static func load(store: any SandboxStore) async throws -> APIKeyAuthority {
+        APIKeyAuthority(hashes: try await store.apiKeyHashes(), store: store)
     }
 
     /// A new key: `ask_` + 64 hex characters (256 random bits).

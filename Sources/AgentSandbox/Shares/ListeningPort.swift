@@ -6,6 +6,12 @@ public enum ListeningPort {
     static let current = Atomic<Int>(0)
 
     public static func record(_ port: Int) { current.store(port, ordering: .relaxed) }
+
+    /// The port recorded by `record`, nil before the server listens.
+    public static var bound: Int? {
+        let port = current.load(ordering: .relaxed)
+        return port == 0 ? nil : port
+    }
 }
 
 extension ServerConfiguration {

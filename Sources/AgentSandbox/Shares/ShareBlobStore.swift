@@ -57,7 +57,7 @@ struct ShareBlobStore: Sendable {
 
     /// Moves freed files into the trash; records each move in `batch` (never throws: a file that cannot
     /// move stays where it is, and the orphan sweep or the next share of the same content settles it).
-    func retire(_ freed: Store.FreedShareFiles, into batch: TrashBatch) {
+    func retire(_ freed: FreedShareFiles, into batch: TrashBatch) {
         let paths = freed.blobs.map(path(of:)) + freed.legacyFiles.map(legacyPath)
         for original in paths {
             let trash = trashDirectory + "/" + UUID().uuidString.lowercased()

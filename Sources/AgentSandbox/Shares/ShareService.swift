@@ -13,13 +13,13 @@ import SandboxKernel
 /// services.shares.url(for: share)  // "http://127.0.0.1:8080/s/<token>/report.pdf"
 /// ```
 public struct ShareService: Sendable {
-    let store: Store
+    let store: any SandboxStore
     let configuration: ServerConfiguration
     /// Default and largest lifetime, seconds.
     public static let defaultLifetime = 7 * 24 * 3600
     public static let maxLifetime = 30 * 24 * 3600
 
-    public init(store: Store, configuration: ServerConfiguration) {
+    public init(store: any SandboxStore, configuration: ServerConfiguration) {
         self.store = store
         self.configuration = configuration
     }
@@ -138,7 +138,7 @@ public struct ShareService: Sendable {
 
     /// Runs a removal whose freed files move to the trash inside its transaction; unlinks them once it
     /// committed, puts them back if it failed.
-    private func removing<T: Sendable>(_ batch: TrashBatch = TrashBatch(), _ body: (@escaping @Sendable (Store.FreedShareFiles) throws -> Void) async throws -> T) async throws -> T {
+    private func removing<T: Sendable>(_ batch: TrashBatch = TrashBatch(), _ body: (@escaping @Sendable (FreedShareFiles) throws -> Void) async throws -> T) async throws -> T {
         let blobs = self.blobs
         let result: T
         do {

@@ -29,12 +29,3 @@ extension SnapshotService {
         if removed > 0 { logger.info("snapshots: removed \(removed) stored archives without a record (left by a crash)") }
     }
 }
-
-extension Store {
-    /// Agents in state `deleted` that still have snapshot rows (a crash during their deletion).
-    func agentsWithSnapshotsButDeleted() async throws -> [String] {
-        try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT s.agent_id FROM snapshots s JOIN agents a ON a.id = s.agent_id WHERE a.state = 'deleted'")
-        }
-    }
-}

@@ -9,12 +9,12 @@ import SandboxKernel
 /// A snapshot is consistent in time: every process of the agent is frozen (cgroup freezer) while its
 /// workspace is archived, and thawed afterwards, also on failure.
 public struct SnapshotService: Sendable {
-    let store: Store
+    let store: any SandboxStore
     let agents: AgentRegistry
     let configuration: ServerConfiguration
     public let blobs: any SnapshotBlobStore
 
-    public init(store: Store, agents: AgentRegistry, configuration: ServerConfiguration, blobs: any SnapshotBlobStore) {
+    public init(store: any SandboxStore, agents: AgentRegistry, configuration: ServerConfiguration, blobs: any SnapshotBlobStore) {
         self.store = store
         self.agents = agents
         self.configuration = configuration

@@ -29,6 +29,9 @@ public struct AgentRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var lastUsedAt: Date?
     /// JSON of `AgentSettings` (per-agent network policy and limits).
     public var settings: String?
+    /// The cluster node that owns the agent (`PostgresStore`); nil in the single-box SQLite store, which
+    /// has no such column (not in `CodingKeys`).
+    public var nodeId: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, uid, state, settings

@@ -25,8 +25,8 @@ public struct PreviewLinkRecord: Sendable, Equatable, Codable, FetchableRecord, 
 }
 
 /// The preview_links table (the same columns in the PostgreSQL store) and its operations.
-extension Store {
-    /// Migration "v10: preview links".
+extension SQLiteStore {
+    /// Migration "v10: preview links" (as main shipped it; "v11: agent foreign keys" follows).
     static func registerPreviewLinksMigration(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v10: preview links") { db in
             try db.create(table: "preview_links") { table in

@@ -7,11 +7,13 @@ import Hummingbird
 /// (a key created by `agent-sandbox key create` while the server runs).
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: APIKeyAuthority
+    /// First path segments that need a key besides the usual ones (the gateway's `/clusters`).
+    var alsoGuarded: Set<Substring> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // The terminal WebSocket route takes an exec token instead (checked by `TerminalRoutes` and, for
         // the upgrade, `TerminalWebSocket`): exactly that route, and only when a token is presented.
-        if Self.requiresKey(request.uri.path), !TerminalRoutes.presentsToken(request) {
+        if Self.requiresKey(request.uri.path) || isAlsoGuarded(request.uri.path), !TerminalRoutes.presentsToken(request) {
             guard let presented = APIKeyAuthority.presentedKey(in: request.headers) else {
                 throw ToolError.missingAPIKey
             }
@@ -20,6 +22,11 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    private func isAlsoGuarded(_ path: String) -> Bool {
+        guard !alsoGuarded.isEmpty, let first = path.split(separator: "/", omittingEmptySubsequences: true).first else { return false }
+        return alsoGuarded.contains(first)
     }
 
     /// Everything except the unauthenticated routes (`/healthz`, `/metrics`, share downloads `/s/…`, …).

@@ -12,7 +12,9 @@ import Testing
 /// driven over HTTP. Tests never mock the server: they start this one.
 final class TestServer: @unchecked Sendable {
     let dataRoot: URL
-    let apiKey: String
+    var apiKey: String
+    /// Arguments run instead of `serve …` (a cluster gateway: `gateway --cluster …`); nil: a server.
+    var launchArguments: [String]?
     let uidBase: Int
     private(set) var port = 0
     private(set) var process: Process?
@@ -46,6 +48,13 @@ final class TestServer: @unchecked Sendable {
         uidBase = 400_000 + TestProcessSlot.index * 20_000 + serial * Self.uidCount
         self.extraArguments = extraArguments
         self.wrapper = wrapper
+    }
+
+    /// A client of a server that runs elsewhere (an in-process gateway) on `port`.
+    convenience init(attachedTo port: Int, apiKey: String) {
+        self.init()
+        self.port = port
+        self.apiKey = apiKey
     }
 
     static var buildDirectory: URL {
@@ -82,13 +91,7 @@ final class TestServer: @unchecked Sendable {
         let process = Process()
         let executable = Self.buildDirectory.appendingPathComponent("agent-sandbox")
         process.executableURL = wrapper.isEmpty ? executable : URL(fileURLWithPath: wrapper[0])
-        process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [executable.path]) + ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
-                             "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path]
-            // Disk caps (a loop-mounted image per agent) only where a suite asks for them.
-            + (extraArguments.contains("--disk-bytes") ? [] : ["--disk-bytes", "0"])
-            // The host's network unless a suite tests isolated networks (it passes a `--network…` flag):
-            // a namespace per agent is the network suites' subject, not every functional suite's.
-            + (extraArguments.contains { $0.hasPrefix("--network") } ? [] : ["--network", "host"]) + extraArguments
+        process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [executable.path]) + (launchArguments ?? serveArguments)
         var environment = ProcessInfo.processInfo.environment
         environment["AGENT_SANDBOX_API_KEY"] = apiKey
         environment["AGENT_SANDBOX_CANARY"] = "server-only-canary"
@@ -104,7 +107,7 @@ final class TestServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").last(where: { $0.contains("agent-sandbox listening on http://") }),
+            if let line = text.split(separator: "\n").last(where: { $0.contains(" listening on http://") }),
                 let port = Int(line.split(separator: ":").last ?? "")
             {
                 self.port = port
@@ -114,6 +117,17 @@ final class TestServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("server did not start; log:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+    }
+
+    /// `serve` with this server's port, data root, uid range and schemas, plus `extraArguments`.
+    private var serveArguments: [String] {
+        ["serve", "--port", "0", "--data", dataRoot.path, "--uid-base", String(uidBase), "--uid-count", String(Self.uidCount),
+                             "--schemas", Self.repositoryRoot.appendingPathComponent("schemas").path]
+            // Disk caps (a loop-mounted image per agent) only where a suite asks for them.
+            + (extraArguments.contains("--disk-bytes") ? [] : ["--disk-bytes", "0"])
+            // The host's network unless a suite tests isolated networks (it passes a `--network…` flag):
+            // a namespace per agent is the network suites' subject, not every functional suite's.
+            + (extraArguments.contains { $0.hasPrefix("--network") } ? [] : ["--network", "host"]) + extraArguments
     }
 
     /// Stops the server: SIGTERM (graceful) or SIGKILL (crash).

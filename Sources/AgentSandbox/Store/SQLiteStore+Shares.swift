@@ -6,14 +6,7 @@ import GRDB
 /// Every operation that drops shares hands the files they free to a `retire` closure that runs inside
 /// the write transaction: a share made at the same moment with the same content waits for the
 /// transaction, so it can never see a blob row whose file is about to go (or the other way round).
-extension Store {
-    /// Blob hashes and pre-v7 snapshot files that a removal freed, to be moved out of the share store.
-    public struct FreedShareFiles: Sendable {
-        public var blobs: [String]
-        public var legacyFiles: [String]
-        public var isEmpty: Bool { blobs.isEmpty && legacyFiles.isEmpty }
-    }
-
+extension SQLiteStore {
     /// Migration "v2: shares", registered after v1.
     static func registerShareMigration(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v2: shares") { db in
@@ -72,7 +65,7 @@ extension Store {
     }
 
     /// The agent's shares that have not expired, newest first.
-    public func liveShares(agent: String, now: Date = Date()) async throws -> [ShareRecord] {
+    public func liveShares(agent: String, now: Date) async throws -> [ShareRecord] {
         try await pool.read { db in
             try ShareRecord.filter(Column("agent_id") == agent && Column("expires_at") > now)
                 .order(Column("created_at").desc).fetchAll(db)
@@ -90,7 +83,7 @@ extension Store {
     }
 
     /// Deletes the shares expired at `now`; returns them.
-    public func deleteExpiredShares(now: Date = Date(), retire: @escaping @Sendable (FreedShareFiles) throws -> Void) async throws -> [ShareRecord] {
+    public func deleteExpiredShares(now: Date, retire: @escaping @Sendable (FreedShareFiles) throws -> Void) async throws -> [ShareRecord] {
         try await removeShares(ShareRecord.filter(Column("expires_at") <= now), retire: retire)
     }
 

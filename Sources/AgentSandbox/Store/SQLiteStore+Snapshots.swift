@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The `snapshots` table (`SnapshotRecord`). Its rows go with their agent's row (`ON DELETE CASCADE`).
-extension Store {
+extension SQLiteStore {
     static func registerSnapshotsMigration(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v8: snapshots") { db in
             try db.execute(sql: """
@@ -73,5 +73,14 @@ extension Store {
     static func snapshotUsage(_ db: Database, agent: String) throws -> SnapshotUsage {
         let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM snapshots WHERE agent_id = ?", arguments: [agent])
         return SnapshotUsage(count: row?["n"] ?? 0, bytes: row?["bytes"] ?? 0)
+    }
+}
+
+extension SQLiteStore {
+    /// Agents in state `deleted` that still have snapshot rows (a crash during their deletion).
+    public func agentsWithSnapshotsButDeleted() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT s.agent_id FROM snapshots s JOIN agents a ON a.id = s.agent_id WHERE a.state = 'deleted'")
+        }
     }
 }

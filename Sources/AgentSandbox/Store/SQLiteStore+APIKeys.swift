@@ -3,7 +3,7 @@ import GRDB
 
 /// Listing and revoking API keys (`agent-sandbox key list|revoke`). Only hashes are stored, so a
 /// listing can show a key's id, label and creation time, never the key.
-extension Store {
+extension SQLiteStore {
     /// Every stored key, oldest first.
     public func apiKeys() async throws -> [APIKeyRecord] {
         try await pool.read { db in try APIKeyRecord.order(Column("id")).fetchAll(db) }

@@ -1,6 +1,6 @@
 import GRDB
 
-extension Store {
+extension SQLiteStore {
     /// Replaces the agent's settings JSON (nil: none).
     public func setSettings(_ settings: String?, of id: String) async throws {
         try await pool.write { db in

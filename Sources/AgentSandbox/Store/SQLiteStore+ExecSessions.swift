@@ -21,7 +21,7 @@ public struct ExecSessionRecord: SnakeCaseRecord, Sendable, Equatable {
     public var finishedAt: Date?
 }
 
-extension Store {
+extension SQLiteStore {
     /// "v3: exec_sessions" — appended after the other migrations by `Store.migrator`.
     static func registerExecSessionsMigration(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v3: exec_sessions") { db in
@@ -57,7 +57,7 @@ extension Store {
 
     /// At start-up: sessions a previous server process was running are `lost` (their processes were swept).
     @discardableResult
-    public func markRunningExecSessionsLost(at date: Date = Date()) async throws -> Int {
+    public func markRunningExecSessionsLost(at date: Date) async throws -> Int {
         try await pool.write { db in
             try db.execute(sql: "UPDATE exec_sessions SET state = 'lost', finished_at = ? WHERE state = 'running'", arguments: [date])
             return db.changesCount

@@ -1,10 +1,12 @@
 import Foundation
 import GRDB
 import SandboxKernel
+import Synchronization
 
-/// The SQLite façade (GRDB, WAL): owns the database, runs migrations in `init`, and exposes
-/// intention-named operations. Invariants (one uid per live agent) live in the schema.
-public final class Store: Sendable {
+/// The single-box store (`SandboxStore` on GRDB, SQLite in WAL mode): owns the database file, runs
+/// migrations in `init`, and exposes intention-named operations. Invariants (one uid per live agent,
+/// an agent's shares, sessions and snapshots go with its row) live in the schema.
+public final class SQLiteStore: SandboxStore {
     /// Internal so that `Store+Concern.swift` extensions can add their own operations.
     let pool: DatabasePool
 
@@ -20,8 +22,18 @@ public final class Store: Sendable {
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             chmod(path + suffix, 0o600)
         }
-        try Self.migrator(legacyNetwork: legacyNetwork).migrate(pool)
+        // GRDB reads which migrations were applied before it takes the write lock: stores of one process
+        // opening the same file at once would each apply v1. One migration run at a time per process.
+        try Self.migrating.withLock { _ in try Self.migrator(legacyNetwork: legacyNetwork).migrate(pool) }
     }
+
+    private static let migrating = Mutex<Void>(())
+
+    /// One box, no nodes.
+    public var nodeID: String? { nil }
+
+    /// Nothing to release before the pool goes (GRDB closes the database when the last reference goes).
+    public func close() async {}
 
     static func migrator(legacyNetwork: NetworkPolicy = .host) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -64,6 +76,7 @@ public final class Store: Sendable {
         registerSnapshotsMigration(in: &migrator)
         registerNetworkModeMigration(in: &migrator, legacy: legacyNetwork)
         registerPreviewLinksMigration(in: &migrator)
+        registerAgentForeignKeysMigration(in: &migrator)
         return migrator
     }
 
@@ -95,7 +108,7 @@ public final class Store: Sendable {
     /// handed out, wrapping around: a freed uid goes back into use as late as possible, never at once
     /// (nothing a deleted agent's uid left behind can meet the next agent early).
     /// Returns the record and whether it was created by this call.
-    public func provisionAgent(id: String, uids: ClosedRange<Int64>, settings: String? = nil) async throws -> (AgentRecord, created: Bool) {
+    public func provisionAgent(id: String, uids: ClosedRange<Int64>, settings: String?) async throws -> (AgentRecord, created: Bool) {
         try await pool.write { db in
             if let existing = try AgentRecord.fetchOne(db, key: id), existing.state != .deleted {
                 return (existing, false)

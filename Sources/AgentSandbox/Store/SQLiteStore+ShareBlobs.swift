@@ -11,7 +11,7 @@ import GRDB
 /// - a share's `size` is its blob's size (a trigger refuses a mismatch).
 ///
 /// A blob whose `refs` reaches 0 is removed, row and file, in the transaction that dropped its last share.
-extension Store {
+extension SQLiteStore {
     /// Migration "v7: content-addressed shares": moves the shares' snapshot files under their content
     /// hash. Existing rows keep their snapshot file name in `legacy_file` until start-up adopts the file
     /// into the blob tree (`ShareService.adoptLegacySnapshots`): nothing is lost, and nothing is hashed here.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SandboxKernel
 
-extension Store {
+extension SQLiteStore {
     /// "v9: explicit network mode": agents created before the `isolated` mode existed followed the
     /// server's default, which was the host's network. The new default for new agents is `isolated`; so
     /// that an upgrade changes nothing for agents that exist, every live agent without a `network`

@@ -1,0 +1,77 @@
+import AgentSandbox
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Sends a request on to the node that should answer it, through the streaming reverse proxy
+/// (`ReverseProxy`): request and response bodies, SSE and WebSocket upgrades pass through without being
+/// collected. The agent a path names (`{node}.{uuid}` ids rewritten to the canonical UUID) goes to its
+/// owner; an agent no node owns yet goes where rendezvous hashing places it (the node then creates it
+/// implicitly, or answers 404 as a single node would); shares and preview links go to their agent's node;
+/// everything else to any live node. A node that cannot be reached makes its agents' calls 503
+/// `NODE_UNAVAILABLE`.
+struct GatewayForwarder: Sendable {
+    let catalog: AgentCatalog
+    let proxy: GatewayProxy
+    let moves: MoveGuard
+
+    func forward(_ request: Request, context: some RequestContext) async throws -> Response {
+        switch GatewayPath.destination(of: request.uri.string) {
+        case .agent(let reference, let path):
+            try await moves.waitUntilSettled(reference.agent)
+            let node = try await catalog.locateOrPlace(reference.agent)
+            guard let replayable = try await Self.replayable(request) else {
+                return try await send(request, to: node, path: path, agent: reference.agent, context: context)
+            }
+            let response = try await send(replayable, to: node, path: path, agent: reference.agent, context: context)
+            // The cached owner was stale (another gateway moved the agent): `send` forgot it; once more to
+            // the owner the store names now.
+            guard response.status == .conflict, response.headers[.retryAfter] != nil,
+                  let owner = try await catalog.locate(reference.agent), owner.id != node.id else { return response }
+            _ = try? await CollectingBodyWriter.collect(response.body, limit: 1 << 20)
+            return try await send(replayable, to: owner, path: path, agent: reference.agent, context: context)
+        case .share(let token, let path):
+            var node = try await catalog.anyLiveNode(key: token)
+            if let owner = try await catalog.directory.shareOwner(token: token), let known = try await catalog.node(named: owner) { node = known }
+            return try await send(request, to: node, path: path, agent: nil, context: context)
+        case .preview(let token, let path):
+            return try await send(request, to: catalog.anyLiveNode(key: token), path: path, agent: nil, context: context)
+        case .anyNode(let path):
+            return try await send(request, to: catalog.anyLiveNode(), path: path, agent: nil, context: context)
+        }
+    }
+
+    /// Bodies up to this size are held so that a call can be sent again (`replayable`).
+    static let replayLimit = 1 << 20
+
+    /// `request` with its body held in memory when it has none or a declared length up to `replayLimit`
+    /// (tool calls), so that it can be sent twice; nil for streamed bodies (archive uploads, chunked).
+    static func replayable(_ request: Request) async throws -> Request? {
+        if request.headers[.transferEncoding] != nil { return nil }
+        guard let length = request.headers[.contentLength] else {
+            return Request(head: request.head, body: RequestBody(buffer: ByteBuffer()))
+        }
+        guard let bytes = Int(length), bytes <= replayLimit else { return nil }
+        var request = request
+        let body = try await request.collectBody(upTo: replayLimit)
+        return Request(head: request.head, body: RequestBody(buffer: body))
+    }
+
+    /// Proxies `request` to `node` as `path`; a node that does not answer invalidates what the catalog
+    /// knows and becomes `NODE_UNAVAILABLE` for the agent (502 elsewhere).
+    func send(_ request: Request, to node: ClusterNode, path: String, agent: AgentID?, context: some RequestContext) async throws -> Response {
+        do {
+            let response = try await proxy.forward(request, to: node, path: path, context: context)
+            // A node that no longer owns the agent (moved by another gateway) answers 409 with
+            // Retry-After: the next call asks the store again.
+            if let agent, response.status == .conflict, response.headers[.retryAfter] != nil { catalog.invalidate(agent) }
+            return response
+        } catch let error as ToolError where error.code == .upstreamUnavailable {
+            catalog.refreshNodes()
+            guard let agent else { throw error }
+            catalog.invalidate(agent)
+            throw AgentCatalog.unavailable(agent: agent, node: node.id, age: node.heartbeatAge())
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import AgentSandbox
+
+/// Where a gateway sends a request, read from its path alone: to the node that owns the agent the path
+/// names (any spelling of the id, `{node}.{uuid}` included, rewritten to the canonical UUID), to the
+/// node of a share or preview link, or to any live node for routes that belong to no agent.
+enum GatewayDestination: Equatable {
+    /// A route of one agent; `path` is the request target with the id in its canonical form.
+    case agent(ClusterAgentReference, path: String)
+    /// `/s/{token}/…`: the node of the share's agent.
+    case share(token: String, path: String)
+    /// `/p/{token}/…`: the node of the preview link's agent.
+    case preview(token: String, path: String)
+    /// Any live node (`/v1/tools`, `/openapi.json`, `/docs`, `/terminal`, a malformed id the node
+    /// answers with its own 400, …).
+    case anyNode(path: String)
+}
+
+enum GatewayPath {
+    /// The destination of `target` (path and query, as the client sent it).
+    static func destination(of target: String) -> GatewayDestination {
+        let (path, query) = split(target)
+        var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // segments[0] is the empty string before the leading "/".
+        let index: Int?
+        switch (segments.count > 1 ? segments[1] : "", segments.count > 2 ? segments[2] : "", segments.count > 3 ? segments[3] : "") {
+        case ("v1", "agents", _) where segments.count > 3: index = 3
+        case ("workspace", _, _) where segments.count > 2, ("sandboxes", _, _) where segments.count > 2: index = 2
+        case ("api", "v1", "sandboxes") where segments.count > 4: index = 4
+        case ("s", let token, _) where !token.isEmpty: return .share(token: token, path: target)
+        case ("p", let token, _) where !token.isEmpty: return .preview(token: token, path: target)
+        default: index = nil
+        }
+        guard let index, let reference = try? ClusterAgentReference(segments[index].removingPercentEncoding ?? segments[index]) else {
+            return .anyNode(path: target)
+        }
+        segments[index] = reference.agent.rawValue
+        return .agent(reference, path: segments.joined(separator: "/") + query)
+    }
+
+    /// `target` cut before its query (the query keeps its `?`).
+    static func split(_ target: String) -> (path: String, query: String) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
+        return (String(target[..<mark]), String(target[mark...]))
+    }
+}

@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+/// A cluster end to end: real PostgreSQL, three nodes and two gateways on loopback. Placement,
+/// proxying of every kind of route through either gateway, node failure and recovery, gateway restart,
+/// and racing creates. Heavy (five servers and a database): `scripts/test` runs it on its own.
+@Suite(.serialized, .enabled(if: getuid() == 0 && TestPostgres.shouldRun))
+struct ClusterTests {
+    static let cluster = SharedCluster()
+
+    @Test func nodesAreListedWithStateHeartbeatAgentsAndLoad() async throws {
+        let cluster = try await Self.cluster.get()
+        for path in ["/v1/nodes", "/clusters"] {
+            let reply = try await cluster.gateways[1].request("GET", path)
+            #expect(reply.status == 200)
+            let nodes = try #require(reply.json["nodes"] as? [[String: Any]])
+            #expect(Set(nodes.compactMap { $0["node_id"] as? String }).isSuperset(of: ["n1", "n2", "n3"]))
+            for node in nodes {
+                #expect(node["state"] as? String == "up")
+                #expect(((node["heartbeat_age_seconds"] as? NSNumber)?.doubleValue ?? 99) < TestCluster.nodeTimeout)
+                #expect(node["agents"] is NSNumber && node["load"] is NSNumber && node["max_agents"] is NSNumber)
+            }
+        }
+        #expect(try await cluster.gateways[0].request("GET", "/v1/nodes", headers: [:]).status == 401)
+        #expect(try await cluster.gateways[0].request("GET", "/clusters", headers: [:]).status == 401)
+    }
+
+    @Test func thirtyAgentsSpreadOverTheNodesAndAnswerThroughEitherGateway() async throws {
+        let cluster = try await Self.cluster.get()
+        var perNode: [Int: Int] = [:]
+        for index in 0..<30 {
+            let reply = try await cluster.gateways[index % 2].post("/v1/agents", json: [String: Any]())
+            #expect(reply.status == 201)
+            let agent = try #require(reply.string("agent_id"))
+            #expect(UUID(uuidString: agent) != nil)
+            let holder = try #require(cluster.nodeHolding(agent))
+            perNode[holder, default: 0] += 1
+            let read = try await cluster.gateways[(index + 1) % 2].request("GET", "/v1/agents/\(agent)")
+            #expect(read.status == 200 && read.string("agent_id") == agent)
+        }
+        // Rendezvous hashing over three nodes: each gets some (all 30 on two nodes has odds near 1e-5).
+        #expect(perNode.count == 3, "\(perNode)")
+        let listed = try await cluster.gateways[0].request("GET", "/v1/agents").json["agents"] as? [[String: Any]] ?? []
+        #expect(listed.count >= 30)
+    }
+
+    @Test func toolsExecAndArchivesPassThroughEitherGatewayWithNodePrefixedIds() async throws {
+        let cluster = try await Self.cluster.get()
+        let (g1, g2) = (cluster.gateways[0], cluster.gateways[1])
+        let agent = try #require(try await g1.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        let node = "n\(try #require(cluster.nodeHolding(agent)) + 1)"
+        // The node prefix is a hint: a wrong one still reaches the owner.
+        for id in [agent, "\(node).\(agent)", "n9.\(agent)"] {
+            #expect(try await g2.write(id, "notes/a.txt", "hello \(id)\n").string("status") == "ok")
+            let read = try await g1.read(id, "notes/a.txt")
+            #expect(read.string("content")?.contains("hello \(id)") == true)
+        }
+        let bash = try await g2.bash(agent, "echo $HOME; id -u")
+        #expect(bash.string("stdout")?.contains(agent) == true)
+        // Exec as SSE through the gateway.
+        let body = try JSONSerialization.data(withJSONObject: ["command": "for i in 1 2 3; do echo line$i; done"])
+        let events = try await offPool { () throws -> [SSEEvent] in
+            let client = try SSEClient(g1, "/v1/agents/\(agent)/exec", method: "POST", body: body)
+            defer { client.close() }
+            return try client.read()
+        }
+        #expect(events.text().contains("line1\nline2\nline3"))
+        // A background session's output over WebSocket, through the other gateway.
+        let session = try await g2.startSession(agent, "echo from-ws; sleep 0.2")
+        let messages = try await offPool { () throws -> [WebSocketClient.Message] in
+            let socket = try WebSocketClient(g2, g2.sessionPath(agent, session, "/ws"))
+            defer { socket.close() }
+            return try socket.receive { if case .close = $0 { return true } else { return false } }
+        }
+        #expect(messages.contains { if case .text(let text) = $0 { text.contains("from-ws") } else { false } })
+        // Archive out through one gateway, into a new agent through the other.
+        let archive = try await g1.exportArchive(agent, format: "tar")
+        #expect(archive.status == 200)
+        let copy = try #require(try await g2.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await g2.importArchive(copy, archive.body).status == 200)
+        #expect(try await g1.read(copy, "notes/a.txt").string("content")?.contains("hello") == true)
+    }
+
+    @Test func theSameCreateRacedThroughBothGatewaysHasExactlyOneWinner() async throws {
+        let cluster = try await Self.cluster.get()
+        for _ in 0..<5 {
+            let agent = UUID().uuidString.lowercased()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for gateway in cluster.gateways + cluster.gateways {
+                    group.addTask { try await gateway.post("/v1/agents", json: ["agent_id": agent]).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 1, "\(statuses)")
+            #expect(statuses.allSatisfy { $0 == 201 || $0 == 200 }, "\(statuses)")
+            #expect(cluster.nodes.indices.filter { FileManager.default.fileExists(atPath: cluster.nodes[$0].workspace(of: agent).path) }.count == 1)
+        }
+    }
+
+    @Test func aGatewayRestartLosesNothing() async throws {
+        let cluster = try await Self.cluster.get()
+        let gateway = cluster.gateways[0]
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.write(agent, "kept.txt", "still here").string("status") == "ok")
+        try await gateway.restart(signal: SIGKILL)
+        #expect(try await gateway.read(agent, "kept.txt").string("content") == "still here")
+        #expect(try await gateway.request("GET", "/v1/nodes").status == 200)
+    }
+
+    @Test func aMovedAgentKeepsItsFilesModesSettingsAndShares() async throws {
+        let cluster = try await Self.cluster.get()
+        let (g1, g2) = (cluster.gateways[0], cluster.gateways[1])
+        let agent = try #require(try await g1.post("/v1/agents", json: ["limits": ["max_concurrent_calls": 7]]).string("agent_id"))
+        try await g1.seedWorkspace(agent)
+        #expect(try await g1.request("POST", "/v1/agents/\(agent)/cwd", body: Data(#"{"path":"src"}"#.utf8)).status == 200)
+        let shared = try await g1.share(agent, "docs/readme.md")
+        let url = try #require(shared.string("url"))
+        let source = try #require(cluster.nodeHolding(agent))
+        var before = try ArchiveSupport.fingerprint(cluster.nodes[source].workspace(of: agent))
+        before["pipe"] = nil  // a FIFO is never archived
+        let moved = try await g2.post("/v1/agents/\(agent)/move", json: [String: Any]())
+        #expect(moved.status == 200, "\(moved.text)")
+        #expect(moved.string("from") == "n\(source + 1)")
+        let target = try #require(cluster.nodeHolding(agent))
+        #expect(target != source)
+        #expect(moved.string("node") == "n\(target + 1)")
+        let after = try ArchiveSupport.fingerprint(cluster.nodes[target].workspace(of: agent))
+        #expect(after == before, "differs at \(Set(after.keys).symmetricDifference(before.keys).union(before.keys.filter { after[$0] != nil && after[$0] != before[$0] }).sorted().prefix(10))")
+        // Through both gateways (the one that did not move it had the old owner cached).
+        for gateway in [g1, g2] {
+            let info = try await gateway.agentInfo(agent)
+            #expect(info.string("state") == "active", "\(info.status) \(info.text)")
+            #expect((info.json["limits"] as? [String: Any])?["max_concurrent_calls"] as? Int == 7)
+            #expect(info.string("cwd") == "src")
+            #expect(try await gateway.bash(agent, "stat -c %a src/main.py").string("stdout")?.contains("755") == true)
+        }
+        let path = try #require(URL(string: url)?.path)
+        let download = try await g1.request("GET", path, headers: [:])
+        #expect(download.status == 200 && download.text == "notes\n")
+    }
+
+    /// `agent-sandbox node drain n1`: every agent n1 holds moves to the other nodes with its files, new
+    /// agents avoid n1 while it drains, and a restart registers it `up` again.
+    @Test func drainingANodeMovesEveryAgentAwayAndPlacementSkipsIt() async throws {
+        let cluster = try await Self.cluster.get()
+        let gateway = cluster.gateways[0]
+        var onFirst: [String] = []
+        while onFirst.count < 2 {
+            let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            #expect(try await gateway.write(agent, "d.txt", "drained \(agent)").string("status") == "ok")
+            if cluster.nodeHolding(agent) == 0 { onFirst.append(agent) }
+        }
+        let arguments = ["node", "drain", "n1", "--url", gateway.baseURL, "--api-key", gateway.apiKey]
+        let drained = try await offPool { try runCLI(arguments) }
+        #expect(drained.status == 0, "\(drained.output)")
+        let postgres = try await TestPostgres.shared()
+        let left = "SELECT COUNT(*) FROM agents WHERE node_id = 'n1' AND state <> 'deleted'"
+        #expect(try postgres.psql(left, database: cluster.databaseURL) == "0", "\(drained.output)")
+        #expect(try postgres.psql("SELECT state FROM nodes WHERE id = 'n1'", database: cluster.databaseURL) == "draining")
+        for agent in onFirst {
+            #expect(!FileManager.default.fileExists(atPath: cluster.nodes[0].workspace(of: agent).path), "n1 kept no copy")
+            #expect(try await cluster.gateways[1].read(agent, "d.txt").string("content") == "drained \(agent)")
+        }
+        for _ in 0..<6 {
+            let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            #expect(cluster.nodeHolding(agent) != 0, "a draining node gets no new agents")
+        }
+        try await cluster.nodes[0].restart()
+        try await cluster.waitForNode("n1", state: "up", via: gateway)
+    }
+
+    /// Last: it stops a node. Only that node's agents fail, with 503 NODE_UNAVAILABLE and a sentence;
+    /// when it comes back they work again.
+    @Test func aKilledNodeFailsOnlyItsOwnAgentsUntilItReturns() async throws {
+        let cluster = try await Self.cluster.get()
+        var byNode: [Int: String] = [:]
+        while byNode.count < 3 {
+            let agent = try #require(try await cluster.gateways[0].post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            let holder = try #require(cluster.nodeHolding(agent))
+            if byNode[holder] == nil {
+                byNode[holder] = agent
+                #expect(try await cluster.gateways[0].write(agent, "f.txt", "x").string("status") == "ok")
+            }
+        }
+        let victim = cluster.nodes[2]
+        victim.stop(signal: SIGKILL)
+        for gateway in cluster.gateways {
+            let failed = try await gateway.read(byNode[2]!, "f.txt")
+            #expect(failed.status == 503)
+            #expect(failed.string("error_code") == "NODE_UNAVAILABLE")
+            #expect(failed.string("error")?.contains("n3") == true)
+            #expect(failed.headers["retry-after"] != nil)
+            for survivor in [byNode[0]!, byNode[1]!] {
+                #expect(try await gateway.read(survivor, "f.txt").string("content") == "x")
+            }
+        }
+        try await cluster.waitForNode("n3", state: "unavailable", via: cluster.gateways[1])
+        // New agents avoid the dead node.
+        for _ in 0..<6 {
+            let agent = try #require(try await cluster.gateways[1].post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            #expect(cluster.nodeHolding(agent) != 2)
+        }
+        try await victim.start()
+        try await cluster.waitForNode("n3", state: "up", via: cluster.gateways[0])
+        for gateway in cluster.gateways {
+            #expect(try await gateway.read(byNode[2]!, "f.txt").string("content") == "x")
+        }
+    }
+}
+
+/// The suite's one cluster, started on first use.
+actor SharedCluster {
+    private var starting: Task<TestCluster, any Error>?
+
+    func get() async throws -> TestCluster {
+        if let starting { return try await starting.value }
+        let task = Task { try await TestCluster(databaseURL: try await TestPostgres.shared().makeDatabase()).start() }
+        starting = task
+        return try await task.value
+    }
+}

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import AgentSandbox
+import AgentSandboxHTTP
+import Foundation
+import Logging
+import Testing
+
+/// A gateway over real nodes, without the shared database: two single-box servers (same API key) listed
+/// by an in-memory directory, and the gateway's application running in this process. Covers what the
+/// gateway itself does — placement, proxying of plain calls, SSE, WebSocket and archives both ways,
+/// `{node}.{uuid}` ids, the nodes listing, and 503 NODE_UNAVAILABLE for the agents of a node that stopped
+/// answering while the other node's agents keep working. (`ClusterTests` runs the whole cluster on PostgreSQL.)
+@Suite(.serialized, .enabled(if: getuid() == 0))
+struct GatewayProxyTests {
+    static let setup = GatewaySetup()
+
+    @Test func agentsArePlacedByRendezvousAndAnswerThroughTheGateway() async throws {
+        let (gateway, nodes, _) = try await Self.setup.get()
+        var placed: [Int: Int] = [:]
+        for _ in 0..<12 {
+            let reply = try await gateway.post("/v1/agents", json: [String: Any]())
+            #expect(reply.status == 201)
+            let agent = try #require(reply.string("agent_id"))
+            let holder = try #require(nodes.indices.first { FileManager.default.fileExists(atPath: nodes[$0].workspace(of: agent).path) })
+            #expect("n\(holder + 1)" == Rendezvous.rank(key: agent, nodes: ["n1", "n2"]).first)
+            placed[holder, default: 0] += 1
+            #expect(try await gateway.write(agent, "a.txt", "hi").string("status") == "ok")
+            #expect(try await gateway.read("n\(holder + 1).\(agent)", "a.txt").string("content") == "hi")
+        }
+        #expect(placed.count == 2, "\(placed)")
+        let listed = try await gateway.request("GET", "/v1/agents").json["agents"] as? [[String: Any]] ?? []
+        #expect(listed.count >= 12)
+    }
+
+    @Test func sseWebSocketAndArchivesStreamThroughTheGateway() async throws {
+        let (gateway, _, _) = try await Self.setup.get()
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        try await gateway.seedWorkspace(agent)
+        let body = try JSONSerialization.data(withJSONObject: ["command": "for i in 1 2 3; do echo line$i; sleep 0.05; done"])
+        let events = try await offPool { () throws -> [SSEEvent] in
+            let client = try SSEClient(gateway, "/v1/agents/\(agent)/exec", method: "POST", body: body)
+            defer { client.close() }
+            return try client.read()
+        }
+        #expect(events.text().contains("line1\nline2\nline3"))
+        let session = try await gateway.startSession(agent, "echo from-ws; sleep 0.3")
+        let messages = try await offPool { () throws -> [WebSocketClient.Message] in
+            let socket = try WebSocketClient(gateway, gateway.sessionPath(agent, session, "/ws"))
+            defer { socket.close() }
+            return try socket.receive { if case .close = $0 { true } else { false } }
+        }
+        #expect(messages.contains { if case .text(let text) = $0 { text.contains("from-ws") } else { false } }, "\(messages)")
+        let archive = try await gateway.exportArchive(agent, format: "tar")
+        #expect(archive.status == 200 && archive.body.count > 200_000)
+        let copy = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.importArchive(copy, archive.body).status == 200)
+        #expect(try await gateway.bash(copy, "sha256sum src/lib/blob.bin | cut -c1-64").string("stdout")
+                == (try await gateway.bash(agent, "sha256sum src/lib/blob.bin | cut -c1-64").string("stdout")))
+    }
+
+    @Test func nodesAreListedAndRequireAKey() async throws {
+        let (gateway, _, _) = try await Self.setup.get()
+        for path in ["/v1/nodes", "/clusters"] {
+            let nodes = try #require(try await gateway.request("GET", path).json["nodes"] as? [[String: Any]])
+            #expect(nodes.compactMap { $0["node_id"] as? String }.sorted() == ["n1", "n2"])
+            #expect(nodes.allSatisfy { $0["state"] as? String == "up" && $0["load"] is NSNumber && $0["heartbeat_age_seconds"] is NSNumber })
+            #expect(try await gateway.request("GET", path, headers: [:]).status == 401)
+        }
+        #expect(try await gateway.request("GET", "/v1/agents", headers: ["x-api-key": "wrong"]).status == 401)
+    }
+
+    /// Last: it stops a node.
+    @Test func aStoppedNodeFailsOnlyItsOwnAgentsWithNodeUnavailable() async throws {
+        let (gateway, nodes, directory) = try await Self.setup.get()
+        var byNode: [Int: String] = [:]
+        while byNode.count < 2 {
+            let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            let holder = try #require(nodes.indices.first { FileManager.default.fileExists(atPath: nodes[$0].workspace(of: agent).path) })
+            if byNode[holder] == nil, try await gateway.write(agent, "f.txt", "x").string("status") == "ok" { byNode[holder] = agent }
+        }
+        nodes[1].stop(signal: SIGKILL)
+        let failed = try await gateway.read(byNode[1]!, "f.txt")
+        #expect(failed.status == 503)
+        #expect(failed.string("error_code") == "NODE_UNAVAILABLE")
+        #expect(failed.string("error")?.contains("'n2'") == true)
+        #expect(failed.headers["retry-after"] != nil)
+        #expect(try await gateway.read(byNode[0]!, "f.txt").string("content") == "x")
+        // Once its heartbeat is old, the listing says so and new agents go to the other node.
+        directory.stale.withLock { _ = $0.insert("n2") }
+        let listed = try #require(try await gateway.request("GET", "/v1/nodes").json["nodes"] as? [[String: Any]])
+        #expect(listed.first { $0["node_id"] as? String == "n2" }?["state"] as? String == "unavailable")
+        for _ in 0..<4 {
+            let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            #expect(FileManager.default.fileExists(atPath: nodes[0].workspace(of: agent).path))
+        }
+    }
+}
+
+/// Two single-box nodes and an in-process gateway over a `MemoryDirectory`, started once.
+actor GatewaySetup {
+    private var started: (TestServer, [TestServer], MemoryDirectory)?
+
+    func get() async throws -> (TestServer, [TestServer], MemoryDirectory) {
+        if let started { return started }
+        let nodes = [TestServer(), TestServer()]
+        for node in nodes.dropFirst() { node.apiKey = nodes[0].apiKey }
+        for node in nodes { try await node.start() }
+        let directory = MemoryDirectory(nodes: nodes.enumerated().map { index, node in
+            ClusterNode(id: "n\(index + 1)", advertiseURL: node.baseURL, maxAgents: 100, freeDiskBytes: 1 << 30)
+        }, beating: true)
+        let catalog = AgentCatalog(directory: directory)
+        let keys = APIKeyAuthority(hashes: [SHA256Hasher.hex(nodes[0].apiKey)])
+        var settings = GatewayServer.Settings()
+        settings.port = 0
+        let port = AsyncStream<Int>.makeStream()
+        Task {
+            try await GatewayServer.run(catalog: catalog, keys: keys, settings: settings, logger: Logger(label: "test-gateway")) { bound in
+                port.continuation.yield(bound)
+            }
+        }
+        var iterator = port.stream.makeAsyncIterator()
+        let gateway = TestServer(attachedTo: try #require(await iterator.next()), apiKey: nodes[0].apiKey)
+        started = (gateway, nodes, directory)
+        return started!
+    }
+}
