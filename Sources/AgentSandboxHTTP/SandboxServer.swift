@@ -7,7 +7,6 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
-import SandboxKernel
 
 /// Builds and runs the HTTP server over prepared services: one builder serves `agent-sandbox serve` and
 /// the tests.
@@ -93,28 +92,18 @@ public enum SandboxServer {
         defer { sessionUpkeep.cancel() }
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
-        let configuration = services.configuration
-        let firewall = ListenerFirewall.Slot()
-        defer { firewall.remove(logger: services.logger) }
         do {
             try await buildApplication(services: services) { port in
-                if !configuration.allowSharedUID, geteuid() == 0 {
-                    let networks = services.launcher.networks
-                    let table = firewall.install(
-                        port: port, uids: configuration.uidBase...(configuration.uidBase + configuration.uidCount - 1),
-                        extraRules: networks?.rules ?? "", logger: services.logger)
-                    await networks?.activate(table: table)
-                }
+                await services.listenerBound(port: port)
                 await onRunning(port)
             }.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
-            throw PortProbe.sentence(for: error.errnoCode, address: "\(configuration.host):\(configuration.port)", host: configuration.host)
+            await services.shutdown()
+            throw services.bindFailure(error.errnoCode)
+        } catch {
+            await services.shutdown()
+            throw error
         }
-        await services.execSessions.shutdown()
-        await services.launcher.stopWarmSandboxes()
-        await services.launcher.networks?.removeAll()
-        await services.agents.unmountDisks()
-        await services.audit.flush()
-        services.launcher.cgroups?.removeEmptyGroups()
+        await services.shutdown()
     }
 }

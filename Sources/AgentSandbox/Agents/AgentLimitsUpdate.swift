@@ -48,7 +48,7 @@ public struct AgentLimitsUpdate: Sendable {
             if let value = requested.diskBytes { settings.diskBytes = value }
             if let egress { settings.egress = egress }
         }
-        agents.cgroups?.prepareAgent(id.rawValue, limits: agents.limits(of: agent))
+        agents.cgroups?.prepareAgent(id.rawValue, limits: agents.limits(of: agent).processLimits)
         if egress != nil {
             do {
                 try await launcher.networks?.updateEgress(agent: id.rawValue)

@@ -64,7 +64,7 @@ public final class AgentRegistry: Sendable {
         }
         let agent = try makeAgent(record)
         try prepareWorkspace(agent)
-        cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent))
+        cgroups?.prepareAgent(id.rawValue, limits: limits(of: agent).processLimits)
         cache.withLock { $0[id] = agent }
         return (agent, created)
     }

@@ -50,7 +50,7 @@ extension SandboxServices {
             logger.warning("--allow-shared-uid: bubblewrap namespaces are not used in shared-uid mode")
         }
         let launcher = ProcessLauncher(
-            helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits,
+            helperPath: configuration.execHelper.path, cgroups: cgroups, limits: configuration.limits.processLimits,
             isolation: configuration.isolation, bubblewrap: configuration.allowSharedUID ? nil : bubblewrap,
             sandboxInit: try DataRoot.installSandboxInit(configuration, using: bubblewrap, cgroups: cgroups),
             warmIdleSeconds: configuration.warmSandboxIdleSeconds,

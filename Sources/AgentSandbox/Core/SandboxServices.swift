@@ -15,6 +15,8 @@ public struct SandboxServices: Sendable {
     public let mcpServers: SandboxMCPServers
     /// Live file-event streams of workspaces (ended when their agent is deleted).
     public let watches: WatchService
+    /// The nftables rule that keeps agents off the server's own port (installed once the port is bound).
+    let listenerFirewall = ListenerFirewall.Slot()
 
     public init(pipeline: CallPipeline, store: Store, execSessions: ExecSessionManager, keys: APIKeyAuthority, logger: Logger) {
         self.pipeline = pipeline

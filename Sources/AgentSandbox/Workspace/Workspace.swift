@@ -15,12 +15,12 @@ public struct Workspace: Sendable {
     public let limits: ResourceLimits
 
     public init(
-        agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher, network: NetworkPolicy = .host, limits: ResourceLimits? = nil,
+        agent: Agent, launchIdentity: Identity?, launcher: ProcessLauncher, network: NetworkPolicy = .host, limits: ResourceLimits,
         rootDescriptor: RootDescriptor? = nil
     ) {
         self.agent = agent
         self.network = network
-        self.limits = limits ?? launcher.limits
+        self.limits = limits
         self.launchIdentity = launchIdentity
         self.launcher = launcher
         paths = PathResolver(root: agent.workspacePath, rootDescriptor: rootDescriptor)
@@ -67,7 +67,7 @@ public struct Workspace: Sendable {
             stdin: stdin, timeout: timeout, outputLimit: outputLimit ?? limits.outputBytes)
         request.workspaceRoot = root
         request.network = network
-        request.limits = limits
+        request.limits = limits.processLimits
         return request
     }
 

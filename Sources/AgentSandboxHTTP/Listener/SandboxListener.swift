@@ -6,7 +6,6 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
-import SandboxKernel
 
 /// The sandbox server's HTTP listener: Hummingbird's HTTP/1 channel with WebSocket upgrade, behind
 /// `GuardedChildChannel` (timeouts, head limits, connection caps, 100-continue, lingering close).
@@ -17,10 +16,9 @@ struct SandboxListener: Sendable {
     var precheck: RequestPrecheck
 
     init(configuration: AgentSandbox.ServerConfiguration, logger: Logger) {
-        let openFiles = DescriptorReserve.raiseOpenFileLimit()
-        let caps = DescriptorReserve.resolve(configuration.listener, openFiles: openFiles)
+        let caps = configuration.listener.connectionCaps()
         limits = configuration.listener
-        logger.info("listener: at most \(caps.total) connections (\(caps.perPeer) per peer address) of \(openFiles) open files; request heads within \(limits.headerTimeoutSeconds) s, idle connections closed after \(limits.idleTimeoutSeconds) s")
+        logger.info("listener: at most \(caps.total) connections (\(caps.perPeer) per peer address) of \(caps.openFiles) open files; request heads within \(limits.headerTimeoutSeconds) s, idle connections closed after \(limits.idleTimeoutSeconds) s")
         limiter = ConnectionLimiter(maxConnections: caps.total, maxPerPeer: caps.perPeer, logger: logger)
         precheck = Self.precheck(configuration.limits, previewDomain: configuration.previewDomain)
     }

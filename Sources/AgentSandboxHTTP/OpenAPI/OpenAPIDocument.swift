@@ -1,6 +1,5 @@
 import AgentSandbox
 import Foundation
-import SandboxKernel
 
 /// The OpenAPI document served at `GET /openapi.json`, assembled once at start-up from `schemas/` so
 /// that every schema has one source:

@@ -1,5 +1,4 @@
 import AgentSandbox
-import SandboxKernel
 import Foundation
 import HTTPTypes
 import Hummingbird

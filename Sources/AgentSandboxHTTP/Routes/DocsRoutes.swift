@@ -2,7 +2,6 @@ import AgentSandbox
 import Foundation
 import Hummingbird
 import NIOCore
-import SandboxKernel
 
 /// The contract, served without an API key: `GET /openapi.json` (the assembled `OpenAPIDocument`) and
 /// `GET /docs`, a page that renders it with Swagger UI from this server's own copy of its files

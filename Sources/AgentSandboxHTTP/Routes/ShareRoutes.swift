@@ -2,7 +2,6 @@ import AgentSandbox
 import Foundation
 import HTTPTypes
 import Hummingbird
-import SandboxKernel
 
 /// Share downloads (`GET /s/{token}/{filename}`, no API key) and the shares API
 /// (`GET /v1/agents/{id}/shares`, `DELETE /v1/agents/{id}/shares/{token}`).

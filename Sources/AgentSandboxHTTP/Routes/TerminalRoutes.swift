@@ -2,7 +2,6 @@ import AgentSandbox
 import Foundation
 import Hummingbird
 import NIOCore
-import SandboxKernel
 
 /// The terminal: `POST /v1/agents/{id}/exec-token` (mint a token), `POST …/exec/{sid}/resize`,
 /// `GET /v1/agents/{id}/terminal` (the WebSocket, `TerminalWebSocket`; this handler answers only when

@@ -83,7 +83,7 @@ public final class CgroupController: Sendable {
     // MARK: Agents
 
     /// Creates the agent's groups and applies its limits. Idempotent.
-    public func prepareAgent(_ agent: String, limits: ResourceLimits) {
+    public func prepareAgent(_ agent: String, limits: ProcessLimits) {
         preparedAgents.withLock { _ = $0.insert(agent) }
         if let unifiedRoot {
             let path = "\(unifiedRoot)/\(agent)"
@@ -118,7 +118,7 @@ public final class CgroupController: Sendable {
     }
 
     /// A fresh per-call group for one process tree of `agent` (`kind`: what the leaf is named for).
-    public func makeCallGroup(agent: String, limits: ResourceLimits, kind: LeafKind = .call) -> CallGroup {
+    public func makeCallGroup(agent: String, limits: ProcessLimits, kind: LeafKind = .call) -> CallGroup {
         if !preparedAgents.withLock({ $0.contains(agent) }) { prepareAgent(agent, limits: limits) }
         let name = "\(kind.rawValue)-\(getpid())-\(callCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
         var join: [String] = []

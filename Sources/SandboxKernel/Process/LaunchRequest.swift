@@ -37,7 +37,7 @@ public struct LaunchRequest: Sendable {
     /// Under `isolated`: the agent's namespace to join, filled in by the launcher (nil: run as `none`).
     public var networkAttachment: NetworkAttachment?
     /// Per-agent limits; nil means the launcher's defaults.
-    public var limits: ResourceLimits?
+    public var limits: ProcessLimits?
     /// Fired when the calling task is cancelled (set by `ProcessLauncher.run`).
     var cancellation: CallCancellation?
 

@@ -13,7 +13,7 @@ import Foundation
 public final class ProcessLauncher: Sendable {
     public let helperPath: String
     public let cgroups: CgroupController?
-    public let limits: ResourceLimits
+    public let limits: ProcessLimits
     public let isolation: IsolationLevel
     /// Present when isolation is `.full` and bubblewrap is installed.
     public let bubblewrap: BubblewrapProfile?
@@ -32,7 +32,7 @@ public final class ProcessLauncher: Sendable {
     /// through per-agent warm sandboxes, each stopped after `warmIdleSeconds` without calls. Without it,
     /// a fresh bubblewrap starts per call.
     public init(
-        helperPath: String, cgroups: CgroupController?, limits: ResourceLimits, isolation: IsolationLevel = .cgroup,
+        helperPath: String, cgroups: CgroupController?, limits: ProcessLimits, isolation: IsolationLevel = .cgroup,
         bubblewrap: BubblewrapProfile? = nil, sandboxInit: String? = nil, warmIdleSeconds: Double = 300,
         networks: AgentNetworks? = nil
     ) {

@@ -57,7 +57,7 @@ final class WarmSandbox: @unchecked Sendable {
 
     /// Includes the workspace directory's device and inode: the sandbox binds that directory, so one
     /// swapped in under the same path (an archive import with `mode=replace`) needs a new sandbox.
-    static func fingerprint(_ request: LaunchRequest, limits: ResourceLimits) -> String {
+    static func fingerprint(_ request: LaunchRequest, limits: ProcessLimits) -> String {
         let identity = request.identity.map { "\($0.uid):\($0.gid)" } ?? "-"
         var info = stat()
         let directory = request.workspaceRoot.flatMap { stat($0, &info) == 0 ? "\(info.st_dev):\(info.st_ino)" : nil } ?? "-"

@@ -1,4 +1,6 @@
-/// Per-call and per-agent resource limits.
+import SandboxKernel
+
+/// Per-call and per-agent resource limits: the server's defaults, and an agent's after its overrides.
 public struct ResourceLimits: Sendable {
     /// Bytes kept per output stream of a command (head + tail).
     public var outputBytes = 1 << 20
@@ -48,4 +50,15 @@ public struct ResourceLimits: Sendable {
     public var watchStreamsPerAgent = 8
 
     public init() {}
+
+    /// The part the kernel enforces on the agent's processes (cgroup and rlimits).
+    public var processLimits: ProcessLimits {
+        var limits = ProcessLimits()
+        limits.pidsPerAgent = pidsPerAgent
+        limits.memoryPerAgent = memoryPerAgent
+        limits.cpuWeight = cpuWeight
+        limits.openFiles = openFiles
+        limits.fileSizeBytes = fileSizeBytes
+        return limits
+    }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SandboxKernel
 
 /// Checks, before anything else starts, that the server can bind its address — so "port in use" is a
 /// sentence naming the address and the flag, not a bind error after keys and cgroups were set up.

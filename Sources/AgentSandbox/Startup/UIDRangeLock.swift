@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SandboxKernel
 
 /// One agent uid range per live server on this host: each server holds an exclusive `flock` on
 /// `/run/agent-sandbox/uids-FIRST-LAST.lock` for its whole life, and refuses to start when a live
