@@ -82,7 +82,9 @@ public enum SandboxServer {
             proxy: PreviewProxy(pipeline: services.pipeline, previews: services.previews, keys: keys), domain: services.configuration.previewDomain)
         var listener = SandboxListener(configuration: services.configuration, logger: services.logger)
         let (general, terminal, execSocket) = (listener.precheck, TerminalWebSocket.precheck(exec: exec), ExecWebSocket.precheck(keys: keys))
-        listener.precheck = { head, expectsContinue in terminal(head) ?? execSocket(head) ?? general(head, expectsContinue) }
+        listener.precheck = { head, expectsContinue in
+            (head.headers.contains(name: "upgrade") ? terminal(head) ?? execSocket(head) : nil) ?? general(head, expectsContinue)
+        }
         return Application(
             router: router,
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in

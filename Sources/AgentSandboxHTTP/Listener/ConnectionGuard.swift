@@ -10,12 +10,11 @@ import NIOCore
 ///   `lingerBytes`, for at most `lingerSeconds` — so the client reads the answer, not a reset;
 /// - pass-through once a WebSocket upgrade is asked for (the session has its own lifetime).
 ///
-/// `RequestGuard`, further down the pipeline, reports where each request stands.
-final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+/// `RequestGuard`, further down the pipeline, reports where each request stands. Inbound only: the
+/// responses pass by without a hop through it (its own answers are written from its place).
+final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     private enum Phase {
         case idle
@@ -28,7 +27,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let limits: ListenerLimits
     private var phase = Phase.idle
-    private var timer: Scheduled<Void>?
+    /// When the current phase's clock runs out (`expired()`); `distantFuture` when no clock runs.
+    private var deadline = NIODeadline.distantFuture
+    /// The one scheduled wake-up and when it fires. Moving `deadline` later does not touch it (it
+    /// re-schedules itself for the new deadline when it fires), so a keep-alive request costs no
+    /// timer operation — only an earlier deadline re-schedules.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private var context: ChannelHandlerContext?
     /// When a lingering close ends at the latest.
     private var lingerDeadline = NIODeadline.distantFuture
@@ -45,12 +49,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        stopClock()
+        timer?.task.cancel()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        stopClock()
+        timer?.task.cancel()
         phase = .closed
         context.fireChannelInactive()
     }
@@ -104,7 +110,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request head was parsed: no header clock while the request is handled.
     func headReceived() {
         guard case .readingHead = phase else { return }
-        timer?.cancel()
+        stopClock()
         phase = .inRequest
     }
 
@@ -138,7 +144,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A WebSocket upgrade was asked for: the session has its own lifetime.
     func passThrough() {
-        timer?.cancel()
+        stopClock()
         phase = .passThrough
     }
 
@@ -148,11 +154,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func respond(_ response: ByteBuffer, thenLinger: Bool) {
         guard let context else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(response), promise: written)
+        context.writeAndFlush(NIOAny(response), promise: written)
         if thenLinger {
             linger(after: written.futureResult)
         } else {
-            timer?.cancel()
+            stopClock()
             phase = .closed
             written.futureResult.assumeIsolated().whenComplete { _ in self.close() }
         }
@@ -161,18 +167,36 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Closes the connection.
     func close() {
         guard let context else { return }
-        timer?.cancel()
+        stopClock()
         phase = .closed
         context.close(promise: nil)
     }
 
+    /// Runs the clock: `expired()` after `seconds`, unless re-armed or stopped before.
     private func arm(_ seconds: Double) {
-        timer?.cancel()
-        guard let context else { return }
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in
+        deadline = .now() + .milliseconds(Int64(seconds * 1000))
+        if let timer, timer.at <= deadline { return }  // it fires first and then waits for the rest
+        schedule()
+    }
+
+    private func stopClock() {
+        deadline = .distantFuture
+    }
+
+    private func schedule() {
+        timer?.task.cancel()
+        timer = nil
+        guard let context, deadline != .distantFuture else { return }
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.timer = nil
-            self.expired()
+            if self.deadline > .now() {
+                self.schedule()  // the deadline moved later (or the clock stopped) since this was scheduled
+            } else {
+                self.deadline = .distantFuture
+                self.expired()
+            }
         }
+        timer = (task, deadline)
     }
 
     private func expired() {

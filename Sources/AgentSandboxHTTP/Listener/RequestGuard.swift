@@ -48,7 +48,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             headsReceived += 1
             connection.headReceived()
-            if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+            if head.headers.contains(name: "upgrade"), head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
                 // An upgrade can be refused from its head alone (the terminal's exec token): with the
                 // status and envelope, before the WebSocket handshake.
                 if let refusal = precheck(head, false) {
@@ -61,7 +61,8 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             // CONNECT asks for a tunnel; the parser stops at its head, so the connection ends with the answer.
             if head.method == .CONNECT { closeAfterResponse = true }
-            let expectsContinue = head.version != .http1_0 && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
+            let expectsContinue = head.version != .http1_0 && head.headers.contains(name: "expect")
+                && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
             if let refusal = precheck(head, expectsContinue) {
                 refusing = true
                 return answer(refusal, version: head.version, context: context)
@@ -109,19 +110,25 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             context.write(data, promise: promise)
         case .end:
+            guard closeAfterResponse, pendingRefusal == nil else {
+                context.write(data, promise: promise)
+                return responseFinished(context: context)
+            }
+            // The connection ends once this is written: that needs the write's future.
             let written = promise ?? context.eventLoop.makePromise(of: Void.self)
             context.write(data, promise: written)
             responseFinished(context: context, written: written.futureResult)
         }
     }
 
-    private func responseFinished(context: ChannelHandlerContext, written: EventLoopFuture<Void>) {
+    /// `written` (when the connection closes after this response): the future of its last write.
+    private func responseFinished(context: ChannelHandlerContext, written: EventLoopFuture<Void>? = nil) {
         responsesDone += 1
         if let pendingRefusal {
             self.pendingRefusal = nil
             return answer(pendingRefusal, version: .http1_1, context: context)
         }
-        if closeAfterResponse {
+        if closeAfterResponse, let written {
             if endsReceived < headsReceived {
                 connection.linger(after: written)
             } else {

@@ -41,23 +41,35 @@ struct SandboxListener: Sendable {
     /// Refuses, from the head alone, a body the route would refuse anyway (413 by Content-Length), and
     /// — when the client waits for `100 Continue` — a `/v1` request without any API key (401), so the
     /// client never sends a body that is not wanted. Preview requests (`PreviewAddress`) are the app's:
-    /// their bodies stream to it unlimited.
+    /// their bodies stream to it unlimited (looked for only when there is something to refuse).
     static func precheck(_ limits: ResourceLimits, previewDomain: String? = nil) -> RequestPrecheck {
         { head, expectsContinue in
-            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            if PreviewAddress.parse(target: head.uri) != nil || PreviewAddress.parse(host: head.headers["host"].first, target: head.uri, domain: previewDomain) != nil {
+            guard let refusal = refusal(head, expectsContinue: expectsContinue, limits: limits) else { return nil }
+            if PreviewAddress.parse(target: head.uri) != nil || PreviewAddress.parse(host: head.headers.first(name: "host"), target: head.uri, domain: previewDomain) != nil {
                 return nil
             }
-            let components = path.split(separator: "/")
-            let isArchiveImport = head.method == .PUT && components.count == 4 && components[0] == "v1" && components[1] == "agents" && components[3] == "archive"
+            return refusal
+        }
+    }
+
+    private static func refusal(_ head: HTTPRequestHead, expectsContinue: Bool, limits: ResourceLimits) -> ToolError? {
+        let path = PathSegments.path(of: head.uri)
+        if let declared = head.headers.first(name: "content-length").flatMap({ Int64($0) }) {
+            let isArchiveImport = head.method == .PUT && isArchiveImportPath(path)
             let limit = isArchiveImport ? limits.archiveBodyBytes : Int64(limits.requestBodyBytes)
-            if let declared = head.headers["content-length"].first.flatMap({ Int64($0) }), declared > limit {
+            if declared > limit {
                 return ToolError(isArchiveImport ? .archiveTooLarge : .payloadTooLarge, "The request body is \(declared) bytes; this route accepts at most \(limit). Send large files in parts (file_write with mode \"a\") or import an archive.")
             }
-            if expectsContinue, path.hasPrefix("/v1"), !head.headers.contains(name: "x-api-key"), !head.headers.contains(name: "authorization") {
-                return ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
-            }
-            return nil
         }
+        if expectsContinue, path.hasPrefix("/v1"), !head.headers.contains(name: "x-api-key"), !head.headers.contains(name: "authorization") {
+            return ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
+        }
+        return nil
+    }
+
+    /// `/v1/agents/{id}/archive`.
+    private static func isArchiveImportPath(_ path: Substring) -> Bool {
+        var segments = PathSegments(path)
+        return segments.next() == "v1" && segments.next() == "agents" && segments.next() != nil && segments.next() == "archive" && segments.next() == nil
     }
 }

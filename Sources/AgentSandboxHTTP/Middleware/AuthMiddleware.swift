@@ -32,11 +32,10 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Everything except the unauthenticated routes (`/healthz`, `/metrics`, share downloads `/s/…`, …).
     /// Empty segments are ignored as the router ignores them (`//v1/agents` is `/v1/agents`).
     static func requiresKey(_ path: String) -> Bool {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard let first = segments.first else { return false }
-        switch first {
-        case "v1", "sandboxes", "workspace": return true
-        case "api": return segments.dropFirst().first == "v1"
+        var segments = PathSegments(path)
+        switch segments.next() {
+        case "v1"?, "sandboxes"?, "workspace"?: return true
+        case "api"?: return segments.next() == "v1"
         default: return false
         }
     }
