@@ -94,9 +94,10 @@ struct ShareTests {
         #expect(try await server.request("DELETE", "/v1/agents/\(agent)/shares/\(token)").status == 404)
 
         let created = Date()
-        let short = try #require(try await share(server, agent, ["path": "a.txt", "expires_in": 3]).string("url"))
+        // 8 s: long enough that a loaded machine still fetches it before it expires.
+        let short = try #require(try await share(server, agent, ["path": "a.txt", "expires_in": 8]).string("url"))
         #expect(try await fetch(short).0 == 200)
-        try await Task.sleep(for: .milliseconds(Int(max(0, 3.2 - Date().timeIntervalSince(created)) * 1000)))
+        try await Task.sleep(for: .milliseconds(Int(max(0, 8.2 - Date().timeIntervalSince(created)) * 1000)))
         #expect(try await fetch(short).0 == 404)
 
         let kept = try #require(try await share(server, agent, ["path": "a.txt"]).string("url"))
