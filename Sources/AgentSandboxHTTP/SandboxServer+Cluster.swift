@@ -7,12 +7,11 @@ extension SandboxServer {
     static func startHeartbeat(services: SandboxServices, port: Int) -> Task<Void, Never>? {
         let configuration = services.configuration
         guard let cluster = configuration.cluster, let directory = services.store as? any ClusterDirectory else { return nil }
-        let identity = NodeIdentity(id: cluster.nodeID, advertiseURL: cluster.advertiseURL, maxAgents: cluster.maxAgents ?? Int(configuration.uidCount))
+        let identity = NodeIdentity(id: cluster.nodeID, advertiseURL: cluster.advertiseURL, maxAgents: configuration.nodeCapacity)
         let heartbeat = NodeHeartbeat(directory: directory, identity: identity, dataRoot: configuration.dataRoot.path,
                                       interval: cluster.heartbeatInterval, logger: services.logger)
-        let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
-        let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        if cluster.advertiseURL == nil, host != configuration.host {
+        let url = configuration.listenerURL(port: port)
+        if cluster.advertiseURL == nil, ["0.0.0.0", "::", ""].contains(configuration.host) {
             services.logger.warning("cluster node listens on \(configuration.host) and advertises \(url): pass --advertise-url so gateways on other machines reach it")
         }
         return Task { await heartbeat.run(advertiseURL: url) }

@@ -68,8 +68,8 @@ public enum SandboxServer {
             let counts = try await agents.countByState()
             let live = counts.filter { $0.key != "deleted" }.values.reduce(0, +)
             return [ClusterNode(
-                id: "local", advertiseURL: configuration.publicURL ?? "http://\(configuration.host):\(ListeningPort.bound ?? configuration.port)",
-                maxAgents: Int(configuration.uidCount), freeDiskBytes: NodeHeartbeat.freeBytes(at: configuration.dataRoot.path),
+                id: "local", advertiseURL: configuration.publicURL ?? configuration.listenerURL(port: ListeningPort.bound ?? configuration.port),
+                maxAgents: configuration.nodeCapacity, freeDiskBytes: NodeHeartbeat.freeBytes(at: configuration.dataRoot.path),
                 startedAt: started, heartbeatAt: Date(), agents: live)]
         }
     }
@@ -114,23 +114,25 @@ public enum SandboxServer {
         let sandboxUpkeep = Task { await services.launcher.runWarmSandboxUpkeep() }
         defer { sandboxUpkeep.cancel() }
         let heartbeat = Mutex<Task<Void, Never>?>(nil)
-        defer { heartbeat.withLock { $0?.cancel() } }
+        let outcome: Result<Void, any Error>
         do {
             try await buildApplication(services: services) { port in
                 await services.listenerBound(port: port)
                 heartbeat.withLock { $0 = startHeartbeat(services: services, port: port) }
                 await onRunning(port)
             }.runService()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
-            heartbeat.withLock { $0?.cancel() }
-            await services.shutdown()
-            throw services.bindFailure(error.errnoCode)
+            outcome = .success(())
         } catch {
-            heartbeat.withLock { $0?.cancel() }
-            await services.shutdown()
-            throw error
+            outcome = .failure(error)
         }
+        // However it ended: the heartbeat stops first (the node must not look alive while it shuts down).
         heartbeat.withLock { $0?.cancel() }
         await services.shutdown()
+        if case .failure(let error) = outcome {
+            if let error = error as? IOError, error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
+                throw services.bindFailure(error.errnoCode)
+            }
+            throw error
+        }
     }
 }

@@ -43,11 +43,11 @@ extension AgentRegistry {
             try await BlockingWork.run {
                 image.destroy()
                 if let bytes {
-                    if pool?.take(bytes: bytes, into: image.imagePath) == true {
-                        pool?.refillInBackground()
-                    } else {
+                    if pool?.take(bytes: bytes, into: image.imagePath) != true {
                         try image.create(bytes: bytes)
                     }
+                    // Also after a miss: a refill that failed once (a full disk) is tried again.
+                    if bytes == pool?.bytes { pool?.refillInBackground() }
                     try image.mount(fresh: true)
                 }
             }

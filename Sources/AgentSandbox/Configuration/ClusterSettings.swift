@@ -28,6 +28,6 @@ extension ServerConfiguration {
         guard let cluster else { return try SQLiteStore(path: databasePath, legacyNetwork: legacyNetwork) }
         return try await PostgresStore.connect(
             url: cluster.url, nodeID: cluster.nodeID,
-            node: NodeRegistration(id: cluster.nodeID, maxAgents: Int(uidCount)), logger: logger)
+            node: NodeRegistration(id: cluster.nodeID, maxAgents: nodeCapacity), logger: logger)
     }
 }

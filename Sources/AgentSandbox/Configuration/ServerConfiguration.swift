@@ -64,6 +64,16 @@ public struct ServerConfiguration: Sendable {
     public var stateDirectory: URL { dataRoot.appendingPathComponent(".agentsandbox", isDirectory: true) }
     public var databasePath: String { stateDirectory.appendingPathComponent("agentsandbox.sqlite").path }
 
+    /// Where this server is reached on `port` by the machine itself: a wildcard host becomes 127.0.0.1,
+    /// an IPv6 host goes in brackets.
+    public func listenerURL(port: Int) -> String {
+        let reachable = ["0.0.0.0", "::", ""].contains(host) ? "127.0.0.1" : host
+        return "http://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)"
+    }
+
+    /// Most live agents a gateway places on this node: `--max-agents`, else one per uid of the range.
+    public var nodeCapacity: Int { cluster?.maxAgents ?? Int(uidCount) }
+
     /// The base URL that share links are built from.
     public var effectivePublicURL: String {
         if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }

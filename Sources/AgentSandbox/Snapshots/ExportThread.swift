@@ -5,14 +5,13 @@ import Foundation
 import SandboxKernel
 import Synchronization
 
-/// The producer side of a fork's copy and of a snapshot: exports a workspace as plain tar into a pipe on
+/// The producer side of a fork's copy: exports a workspace as plain tar into a pipe on
 /// its own thread, closing the pipe's write end when done (the reader then sees the end of the archive).
 final class ExportThread: Sendable {
     private let root: String
     private let fd: Int32
     private let done = DispatchSemaphore(value: 0)
     private let error = Mutex<ArchiveError?>(nil)
-    private let written = Mutex(WorkspaceSnapshotter.Summary(entries: 0, uncompressedBytes: 0))
 
     init(root: String, fd: Int32) {
         self.root = root
@@ -27,7 +26,6 @@ final class ExportThread: Sendable {
             do throws(ArchiveError) {
                 let writer = try ArchiveWriter(format: .tar) { bytes in Self.write(bytes, to: self.fd) }
                 try WorkspaceExporter(writer: writer).run(root: root)
-                self.written.withLock { $0 = .init(entries: Int64(writer.entryCount), uncompressedBytes: writer.uncompressedBytes) }
             } catch {
                 self.error.withLock { $0 = error }
             }
@@ -37,9 +35,6 @@ final class ExportThread: Sendable {
         thread.name = "fork-export"
         thread.start()
     }
-
-    /// What the export wrote (complete once `wait` returned).
-    var summary: WorkspaceSnapshotter.Summary { written.withLock { $0 } }
 
     /// Waits until the export thread has ended (again at once on later calls).
     func wait() {

@@ -101,10 +101,18 @@ private final class FileUpload: SnapshotBlobUpload, @unchecked Sendable {
         guard linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 else {
             throw FileSnapshotBlobStore.failure("linkat", target)
         }
+        // The blob's name must survive a crash too, or the snapshot row would point at nothing.
         let directoryFD = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            fsync(directoryFD)
-            close(directoryFD)
+        guard directoryFD >= 0 else {
+            let failure = FileSnapshotBlobStore.failure("open", directory)
+            unlink(target)  // no snapshot will name it
+            throw failure
+        }
+        defer { close(directoryFD) }
+        guard fsync(directoryFD) == 0 else {
+            let failure = FileSnapshotBlobStore.failure("fsync", directory)
+            unlink(target)  // no snapshot will name it
+            throw failure
         }
         return size
     }

@@ -18,9 +18,7 @@ enum WorkspaceSnapshotter {
     }
 
     /// zstd at its default level, compressed by one worker thread per CPU (as `zstd -T0`).
-    static var compression: String {
-        "zstd:compression-level=3,zstd:threads=\(ProcessInfo.processInfo.activeProcessorCount)"
-    }
+    static let compression = "zstd:compression-level=3,zstd:threads=\(ProcessInfo.processInfo.activeProcessorCount)"
 
     /// Writes the workspace at `root` into `upload` as tar.zst (the caller commits or aborts it). One
     /// thread walks the tree and builds the tar; zstd's workers compress it meanwhile (libarchive's

@@ -25,8 +25,9 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func isAlsoGuarded(_ path: String) -> Bool {
-        guard !alsoGuarded.isEmpty, let first = path.split(separator: "/", omittingEmptySubsequences: true).first else { return false }
-        return alsoGuarded.contains(first)
+        guard !alsoGuarded.isEmpty else { return false }
+        var segments = PathSegments(path)
+        return segments.next().map(alsoGuarded.contains) ?? false
     }
 
     /// Everything except the unauthenticated routes (`/healthz`, `/metrics`, share downloads `/s/…`, …).

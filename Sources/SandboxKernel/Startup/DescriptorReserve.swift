@@ -19,6 +19,13 @@ public enum DescriptorReserve {
         return Int(clamping: min(limit.rlim_cur, 1 << 20))  // RLIM_INFINITY is the largest rlim_t
     }
 
+    /// The soft RLIMIT_NOFILE in force (`raiseOpenFileLimit` ran at start-up).
+    public static func openFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(clamping: min(limit.rlim_cur, 1 << 20))
+    }
+
     /// The connection cap when none is configured: a quarter of the open-file limit, 16,384 at most
     /// (20,000 descriptors → 5,000 connections; the other three quarters stay for calls).
     public static func defaultConnectionCap(openFiles: Int) -> Int {

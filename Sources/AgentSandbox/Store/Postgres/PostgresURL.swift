@@ -23,7 +23,7 @@ struct PostgresURL: Sendable {
         }
         let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
         guard ["disable", "prefer", "allow", "require"].contains(sslmode) else {
-            throw ConfigurationError("\(flag): sslmode must be disable or require, not \(sslmode).")
+            throw ConfigurationError("\(flag): sslmode must be disable, allow, prefer (all three connect without TLS) or require (TLS), not \(sslmode).")
         }
         self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         self.port = components.port ?? 5432
