@@ -86,7 +86,7 @@ public enum SandboxServer {
             (head.headers.contains(name: "upgrade") ? terminal(head) ?? execSocket(head) : nil) ?? general(head, expectsContinue)
         }
         return Application(
-            router: router,
+            responder: ConcreteRouterResponder(router: router.buildResponder()),
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
                 if TerminalWebSocket.parse(head.path ?? "") != nil { return await TerminalWebSocket.shouldUpgrade(head, exec: exec) }
                 if let target = await previewUpgrade.target(head) { return await WebSocketProxy.shouldUpgrade(head, to: target) }

@@ -60,20 +60,22 @@ public struct FileReadTool: Tool {
         if window.sawNUL, !base64 {
             throw ToolError(.binaryFile, "'\(input.path)' is a binary file (it contains NUL bytes). Read it with encoding=\"base64\", or inspect it with bash (e.g. file, xxd | head).")
         }
-        var envelope = Envelope(path: relative)
-        if base64 {
-            envelope.content = Data(window.bytes).base64EncodedString()
+        let content = if base64 {
+            Data(window.bytes).base64EncodedString()
         } else if input.lineNumbers {
-            envelope.content = ByteText.numbered(window.bytes[...], firstLine: first, encoding: detected)
+            ByteText.numbered(window.bytes[...], firstLine: first, encoding: detected)
         } else {
-            envelope.content = detected.decode(window.bytes)
+            detected.decode(window.bytes)
         }
-        envelope.extras["total_lines"] = .number(Double(total))
-        envelope.extras["encoding"] = .string(base64 ? "base64" : detected.rawValue)
-        envelope.extras["encoding_detected"] = .string(detected.rawValue)
-        envelope.extras["truncated"] = .bool(window.capped)
-        if window.capped { envelope.extras["hint"] = .string(hint(window, total: total)) }
-        return envelope
+        // One literal: the dictionary is allocated once at its size, not grown key by key.
+        var extras: [String: JSONValue] = [
+            "total_lines": .number(Double(total)),
+            "encoding": .string(base64 ? "base64" : detected.rawValue),
+            "encoding_detected": .string(detected.rawValue),
+            "truncated": .bool(window.capped),
+        ]
+        if window.capped { extras["hint"] = .string(hint(window, total: total)) }
+        return Envelope(content: content, path: relative, extras: extras)
     }
 
     /// The requested inclusive range; `start_line`/`end_line` win over `offset`/`limit`.

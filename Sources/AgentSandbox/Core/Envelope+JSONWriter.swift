@@ -32,14 +32,17 @@ extension Envelope {
         // Keys in wire order: content … matches, then status, stderr, stdout, url.
         let late = (stdout?.utf8.count ?? 0) + (stderr?.utf8.count ?? 0)
         var writer = JSONByteWriter(capacity: 256 + (content?.utf8.count ?? 0) + (encodedMatches == nil ? late : 0))
-        let extraKeys = extras.isEmpty ? [] : extras.keys.filter { !Self.coreKeys.contains($0) }.sorted()
+        // The extras as sorted (key, value) pairs: one array, no lookups while writing.
+        var extraFields = Array(extras)
+        extraFields.removeAll { Self.coreKeys.contains($0.key) }
+        extraFields.sort { $0.key < $1.key }
         writer.output.writeInteger(UInt8(ascii: "{"))
-        var extra = extraKeys.startIndex
+        var extra = extraFields.startIndex
         for (index, core) in Self.sortedCore.enumerated() {
-            while extra < extraKeys.endIndex, extraKeys[extra] < core.key {
-                writer.string(extraKeys[extra])
+            while extra < extraFields.endIndex, extraFields[extra].key < core.key {
+                writer.string(extraFields[extra].key)
                 writer.output.writeInteger(UInt8(ascii: ":"))
-                writer.value(extras[extraKeys[extra]]!)
+                writer.value(extraFields[extra].value)
                 writer.output.writeInteger(UInt8(ascii: ","))
                 extra += 1
             }
@@ -53,11 +56,11 @@ extension Envelope {
             }
             if index < Self.sortedCore.count - 1 { writer.output.writeInteger(UInt8(ascii: ",")) }
         }
-        for key in extraKeys[extra...] {
+        for (key, value) in extraFields[extra...] {
             writer.output.writeInteger(UInt8(ascii: ","))
             writer.string(key)
             writer.output.writeInteger(UInt8(ascii: ":"))
-            writer.value(extras[key]!)
+            writer.value(value)
         }
         writer.output.writeInteger(UInt8(ascii: "}"))
         pieces.append(writer.output)

@@ -21,6 +21,12 @@ public final class Metrics: Sendable {
         var counts = [Int](repeating: 0, count: Metrics.buckets.count)
         var total = 0
         var sum = 0.0
+
+        mutating func add(_ seconds: Double, bucket: Int?) {
+            if let bucket { counts[bucket] += 1 }
+            total += 1
+            sum += seconds
+        }
     }
 
     private struct State {
@@ -57,11 +63,8 @@ public final class Metrics: Sendable {
         let series = Series(operation: tool, entry: entry, status: status)
         let bucket = Self.buckets.firstIndex { seconds <= $0 }
         state.withLock { state in
-            var histogram = state.calls[series] ?? Histogram()
-            if let bucket { histogram.counts[bucket] += 1 }
-            histogram.total += 1
-            histogram.sum += seconds
-            state.calls[series] = histogram
+            // In place: one hash of the series, and its counts array is not copied.
+            state.calls[series, default: Histogram()].add(seconds, bucket: bucket)
             if status == ToolError.Code.execFailed.rawValue { state.spawnFailures += 1 }
         }
     }

@@ -11,9 +11,7 @@ extension CallPipeline {
         }
         request.schema = request.operation
         return try await run(request, admission: .toolCall, bytes: Self.bytes(of:)) { admitted in
-            var context = ToolContext(workspace: admitted.workspace, configuration: configuration)
-            context.shares = shares
-            return try await tool(admitted.input, context)
+            try await tool(admitted.input, ToolContext(workspace: admitted.workspace, shares: shares))
         }
     }
 
@@ -24,7 +22,7 @@ extension CallPipeline {
             for (index, request) in requests.enumerated() {
                 group.addTask {
                     do {
-                        return (index, .success(try await callTool(request)))
+                        return (index, .success(try await self.callTool(request)))
                     } catch {
                         return (index, .failure(ToolError(normalizing: error)))
                     }

@@ -1,5 +1,6 @@
 import Foundation
 import SandboxKernel
+import Synchronization
 
 /// The one road every call takes, whatever door it came in by (a REST tool route, `tools/call` in any
 /// model's shape, the workspace family, exec and its session routes, MCP, the seed APIs' shapes):
@@ -15,7 +16,10 @@ import SandboxKernel
 /// ```swift
 /// let envelope = try await pipeline.callTool(CallRequest(agentID: id, operation: "bash", input: input, entry: .sandbox))
 /// ```
-public struct CallPipeline: Sendable {
+///
+/// A class: every call's ticket and closures hold it, and one reference costs one retain where the
+/// eight services copied as a struct cost eight.
+public final class CallPipeline: Sendable {
     public let agents: AgentRegistry
     public let tools: ToolRegistry
     public let schemas: SchemaCatalog
@@ -140,8 +144,7 @@ public final class CallTicket: @unchecked Sendable {
     var lease: DiskLease?
     /// Set once admission succeeded (always, for a ticket `begin` returned).
     public internal(set) var admitted: Admitted!
-    private let lock = NSLock()
-    private var finished = false
+    private let finished = Atomic<Bool>(false)
 
     init(request: CallRequest, pipeline: CallPipeline) {
         self.request = request
@@ -163,11 +166,7 @@ public final class CallTicket: @unchecked Sendable {
     }
 
     private func end(status: String, bytes: Int) {
-        let first = lock.withLock { () -> Bool in
-            defer { finished = true }
-            return !finished
-        }
-        guard first else { return }
+        guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if holdsSlot { pipeline.agents.finishCall(request.agentID) }
         lease?.release()
         pipeline.metrics.callEnded()
@@ -176,16 +175,23 @@ public final class CallTicket: @unchecked Sendable {
 
     deinit {
         // A ticket dropped without an outcome (a bug, or a task torn down): never leak the slot.
-        if !finished { end(status: ToolError.Code.cancelled.rawValue, bytes: 0) }
+        if !finished.load(ordering: .acquiring) { end(status: ToolError.Code.cancelled.rawValue, bytes: 0) }
     }
 }
 
-/// What a call runs with once admitted: the agent, its validated input, its workspace.
-public struct Admitted: Sendable {
+/// What a call runs with once admitted: the agent, its validated input, its workspace. A class, so
+/// handing it to the work (and on to a tool) is one retain, not a copy of two large structs.
+public final class Admitted: Sendable {
     public let agent: Agent
     /// The input after schema validation: aliases renamed, defaults filled in.
     public let input: JSONValue
     public let workspace: Workspace
+
+    init(agent: Agent, input: JSONValue, workspace: Workspace) {
+        self.agent = agent
+        self.input = input
+        self.workspace = workspace
+    }
 }
 
 /// How a call needs its agent.

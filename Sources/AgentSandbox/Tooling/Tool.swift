@@ -17,17 +17,15 @@ public protocol Tool: Sendable {
     func run(_ input: Input, context: ToolContext) async throws -> Envelope
 }
 
-/// What a tool call runs with: the agent's workspace and the server's settings.
+/// What a tool call runs with: the agent's workspace (its paths, identity, limits and launcher).
 public struct ToolContext: Sendable {
     public var workspace: Workspace
-    public let configuration: ServerConfiguration
     /// Publishes file snapshots (`file_share`); nil where shares are not offered.
     public var shares: ShareService?
-    public var limits: ResourceLimits { configuration.limits }
 
-    public init(workspace: Workspace, configuration: ServerConfiguration) {
+    public init(workspace: Workspace, shares: ShareService? = nil) {
         self.workspace = workspace
-        self.configuration = configuration
+        self.shares = shares
     }
 }
 

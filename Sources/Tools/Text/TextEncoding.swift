@@ -61,11 +61,17 @@ struct UTF8Validity {
 
     mutating func consume(_ chunk: UnsafeRawBufferPointer) {
         guard valid, !chunk.isEmpty else { return }
-        var bytes = held
-        bytes.append(contentsOf: chunk)
+        guard !held.isEmpty else { return check(chunk) }
+        // Rare: a sequence split across two reads.
+        let bytes = held + chunk
+        bytes.withUnsafeBytes { check($0) }
+    }
+
+    /// Validates `bytes` in place (no copy, no `String`), holding back an unfinished final sequence.
+    private mutating func check(_ bytes: UnsafeRawBufferPointer) {
         let cut = Self.incompleteTailStart(bytes)
         held = Array(bytes[cut...])
-        valid = String(validating: bytes[..<cut], as: UTF8.self) != nil
+        valid = (try? UTF8Span(validating: bytes[..<cut].assumingMemoryBound(to: UInt8.self).span)) != nil
     }
 
     /// The result once the last chunk was consumed: a truncated final sequence is invalid.
@@ -75,7 +81,7 @@ struct UTF8Validity {
     }
 
     /// Where a trailing lead byte starts a sequence longer than what follows it; `bytes.count` if none.
-    private static func incompleteTailStart(_ bytes: [UInt8]) -> Int {
+    private static func incompleteTailStart(_ bytes: UnsafeRawBufferPointer) -> Int {
         var index = bytes.count - 1
         while index >= max(0, bytes.count - 3) {
             let byte = bytes[index]
