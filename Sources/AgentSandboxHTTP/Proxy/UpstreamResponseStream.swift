@@ -51,19 +51,17 @@ final class UpstreamResponseReader: ChannelDuplexHandler, RemovableChannelHandle
     private init(head: EventLoopPromise<HTTPResponseHead>) { self.head = head }
 
     /// Adds a reader at the end of `channel`'s pipeline; returns the head's future, the body parts and the
-    /// reader (removed again when a pooled connection is parked).
-    static func install(on channel: any Channel) -> EventLoopFuture<(EventLoopFuture<HTTPResponseHead>, UpstreamResponseStream, UpstreamResponseReader)> {
-        channel.eventLoop.submit {
-            let reader = UpstreamResponseReader(head: channel.eventLoop.makePromise())
-            let made = UpstreamResponseStream.makeSequence(
-                // Counted in bursts (each up to `maxMessagesPerRead` reads of at most 1 MiB).
-                backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
-                finishOnDeinit: false,
-                delegate: Demand(reader: reader, eventLoop: channel.eventLoop))
-            reader.source = made.source
-            try channel.pipeline.syncOperations.addHandler(reader)
-            return (reader.head.futureResult, made.sequence, reader)
-        }
+    /// reader (removed again when a pooled connection is parked). On the channel's event loop.
+    static func installNow(on channel: any Channel) throws -> (EventLoopFuture<HTTPResponseHead>, UpstreamResponseStream, UpstreamResponseReader) {
+        let reader = UpstreamResponseReader(head: channel.eventLoop.makePromise())
+        let made = UpstreamResponseStream.makeSequence(
+            // Counted in bursts (each up to `maxMessagesPerRead` reads of at most 1 MiB).
+            backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
+            finishOnDeinit: false,
+            delegate: Demand(reader: reader, eventLoop: channel.eventLoop))
+        reader.source = made.source
+        try channel.pipeline.syncOperations.addHandler(reader)
+        return (reader.head.futureResult, made.sequence, reader)
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
