@@ -15,13 +15,16 @@ bench_netns() {
 bench_netns_run() {
   command -v ip >/dev/null && command -v nsenter >/dev/null || {
     echo "bench: ip (iproute2) and nsenter (util-linux) are needed to run benchmarks in their own network namespace" >&2; exit 1; }
-  local status=0
+  local status=0 child
   BENCH_NETNS=agent-sandbox-bench-$$
   ip netns add "$BENCH_NETNS"
   trap bench_netns_remove EXIT
-  trap 'exit 130' INT TERM
   ip -n "$BENCH_NETNS" link set lo up
-  BENCH_NETNS=$BENCH_NETNS nsenter --net="/run/netns/$BENCH_NETNS" -- "$@" || status=$?
+  # In the background, so that a signal to this shell is acted on at once: passed on, then cleaned up.
+  BENCH_NETNS=$BENCH_NETNS nsenter --net="/run/netns/$BENCH_NETNS" -- "$@" <&0 &
+  child=$!
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 130' INT TERM
+  wait "$child" || status=$?
   exit "$status"
 }
 
