@@ -110,6 +110,37 @@ struct ClusterTests {
         #expect(try await gateway.request("GET", "/v1/nodes").status == 200)
     }
 
+    /// Gateways and nodes hold the key hashes in memory and re-read them from PostgreSQL every 0.25 s
+    /// (`APIKeyAuthority.runRefreshLoop`): a key revoked in the shared store is refused everywhere within
+    /// that bound plus one store round trip. Checked one second after the revocation (slack for a loaded
+    /// machine), at both gateways and at the agent's node directly.
+    @Test func aRevokedKeyIsRefusedByEveryGatewayAndNodeWithinASecond() async throws {
+        let cluster = try await Self.cluster.get()
+        let created = try runCLI(["key", "create", "--cluster", cluster.databaseURL, "--name", "cluster-robot"])
+        let key = try #require(created.output.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) })
+        #expect(created.status == 0 && key.hasPrefix("ask_"), "\(created.output)")
+        let agent = try #require(try await cluster.gateways[0].post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        let servers = cluster.gateways + [cluster.nodes[try #require(cluster.nodeHolding(agent))]]
+        for server in servers {
+            var status = 0
+            for _ in 0..<30 {
+                status = try await server.request("GET", "/v1/agents/\(agent)", headers: ["x-api-key": key]).status
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == 200, "the new key works at \(server.baseURL)")
+        }
+        let listed = try runCLI(["key", "list", "--cluster", cluster.databaseURL])
+        let row = try #require(listed.output.split(separator: "\n").first { $0.hasSuffix("\tcluster-robot") })
+        #expect(try runCLI(["key", "revoke", String(row.split(separator: "\t")[0]), "--cluster", cluster.databaseURL]).status == 0)
+        try await Task.sleep(for: .seconds(1))
+        for server in servers {
+            let refused = try await server.request("GET", "/v1/agents/\(agent)", headers: ["x-api-key": key])
+            #expect(refused.status == 401, "\(server.baseURL) refuses the revoked key")
+            #expect(try await server.request("GET", "/v1/agents/\(agent)").status == 200, "other keys still work at \(server.baseURL)")
+        }
+    }
+
     @Test func aMovedAgentKeepsItsFilesModesSettingsAndShares() async throws {
         let cluster = try await Self.cluster.get()
         let (g1, g2) = (cluster.gateways[0], cluster.gateways[1])

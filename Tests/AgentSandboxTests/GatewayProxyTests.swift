@@ -71,6 +71,32 @@ struct GatewayProxyTests {
         #expect(try await gateway.request("GET", "/v1/agents", headers: ["x-api-key": "wrong"]).status == 401)
     }
 
+    /// The gateway keeps its connections to a node alive: twenty sequential calls reach the node over at
+    /// most two new TCP connections (counted with `ss`: every socket to the node's port, TIME-WAIT
+    /// included, so connections opened and closed per call would show as twenty).
+    @Test func sequentialCallsReuseKeptAliveConnectionsToTheNode() async throws {
+        let (gateway, nodes, _) = try await Self.setup.get()
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        let holder = try #require(nodes.indices.first { FileManager.default.fileExists(atPath: nodes[$0].workspace(of: agent).path) })
+        #expect(try await gateway.write(agent, "kept.txt", "alive").string("status") == "ok")
+        let before = try Self.sockets(toPort: nodes[holder].port)
+        for _ in 0..<20 {
+            #expect(try await gateway.read(agent, "kept.txt").string("content") == "alive")
+        }
+        let opened = try Self.sockets(toPort: nodes[holder].port).subtracting(before)
+        #expect(opened.count <= 2, "20 calls opened \(opened.count) connections to the node: \(opened.sorted())")
+    }
+
+    /// Local `address:port` of every TCP socket (any state) whose peer port is `port`.
+    static func sockets(toPort port: Int) throws -> Set<String> {
+        let run = try runProcess("/usr/bin/ss", ["-Htan", "( dport = :\(port) )"], stderrToo: false)
+        let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n")
+        return Set(lines.compactMap { line in
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            return columns.count >= 4 ? String(columns[3]) : nil
+        })
+    }
+
     /// Last: it stops a node.
     @Test func aStoppedNodeFailsOnlyItsOwnAgentsWithNodeUnavailable() async throws {
         let (gateway, nodes, directory) = try await Self.setup.get()

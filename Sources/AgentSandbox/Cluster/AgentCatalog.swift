@@ -9,6 +9,8 @@ public final class AgentCatalog: Sendable {
     public let directory: any ClusterDirectory
     public let settings: ClusterTiming
     private let nodeView = Mutex<(nodes: [ClusterNode], readAt: ContinuousClock.Instant)?>(nil)
+    /// Whether a background read of the nodes is under way (`renewNodesInBackground`).
+    private let renewing = Mutex(false)
     private let owners = Mutex<[AgentID: (owner: AgentOwner, readAt: ContinuousClock.Instant)]>([:])
     /// Cached owners kept at most (the cache is emptied past it: a simple bound, no LRU bookkeeping).
     private let ownerLimit = 100_000
@@ -18,15 +20,36 @@ public final class AgentCatalog: Sendable {
         self.settings = settings
     }
 
-    /// The nodes, from the cached view unless it is older than the refresh interval (or `fresh`).
+    /// The nodes, from the cached view unless `fresh`. A view older than the refresh interval is still
+    /// answered (the request path does not wait for the store) while one background read renews it; a
+    /// view five intervals old (the store did not answer meanwhile) is re-read before answering.
     public func nodes(fresh: Bool = false) async throws -> [ClusterNode] {
         let now = ContinuousClock.now
-        if !fresh, let view = nodeView.withLock({ $0 }), now - view.readAt < .milliseconds(Int(settings.nodeRefreshInterval * 1000)) {
-            return view.nodes
+        let interval = Duration.milliseconds(Int(settings.nodeRefreshInterval * 1000))
+        if !fresh, let view = nodeView.withLock({ $0 }) {
+            if now - view.readAt < interval { return view.nodes }
+            if now - view.readAt < interval * 5 {
+                renewNodesInBackground()
+                return view.nodes
+            }
         }
         let nodes = try await directory.nodes()
         nodeView.withLock { $0 = (nodes, now) }
         return nodes
+    }
+
+    /// One read of the nodes at a time, off the request path.
+    private func renewNodesInBackground() {
+        let start = renewing.withLock { running in
+            defer { running = true }
+            return !running
+        }
+        guard start else { return }
+        Task {
+            let now = ContinuousClock.now
+            if let nodes = try? await directory.nodes() { nodeView.withLock { $0 = (nodes, now) } }
+            renewing.withLock { $0 = false }
+        }
     }
 
     /// The node named `name` from the current view.

@@ -18,31 +18,34 @@ struct GatewayForwarder: Sendable {
     let moves: MoveGuard
 
     func forward(_ request: Request, context: some RequestContext) async throws -> Response {
+        // Held in memory when small (tool calls): such a request may be sent twice, and takes a kept-alive
+        // connection; a streamed body (archive upload) is passed on as it comes, on a connection of its own.
+        let held = try await Self.replayable(request)
+        let request = held ?? request
+        let replayable = held != nil
         switch GatewayPath.destination(of: request.uri.string) {
         case .agent(let reference, let path):
             try await moves.waitUntilSettled(reference.agent)
             let node = try await catalog.locateOrPlace(reference.agent)
-            guard let replayable = try await Self.replayable(request) else {
-                return try await send(request, to: node, path: path, agent: reference.agent, context: context)
-            }
-            let response = try await send(replayable, to: node, path: path, agent: reference.agent, context: context)
+            let response = try await send(request, to: node, path: path, agent: reference.agent, replayable: replayable, context: context)
+            guard replayable else { return response }
             // The cached owner was stale (another gateway moved the agent): `send` forgot it; once more to
             // the owner the store names now.
             guard response.status == .conflict, response.headers[.retryAfter] != nil,
                   let owner = try await catalog.locate(reference.agent), owner.id != node.id else { return response }
             _ = try? await CollectingBodyWriter.collect(response.body, limit: 1 << 20)
-            return try await send(replayable, to: owner, path: path, agent: reference.agent, context: context)
+            return try await send(request, to: owner, path: path, agent: reference.agent, replayable: replayable, context: context)
         case .share(let token, let path):
             // The node that published the share holds its content (also after the agent moved on).
             var node: ClusterNode?
             if let owner = try await catalog.directory.shareOwner(token: token) { node = try await catalog.node(named: owner) }
-            return try await send(request, to: orAnyNode(node, key: token), path: path, agent: nil, context: context)
+            return try await send(request, to: orAnyNode(node, key: token), path: path, agent: nil, replayable: replayable, context: context)
         case .preview(let token, let path):
             var node: ClusterNode?
             if let agent = try await catalog.directory.previewLinkAgent(token: token) { node = try await catalog.locate(agent) }
-            return try await send(request, to: orAnyNode(node, key: token), path: path, agent: nil, context: context)
+            return try await send(request, to: orAnyNode(node, key: token), path: path, agent: nil, replayable: replayable, context: context)
         case .anyNode(let path):
-            return try await send(request, to: catalog.anyLiveNode(), path: path, agent: nil, context: context)
+            return try await send(request, to: catalog.anyLiveNode(), path: path, agent: nil, replayable: replayable, context: context)
         }
     }
 
@@ -70,14 +73,15 @@ struct GatewayForwarder: Sendable {
 
     /// Proxies `request` to `node` as `path`; a node that does not answer invalidates what the catalog
     /// knows and becomes `NODE_UNAVAILABLE` for the agent (502 elsewhere).
-    func send(_ request: Request, to node: ClusterNode, path: String, agent: AgentID?, context: some RequestContext) async throws -> Response {
+    func send(_ request: Request, to node: ClusterNode, path: String, agent: AgentID?, replayable: Bool = true, context: some RequestContext) async throws -> Response {
         do {
-            let response = try await proxy.forward(request, to: node, path: path, context: context)
+            let response = try await proxy.forward(request, to: node, path: path, replayable: replayable, context: context)
             // A node that no longer owns the agent (moved by another gateway) answers 409 with
             // Retry-After: the next call asks the store again.
             if let agent, response.status == .conflict, response.headers[.retryAfter] != nil { catalog.invalidate(agent) }
             return response
         } catch let error as ToolError where error.code == .upstreamUnavailable {
+            proxy.forget(node)
             catalog.refreshNodes()
             guard let agent else { throw error }
             catalog.invalidate(agent)

@@ -127,7 +127,8 @@ struct GatewayMove: Sendable {
             if let value = original.headers[name] { head.headerFields[name] = value }
         }
         if let contentType { head.headerFields[.contentType] = contentType } else { head.headerFields[.contentLength] = "0" }
-        return try await forwarder.proxy.forward(Request(head: head, body: body), to: node, path: path, context: context)
+        // Only the archive's upload streams (it has a content type); the other steps have empty bodies.
+        return try await forwarder.proxy.forward(Request(head: head, body: body), to: node, path: path, replayable: contentType == nil, context: context)
     }
 
     private func expectOK(_ response: Response, _ step: String) async throws {

@@ -16,25 +16,30 @@ enum GatewayDestination: Equatable {
 }
 
 enum GatewayPath {
-    /// The destination of `target` (path and query, as the client sent it).
+    /// The destination of `target` (path and query, as the client sent it). On every proxied request:
+    /// substrings throughout, percent-decoding only when there is a `%`, and the target passed on as it is
+    /// when the id in it is already canonical.
     static func destination(of target: String) -> GatewayDestination {
         let (path, query) = split(target)
-        var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         // segments[0] is the empty string before the leading "/".
         let index: Int?
         switch (segments.count > 1 ? segments[1] : "", segments.count > 2 ? segments[2] : "", segments.count > 3 ? segments[3] : "") {
         case ("v1", "agents", _) where segments.count > 3: index = 3
         case ("workspace", _, _) where segments.count > 2, ("sandboxes", _, _) where segments.count > 2: index = 2
         case ("api", "v1", "sandboxes") where segments.count > 4: index = 4
-        case ("s", let token, _) where !token.isEmpty: return .share(token: token, path: target)
-        case ("p", let token, _) where !token.isEmpty: return .preview(token: token, path: target)
+        case ("s", let token, _) where !token.isEmpty: return .share(token: String(token), path: target)
+        case ("p", let token, _) where !token.isEmpty: return .preview(token: String(token), path: target)
         default: index = nil
         }
-        guard let index, let reference = try? ClusterAgentReference(segments[index].removingPercentEncoding ?? segments[index]) else {
-            return .anyNode(path: target)
-        }
-        segments[index] = reference.agent.rawValue
-        return .agent(reference, path: segments.joined(separator: "/") + query)
+        guard let index else { return .anyNode(path: target) }
+        let raw = segments[index]
+        let text = raw.contains("%") ? (String(raw).removingPercentEncoding ?? String(raw)) : String(raw)
+        guard let reference = try? ClusterAgentReference(text) else { return .anyNode(path: target) }
+        if raw == reference.agent.rawValue { return .agent(reference, path: target) }
+        var rewritten = segments.map(String.init)
+        rewritten[index] = reference.agent.rawValue
+        return .agent(reference, path: rewritten.joined(separator: "/") + query)
     }
 
     /// `target` cut before its query (the query keeps its `?`).

@@ -23,10 +23,10 @@ public enum GatewayServer {
         public init() {}
     }
 
-    public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger) -> Router<BasicRequestContext> {
+    public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, pool: UpstreamPool = UpstreamPool()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let moves = MoveGuard()
-        let forwarder = GatewayForwarder(catalog: catalog, proxy: GatewayProxy(), moves: moves)
+        let forwarder = GatewayForwarder(catalog: catalog, proxy: GatewayProxy(pool: pool), moves: moves)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(keys: keys, alsoGuarded: ["clusters"]))
@@ -46,9 +46,14 @@ public enum GatewayServer {
     public static func run(catalog: AgentCatalog, keys: APIKeyAuthority, settings: Settings, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         signal(SIGPIPE, SIG_IGN)
         let keyRefresh = Task { await keys.runRefreshLoop() }
-        defer { keyRefresh.cancel() }
+        // Kept-alive connections to the nodes, closed when the gateway stops.
+        let pool = UpstreamPool()
+        defer {
+            keyRefresh.cancel()
+            pool.shutdown()
+        }
         let app = Application(
-            router: buildRouter(catalog: catalog, keys: keys, logger: logger),
+            router: buildRouter(catalog: catalog, keys: keys, logger: logger, pool: pool),
             server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: WebSocketProxy.maxFrameSize))) { head, _, _ in
                 // Exec and terminal sockets: relayed frame by frame to the agent's node, which checks the
                 // credentials itself; a refused handshake falls through to the route (the node's answer).

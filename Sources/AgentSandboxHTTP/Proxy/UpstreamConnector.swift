@@ -12,11 +12,14 @@ import NIOPosix
 public struct UpstreamConnector: Sendable {
     /// Names the upstream in error sentences ("node-2 (10.0.0.7:8080)", "port 3000 of agent …").
     public let name: String
+    /// What an `UpstreamPool` files this upstream's idle connections under (`host:port`); nil for
+    /// upstreams whose connections are never pooled (a descriptor made for one request).
+    public let poolKey: String?
     private let open: @Sendable (ClientBootstrap) async throws -> Channel
 
     /// A TCP connection to `host:port`, given up after `timeout`.
     public static func tcp(host: String, port: Int, name: String? = nil, timeout: TimeAmount = .seconds(10)) -> UpstreamConnector {
-        UpstreamConnector(name: name ?? "\(host):\(port)") { bootstrap in
+        UpstreamConnector(name: name ?? "\(host):\(port)", poolKey: "\(host):\(port)") { bootstrap in
             try await bootstrap.connectTimeout(timeout).connect(host: host, port: port).get()
         }
     }
@@ -34,8 +37,9 @@ public struct UpstreamConnector: Sendable {
         }
     }
 
-    public init(name: String, open: @escaping @Sendable (ClientBootstrap) async throws -> Channel) {
+    public init(name: String, poolKey: String? = nil, open: @escaping @Sendable (ClientBootstrap) async throws -> Channel) {
         self.name = name
+        self.poolKey = poolKey
         self.open = open
     }
 

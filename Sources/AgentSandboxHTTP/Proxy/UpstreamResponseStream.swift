@@ -23,7 +23,7 @@ enum UpstreamBodyPart: Sendable {
 }
 
 /// See `UpstreamResponseStream`. Runs on the upstream channel's event loop.
-final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
+final class UpstreamResponseReader: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
 
@@ -39,6 +39,8 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
     /// The final (non-1xx) response head; failed when the connection ends before one arrives.
     let head: EventLoopPromise<HTTPResponseHead>
     private var headReceived = false
+    /// The response's end was handed over: the connection may outlive this reader (a pooled one).
+    private var ended = false
     private var source: UpstreamResponseStream.Source?
     private var context: ChannelHandlerContext?
     private var producing = true
@@ -48,22 +50,27 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
 
     private init(head: EventLoopPromise<HTTPResponseHead>) { self.head = head }
 
-    /// Adds a reader at the end of `channel`'s pipeline; returns the head's future and the body parts.
-    static func install(on channel: any Channel) -> EventLoopFuture<(EventLoopFuture<HTTPResponseHead>, UpstreamResponseStream)> {
-        channel.eventLoop.submit {
-            let reader = UpstreamResponseReader(head: channel.eventLoop.makePromise())
-            let made = UpstreamResponseStream.makeSequence(
-                // Counted in bursts (each up to `maxMessagesPerRead` reads of at most 1 MiB).
-                backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
-                finishOnDeinit: false,
-                delegate: Demand(reader: reader, eventLoop: channel.eventLoop))
-            reader.source = made.source
-            try channel.pipeline.syncOperations.addHandler(reader)
-            return (reader.head.futureResult, made.sequence)
-        }
+    /// Adds a reader at the end of `channel`'s pipeline; returns the head's future, the body parts and the
+    /// reader (removed again when a pooled connection is parked). On the channel's event loop.
+    static func installNow(on channel: any Channel) throws -> (EventLoopFuture<HTTPResponseHead>, UpstreamResponseStream, UpstreamResponseReader) {
+        let reader = UpstreamResponseReader(head: channel.eventLoop.makePromise())
+        let made = UpstreamResponseStream.makeSequence(
+            // Counted in bursts (each up to `maxMessagesPerRead` reads of at most 1 MiB).
+            backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
+            finishOnDeinit: false,
+            delegate: Demand(reader: reader, eventLoop: channel.eventLoop))
+        reader.source = made.source
+        try channel.pipeline.syncOperations.addHandler(reader)
+        return (reader.head.futureResult, made.sequence, reader)
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        source?.finish()
+        source = nil
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -78,6 +85,7 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
             burst.append(buffer)
         case .end(let trailers):
             yieldBurst()
+            ended = true
             yield(.end(trailers))
         }
     }
@@ -130,6 +138,6 @@ final class UpstreamResponseReader: ChannelDuplexHandler, @unchecked Sendable {
     /// The consumer stopped iterating (the client left): nothing reads this connection any more.
     private func consumerLeft() {
         source = nil
-        context?.close(promise: nil)
+        if !ended { context?.close(promise: nil) }
     }
 }
