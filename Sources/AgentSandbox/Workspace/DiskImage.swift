@@ -135,7 +135,7 @@ public struct DiskImage: Sendable {
         let fd = csandbox_loop_attach(image, &device, device.count)
         guard fd >= 0 else { throw failure("attach \(image) to a loop device", errno) }
         defer { close(fd) }
-        remember(loopDevice: String(cString: device), of: backing)
+        remember(loopDevice: device.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, of: backing)
         guard Glibc.mount(device, target, "ext4", flags, "discard,noinit_itable") == 0 else {
             throw failure("mount \(image) at \(target)", errno)
         }
