@@ -47,14 +47,19 @@ struct GatewayCommand: AsyncParsableCommand {
         timing.livenessWindow = nodeTimeout
         timing.ownerCacheSeconds = ownerCache
         let catalog = AgentCatalog(directory: store, settings: timing)
-        let keys = try await APIKeyAuthority.load(store: store)
         var settings = GatewayServer.Settings()
         settings.host = host
         settings.port = port
         let host = self.host
-        try await GatewayServer.run(catalog: catalog, keys: keys, settings: settings, logger: logger) { port in
-            print("agent-sandbox gateway listening on http://\(host):\(port)")
-            fflush(nil)
+        do {
+            let keys = try await APIKeyAuthority.load(store: store)
+            try await GatewayServer.run(catalog: catalog, keys: keys, settings: settings, logger: logger) { port in
+                print("agent-sandbox gateway listening on http://\(host):\(port)")
+                fflush(nil)
+            }
+        } catch {
+            await store.close()
+            throw error
         }
         await store.close()
     }

@@ -45,7 +45,9 @@ public enum SandboxServer {
         TerminalRoutes(exec: services.exec, assets: TerminalRoutes.assetDirectory(schemaDirectory: services.configuration.schemaDirectory)).addRoutes(to: router)
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
-        ClusterNodeRoutes(agents: services.agents, moves: services.store as? any AgentMoveStore, configuration: services.configuration).addRoutes(to: router)
+        ClusterNodeRoutes(
+            agents: services.agents, moves: services.store as? any AgentMoveStore, snapshots: services.snapshots, configuration: services.configuration
+        ).addRoutes(to: router)
         if let directory = services.store as? any ClusterDirectory {
             NodesRoutes(catalog: AgentCatalog(directory: directory)).addRoutes(to: router)
         } else {

@@ -142,6 +142,36 @@ struct ClusterTests {
         #expect(download.status == 200 && download.text == "notes\n")
     }
 
+    /// A snapshot's stored archive lives on its agent's node: a move carries it along (and the old node
+    /// drops its copy), so it restores on the new node; a fork `from_snapshot` through either gateway is
+    /// made on that node.
+    @Test func snapshotsTravelWithAMovedAgentAndForkThroughEitherGateway() async throws {
+        let cluster = try await Self.cluster.get()
+        let (g1, g2) = (cluster.gateways[0], cluster.gateways[1])
+        let agent = try #require(try await g1.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await g1.write(agent, "state.txt", "before the snapshot").string("status") == "ok")
+        let snapshot = try await g1.snapshotID(agent)
+        #expect(try await g1.write(agent, "state.txt", "after the snapshot").string("status") == "ok")
+        let source = try #require(cluster.nodeHolding(agent))
+        let sourceBlobs = cluster.nodes[source].dataRoot.appendingPathComponent(".agentsandbox/snapshots/\(agent)").path
+        #expect(FileManager.default.fileExists(atPath: sourceBlobs))
+        let moved = try await g2.post("/v1/agents/\(agent)/move", json: [String: Any]())
+        #expect(moved.status == 200, "\(moved.text)")
+        let target = try #require(cluster.nodeHolding(agent))
+        #expect(target != source)
+        #expect(!FileManager.default.fileExists(atPath: sourceBlobs), "the old node kept the snapshot's archive")
+        let restored = try await g1.restore(agent, snapshot)
+        #expect(restored.status == 200, "\(restored.text)")
+        #expect(try await g1.read(agent, "state.txt").string("content") == "before the snapshot")
+        for gateway in [g1, g2] {
+            let fork = try await gateway.createAgent(["from_snapshot": snapshot])
+            #expect(fork.status == 201, "\(fork.text)")
+            let copy = try #require(fork.string("agent_id"))
+            #expect(cluster.nodeHolding(copy) == target)
+            #expect(try await gateway.read(copy, "state.txt").string("content") == "before the snapshot")
+        }
+    }
+
     /// `agent-sandbox node drain n1`: every agent n1 holds moves to the other nodes with its files, new
     /// agents avoid n1 while it drains, and a restart registers it `up` again.
     @Test func drainingANodeMovesEveryAgentAwayAndPlacementSkipsIt() async throws {

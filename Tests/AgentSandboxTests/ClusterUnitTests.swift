@@ -138,6 +138,8 @@ final class MemoryDirectory: ClusterDirectory, @unchecked Sendable {
         return owners.withLock { $0[agent] }
     }
     func shareOwner(token: String) async throws -> String? { nil }
+    func snapshotAgent(id: String) async throws -> AgentID? { nil }
+    func previewLinkAgent(token: String) async throws -> AgentID? { nil }
     func agents(onNode node: String) async throws -> [AgentID] { owners.withLock { $0.filter { $0.value.node == node }.map(\.key) } }
     func heartbeat(node: String, advertiseURL: String, maxAgents: Int, freeDiskBytes: Int64) async throws {}
     func setState(_ state: ClusterNode.State, ofNode node: String) async throws -> Bool {

@@ -37,7 +37,8 @@ extension AgentRegistry {
     }
 
     /// The store now says this node owns `agent` (its uid is this node's): serve it from here on.
-    public func adopted(_ agent: Agent) {
+    public func adopted(_ agent: Agent) async {
+        if agent.settings.diskBytes != nil { await mounts.adopt(agent.id.rawValue) }
         roots.forget(agent.id)
         cgroups?.prepareAgent(agent.id.rawValue, limits: limits(of: agent).processLimits)
         cache.withLock { $0[agent.id] = agent }
@@ -59,7 +60,7 @@ extension AgentRegistry {
         cache.withLock { $0[id] = nil }
         lastUse.withLock { $0[id] = nil }
         roots.forget(id)
-        await notifyEnd(id, .deleted)
+        await notifyEnd(id, .movedAway)
         let isolated = cached != nil && configuration.launchIdentity(for: agent.identity) != nil
         let failure: Int32? = try await BlockingWork.run { [cgroups, configuration] in
             cgroups?.setFrozen(false, agent: id.rawValue)
@@ -67,6 +68,7 @@ extension AgentRegistry {
             if isolated { Self.killProcesses(of: agent.identity.uid) }
             return Self.removeDisk(of: agent, configuration) == 0 ? nil : errno
         }
+        await mounts.forget(id.rawValue)
         roots.forget(id)
         if let failure {
             throw ToolError(.internalError, "Agent \(id) moved away, but its old workspace here could not be fully removed: \(String(cString: strerror(failure))).")

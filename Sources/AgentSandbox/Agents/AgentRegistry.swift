@@ -21,7 +21,7 @@ public final class AgentRegistry: Sendable {
     private let deleting = Mutex<Set<AgentID>>([])
     /// Agents whose disk is being resized offline: their calls get 429 until it is back.
     let resizing = Mutex<Set<AgentID>>([])
-    private let endObservers = Mutex<[@Sendable (AgentID, AgentRecord.State) async -> Void]>([])
+    private let endObservers = Mutex<[@Sendable (AgentID, AgentEnd) async -> Void]>([])
     let roots = RootDescriptorCache()
     /// Which disk images are mounted, and who uses them (`DiskMounts`).
     public let mounts: DiskMounts
@@ -209,7 +209,7 @@ public final class AgentRegistry: Sendable {
     public func setState(_ state: AgentRecord.State, of id: AgentID) async throws -> Agent {
         var agent = try await self.agent(id)
         try await store.setState(state, of: id.rawValue)
-        if state == .suspended { await notifyEnd(id, state) }
+        if state == .suspended { await notifyEnd(id, .suspended) }
         cgroups?.setFrozen(state == .suspended, agent: id.rawValue)
         agent.state = state
         let updated = agent
@@ -267,13 +267,14 @@ public final class AgentRegistry: Sendable {
         agent.settings.applied(to: configuration.limits)
     }
 
-    /// Registers work to run when an agent is suspended or deleted (its exec sessions end with it).
-    public func onSuspendOrDelete(_ observer: @escaping @Sendable (AgentID, AgentRecord.State) async -> Void) {
+    /// Registers work to run when an agent stops running here: suspended, deleted or moved to another
+    /// node (its exec sessions end with it).
+    public func onEnd(_ observer: @escaping @Sendable (AgentID, AgentEnd) async -> Void) {
         endObservers.withLock { $0.append(observer) }
     }
 
-    func notifyEnd(_ id: AgentID, _ state: AgentRecord.State) async {
-        for observer in endObservers.withLock({ $0 }) { await observer(id, state) }
+    func notifyEnd(_ id: AgentID, _ end: AgentEnd) async {
+        for observer in endObservers.withLock({ $0 }) { await observer(id, end) }
     }
 
     // MARK: Internals

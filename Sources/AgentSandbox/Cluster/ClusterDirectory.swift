@@ -1,5 +1,5 @@
 /// What gateways and nodes need from the cluster's shared store (PostgreSQL): the nodes, who owns an
-/// agent or a share, heartbeats, and the owner switch at the end of a move. The store is the authority;
+/// agent, a share, a preview link or a snapshot, heartbeats, and the owner switch at the end of a move. The store is the authority;
 /// every cache in front of it (`AgentCatalog`) only saves round trips.
 public protocol ClusterDirectory: Sendable {
     /// Every registered node with its count of live agents.
@@ -8,6 +8,10 @@ public protocol ClusterDirectory: Sendable {
     func owner(of agent: AgentID) async throws -> AgentOwner?
     /// The node that owns the agent a share token belongs to; nil for an unknown token.
     func shareOwner(token: String) async throws -> String?
+    /// The agent a live or dead preview link (`/p/{token}`) opens; nil for an unknown token.
+    func previewLinkAgent(token: String) async throws -> AgentID?
+    /// The agent a snapshot belongs to (its blob lives on that agent's node); nil for an unknown id.
+    func snapshotAgent(id: String) async throws -> AgentID?
     /// Records a heartbeat: the node is alive now, reachable at `advertiseURL`, with this capacity.
     func heartbeat(node: String, advertiseURL: String, maxAgents: Int, freeDiskBytes: Int64) async throws
     /// The live agents `node` owns, oldest first.

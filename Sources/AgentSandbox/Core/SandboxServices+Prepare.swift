@@ -67,8 +67,8 @@ extension SandboxServices {
         try await agents.mountDisks(logger: logger)
         // A deleted agent's sandbox goes before its workspace and uid do.
         // Its network namespace goes too; a suspended agent keeps it (its frozen processes live in it).
-        agents.onSuspendOrDelete { [launcher] agent, state in
-            if state == .deleted {
+        agents.onEnd { [launcher] agent, end in
+            if end.leavesNode {
                 await launcher.stopWarmSandbox(agent: agent.rawValue)
                 await launcher.networks?.remove(agent: agent.rawValue)
             }
@@ -83,8 +83,8 @@ extension SandboxServices {
         let snapshots = services.snapshots
         try await snapshots.prepare(store: snapshotBlobs(configuration), logger: logger)
         // A deleted agent's snapshots go with it (rows and stored archives).
-        agents.onSuspendOrDelete { agent, state in
-            if state == .deleted { try? await snapshots.removeAll(of: agent) }
+        agents.onEnd { agent, end in
+            if end == .deleted { try? await snapshots.removeAll(of: agent) }
         }
         metrics.addGauges { [agents, execSessions, launcher] in
             await MetricsGauges.collect(agents: agents, sessions: execSessions, launcher: launcher)

@@ -8,12 +8,12 @@ import SandboxKernel
 
 extension ExecSessionManager {
     /// Builds the manager for a starting server: marks its predecessor's running sessions `lost` and ends
-    /// an agent's sessions when it is suspended (kept, listed) or deleted (forgotten).
+    /// an agent's sessions when it is suspended or moved away (kept, listed) or deleted (forgotten).
     public static func prepare(store: any SandboxStore, launcher: ProcessLauncher, agents: AgentRegistry, limits: ResourceLimits, logger: Logger) async throws -> ExecSessionManager {
         let manager = ExecSessionManager(store: store, launcher: launcher, limits: limits, logger: logger)
         try await manager.recoverAfterRestart()
-        agents.onSuspendOrDelete { [manager] agent, state in
-            await manager.endAll(of: agent, forget: state == .deleted)
+        agents.onEnd { [manager] agent, end in
+            await manager.endAll(of: agent, forget: end == .deleted)
         }
         return manager
     }

@@ -43,7 +43,7 @@ public final class SandboxMCPServers: Sendable {
         self.sessions = sessions
         self.idleSeconds = idleSeconds
         self.perAgent = perAgent
-        pipeline.agents.onSuspendOrDelete { [weak self] agent, _ in self?.stopAll(of: agent) }
+        pipeline.agents.onEnd { [weak self] agent, _ in self?.stopAll(of: agent) }
     }
 
     /// `mcp_list_tools` (`schemas/xpander/mcp_list_tools.json`): `[{name, description, input_schema}]`.

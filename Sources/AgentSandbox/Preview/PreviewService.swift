@@ -16,17 +16,7 @@ import SandboxKernel
 /// link.url  // "http://127.0.0.1:8080/p/<48 hex>/"
 /// ```
 public struct PreviewService: Sendable {
-    let anyStore: any SandboxStore
-    /// Preview links are kept by the SQLite store only so far (the PostgreSQL table exists; its operations
-    /// are not written yet): on a cluster node, links answer PREVIEW_UNAVAILABLE.
-    var store: SQLiteStore {
-        get throws(ToolError) {
-            guard let store = anyStore as? SQLiteStore else {
-                throw ToolError(.previewUnavailable, "Public preview links are not available on cluster nodes yet; use the authenticated preview route /v1/agents/{id}/ports/{port}/.")
-            }
-            return store
-        }
-    }
+    let store: any SandboxStore
     let configuration: ServerConfiguration
     let networks: AgentNetworks?
 
@@ -35,7 +25,7 @@ public struct PreviewService: Sendable {
     public static let maxLifetime = ShareService.maxLifetime
 
     public init(store: any SandboxStore, configuration: ServerConfiguration, networks: AgentNetworks?) {
-        self.anyStore = store
+        self.store = store
         self.configuration = configuration
         self.networks = networks
     }
@@ -107,12 +97,12 @@ public struct PreviewService: Sendable {
     /// agent has no such live link.
     public func revokeLink(_ tokenOrID: String, agent: AgentID) async throws -> Bool {
         let id = Self.isWellFormed(tokenOrID) ? Self.id(of: tokenOrID) : tokenOrID.lowercased()
-        return try await store.revokePreviewLink(id: id, agent: agent.rawValue)
+        return try await store.revokePreviewLink(id: id, agent: agent.rawValue, at: Date())
     }
 
     /// The agent's live links.
     public func links(agent: AgentID) async throws -> [PreviewLinkRecord] {
-        try await store.livePreviewLinks(agent: agent.rawValue)
+        try await store.livePreviewLinks(agent: agent.rawValue, at: Date())
     }
 
     private func hostURL(token: String) -> String? {

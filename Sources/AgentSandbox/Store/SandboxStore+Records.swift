@@ -71,6 +71,16 @@ public protocol SnapshotStore: Sendable {
     func snapshotBlobKeys() async throws -> Set<String>
 }
 
+/// Public preview links (`/p/{token}/…`), keyed by the SHA-256 of their token.
+public protocol PreviewLinkStore: Sendable {
+    func insertPreviewLink(_ record: PreviewLinkRecord) async throws
+    func previewLink(id: String) async throws -> PreviewLinkRecord?
+    /// Marks the agent's link `id` revoked; false when it has no such live link.
+    func revokePreviewLink(id: String, agent: String, at now: Date) async throws -> Bool
+    /// The agent's links that are neither revoked nor expired, newest first.
+    func livePreviewLinks(agent: String, at now: Date) async throws -> [PreviewLinkRecord]
+}
+
 extension ExecSessionStore {
     @discardableResult
     public func markRunningExecSessionsLost() async throws -> Int { try await markRunningExecSessionsLost(at: Date()) }

@@ -22,7 +22,7 @@ import Foundation
 /// let store: any SandboxStore = try SQLiteStore(path: configuration.databasePath)
 /// let (record, created) = try await store.provisionAgent(id: "3f0c…", uids: 200_000...299_999)
 /// ```
-public protocol SandboxStore: AgentStore, APIKeyStore, AuditStore, ExecSessionStore, ShareStore, SnapshotStore {
+public protocol SandboxStore: AgentStore, APIKeyStore, AuditStore, ExecSessionStore, ShareStore, SnapshotStore, PreviewLinkStore {
     /// The node this store acts for in a cluster; nil for the single-box SQLite store.
     var nodeID: String? { get }
     /// Releases the engine's connections (the PostgreSQL pool); the store is not used afterwards.

@@ -48,8 +48,7 @@ extension SQLiteStore {
         try await pool.read { db in try PreviewLinkRecord.fetchOne(db, key: id) }
     }
 
-    /// Marks the agent's link `id` revoked; false when it has no such live link.
-    public func revokePreviewLink(id: String, agent: String, at now: Date = Date()) async throws -> Bool {
+    public func revokePreviewLink(id: String, agent: String, at now: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE preview_links SET revoked_at = ? WHERE id = ? AND agent_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
@@ -58,8 +57,7 @@ extension SQLiteStore {
         }
     }
 
-    /// The agent's links that are neither revoked nor expired, newest first.
-    public func livePreviewLinks(agent: String, at now: Date = Date()) async throws -> [PreviewLinkRecord] {
+    public func livePreviewLinks(agent: String, at now: Date) async throws -> [PreviewLinkRecord] {
         try await pool.read { db in
             try PreviewLinkRecord.fetchAll(
                 db, sql: "SELECT * FROM preview_links WHERE agent_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",

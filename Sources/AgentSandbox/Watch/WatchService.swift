@@ -13,8 +13,8 @@ public final class WatchService: Sendable {
 
     public init(pipeline: CallPipeline) {
         self.pipeline = pipeline
-        pipeline.agents.onSuspendOrDelete { [weak self] agent, state in
-            if state == .deleted { self?.endAll(of: agent) }
+        pipeline.agents.onEnd { [weak self] agent, end in
+            if end.leavesNode { self?.endAll(of: agent) }
         }
     }
 

@@ -9,7 +9,7 @@ import NIOCore
 /// Create: the id is fixed here (the client's, canonicalised, or a new UUID) so that rendezvous hashing
 /// can place the agent, then the small body is forwarded to that node with `agent_id` filled in. An id
 /// that already has an owner goes to that owner (which answers as a single node does); a fork goes to
-/// the node of the agent it copies. Two creates of one id racing through two gateways meet in the
+/// the node of the agent it copies (or whose snapshot it starts from). Two creates of one id racing through two gateways meet in the
 /// shared store, where exactly one wins.
 ///
 /// List: each live node lists its own agents; the gateway merges them (sorted by `created_at`).
@@ -30,13 +30,7 @@ struct GatewayAgentRoutes: Sendable {
             default: throw ToolError.invalidField("agent_id", "must be a string holding a UUID.")
             }
             fields["agent_id"] = .string(agent.rawValue)
-            let node: ClusterNode
-            if case .string(let source)? = fields["fork_of"], let reference = try? ClusterAgentReference(source) {
-                fields["fork_of"] = .string(reference.agent.rawValue)
-                node = try await catalog.locateOrPlace(reference.agent)
-            } else {
-                node = try await catalog.locateOrPlace(agent)
-            }
+            let node = try await catalog.locateOrPlace(Self.placementKey(agent, fields: &fields, catalog: catalog))
             let bytes = try JSONEncoder().encode(JSONValue.object(fields))
             var head = request.head
             head.headerFields[.contentLength] = String(bytes.count)
@@ -62,6 +56,21 @@ struct GatewayAgentRoutes: Sendable {
             agents.sort { Self.createdAt($0) < Self.createdAt($1) }
             return Response.json(JSONValue.object(["agents": .array(agents)]))
         }
+    }
+
+    /// Whose node a create goes to: a fork's source agent (`fork_of`, or the agent `from_snapshot`'s
+    /// snapshot belongs to: its blob lives on that agent's node), else the new agent itself. A source id
+    /// given as `{node}.{uuid}` is canonicalised in `fields`; one the gateway cannot read is left for the
+    /// node to refuse with its own sentence.
+    static func placementKey(_ agent: AgentID, fields: inout [String: JSONValue], catalog: AgentCatalog) async throws -> AgentID {
+        if case .string(let source)? = fields["fork_of"], let reference = try? ClusterAgentReference(source) {
+            fields["fork_of"] = .string(reference.agent.rawValue)
+            return reference.agent
+        }
+        if case .string(let snapshot)? = fields["from_snapshot"], let owner = try await catalog.directory.snapshotAgent(id: snapshot) {
+            return owner
+        }
+        return agent
     }
 
     static func createdAt(_ agent: JSONValue) -> String {

@@ -8,7 +8,8 @@ import NIOCore
 /// (`ReverseProxy`): request and response bodies, SSE and WebSocket upgrades pass through without being
 /// collected. The agent a path names (`{node}.{uuid}` ids rewritten to the canonical UUID) goes to its
 /// owner; an agent no node owns yet goes where rendezvous hashing places it (the node then creates it
-/// implicitly, or answers 404 as a single node would); shares and preview links go to their agent's node;
+/// implicitly, or answers 404 as a single node would); a share goes to the node that published it, a
+/// preview link to its agent's node (an unknown token to any node, which answers 404);
 /// everything else to any live node. A node that cannot be reached makes its agents' calls 503
 /// `NODE_UNAVAILABLE`.
 struct GatewayForwarder: Sendable {
@@ -32,14 +33,23 @@ struct GatewayForwarder: Sendable {
             _ = try? await CollectingBodyWriter.collect(response.body, limit: 1 << 20)
             return try await send(replayable, to: owner, path: path, agent: reference.agent, context: context)
         case .share(let token, let path):
-            var node = try await catalog.anyLiveNode(key: token)
-            if let owner = try await catalog.directory.shareOwner(token: token), let known = try await catalog.node(named: owner) { node = known }
-            return try await send(request, to: node, path: path, agent: nil, context: context)
+            // The node that published the share holds its content (also after the agent moved on).
+            var node: ClusterNode?
+            if let owner = try await catalog.directory.shareOwner(token: token) { node = try await catalog.node(named: owner) }
+            return try await send(request, to: orAnyNode(node, key: token), path: path, agent: nil, context: context)
         case .preview(let token, let path):
-            return try await send(request, to: catalog.anyLiveNode(key: token), path: path, agent: nil, context: context)
+            var node: ClusterNode?
+            if let agent = try await catalog.directory.previewLinkAgent(token: token) { node = try await catalog.locate(agent) }
+            return try await send(request, to: orAnyNode(node, key: token), path: path, agent: nil, context: context)
         case .anyNode(let path):
             return try await send(request, to: catalog.anyLiveNode(), path: path, agent: nil, context: context)
         }
+    }
+
+    /// `node`, or (an unknown token) any live node, which answers 404 as a single box would.
+    private func orAnyNode(_ node: ClusterNode?, key: String) async throws -> ClusterNode {
+        if let node { return node }
+        return try await catalog.anyLiveNode(key: key)
     }
 
     /// Bodies up to this size are held so that a call can be sent again (`replayable`).

@@ -6,10 +6,10 @@ import NIOCore
 
 /// `POST /v1/agents/{id}/move {"node"?}` at a gateway: moves an agent to another node (the named one, or
 /// where rendezvous hashing places it among the others). Steps, each over the nodes' own API:
-/// suspend on the source; stream the workspace (`GET …/archive?format=tar`) straight into the target's
+/// suspend on the source; copy its snapshots' stored archives (`…/cluster/snapshots/{sid}`); stream the workspace (`GET …/archive?format=tar`) straight into the target's
 /// `PUT …/cluster/adopt?from=SOURCE`, which imports it under a uid of its own range and switches the
 /// owner in one transaction (`SELECT … FOR UPDATE`); the target resumes the agent and the source then
-/// drops its copy (`POST …/cluster/release`). Settings, modes and files travel;
+/// drops its copy (`POST …/cluster/release`). Settings, modes, files and snapshots travel;
 /// the id stays. Calls for the agent through this gateway wait for the move (up to `MoveGuard.wait`),
 /// then get 409 `AGENT_MOVING` with `Retry-After`; elsewhere the suspended source answers 409 until the
 /// owner switches, then the target answers.
@@ -42,22 +42,20 @@ struct GatewayMove: Sendable {
         defer { guardian.end(agent) }
         catalog.invalidate(agent)
         try await expectOK(call(request, .post, "/v1/agents/\(agent)/suspend", on: source, context: context), "suspend it on \(source.id)")
+        // Until the adopt request is sent, and when the target refuses it, the owner has not switched:
+        // the target then drops what it received (the snapshots' archives).
+        var targetMayOwn = false
         do {
+            try await copySnapshots(agent, from: source, to: target, request: request, context: context)
             let archive = try await call(request, .get, "/v1/agents/\(agent)/archive?format=tar", on: source, context: context)
             try await expectOK(archive, "export its workspace from \(source.id)")
-            let (upload, feed) = RequestBody.makeStream()
-            let pump = Task {
-                do {
-                    try await archive.body.write(PipeBodyWriter(source: feed))
-                } catch {
-                    feed.finish(error)
-                }
-            }
-            let adopted = try await call(request, .put, "/v1/agents/\(agent)/cluster/adopt?from=\(source.id)", on: target, body: upload,
-                                         contentType: "application/x-tar", context: context)
-            pump.cancel()
+            targetMayOwn = true
+            let adopted = try await relay(archive, request, .put, "/v1/agents/\(agent)/cluster/adopt?from=\(source.id)", on: target,
+                                          contentType: "application/x-tar", context: context)
+            targetMayOwn = adopted.status.code < 300
             try await expectOK(adopted, "import it on \(target.id)")
         } catch {
+            if !targetMayOwn { _ = try? await call(request, .post, "/v1/agents/\(agent)/cluster/release", on: target, context: context) }
             _ = try? await call(request, .post, "/v1/agents/\(agent)/resume", on: source, context: context)
             throw error
         }
@@ -87,6 +85,38 @@ struct GatewayMove: Sendable {
             throw ToolError(.nodeUnavailable, "Node '\(named)' is not heartbeating; move the agent to a live node (GET /v1/nodes).")
         }
         return node
+    }
+
+    /// Copies the stored archives of the agent's snapshots from `source` to `target`, one at a time (the
+    /// rows are in the shared store; the bytes live on the agent's node).
+    private func copySnapshots(_ agent: AgentID, from source: ClusterNode, to target: ClusterNode, request: Request, context: some RequestContext) async throws {
+        let listing = try await call(request, .get, "/v1/agents/\(agent)/snapshots", on: source, context: context)
+        try await expectOK(listing, "list its snapshots on \(source.id)")
+        let data = try await CollectingBodyWriter.collect(listing.body, limit: 16 << 20)
+        guard case .array(let snapshots)? = try JSONCoding.parseBody(bytes: data.readableBytesView)["snapshots"] else { return }
+        for case .object(let snapshot) in snapshots {
+            guard case .string(let id)? = snapshot["snapshot_id"] else { continue }
+            let path = "/v1/agents/\(agent)/cluster/snapshots/\(id)"
+            let blob = try await call(request, .get, path, on: source, context: context)
+            try await expectOK(blob, "read snapshot \(id) on \(source.id)")
+            let stored = try await relay(blob, request, .put, path, on: target, contentType: "application/zstd", context: context)
+            try await expectOK(stored, "copy snapshot \(id) to \(target.id)")
+        }
+    }
+
+    /// Streams `response`'s body (from one node) as the body of a request to `node`.
+    private func relay(_ response: Response, _ original: Request, _ method: HTTPRequest.Method, _ path: String, on node: ClusterNode,
+                       contentType: String, context: some RequestContext) async throws -> Response {
+        let (upload, feed) = RequestBody.makeStream()
+        let pump = Task {
+            do {
+                try await response.body.write(PipeBodyWriter(source: feed))
+            } catch {
+                feed.finish(error)
+            }
+        }
+        defer { pump.cancel() }
+        return try await call(original, method, path, on: node, body: upload, contentType: contentType, context: context)
     }
 
     /// One request of the move to `node`, carrying the client's credentials.

@@ -5,12 +5,15 @@ import Hummingbird
 /// A cluster node's half of a move (driven by a gateway, see `GatewayMove`):
 /// `PUT /v1/agents/{id}/cluster/adopt?from=NODE` imports the streamed archive into a fresh workspace
 /// under a uid of this node and takes the agent over (owner switched in one transaction);
-/// `POST /v1/agents/{id}/cluster/release` drops the copy a node kept after the agent moved away.
+/// `POST /v1/agents/{id}/cluster/release` drops the copy a node kept after the agent moved away (or the
+/// snapshots a failed move had copied to it); `…/cluster/snapshots/{sid}` carries the agent's snapshots
+/// (see `ClusterNodeRoutes+Snapshots`).
 /// On a single box (no cluster) both answer 400. Moves and drains are a gateway's (`GatewayMove`,
 /// `GatewayDrain`): on a node those routes answer 400 and say where to send them.
 struct ClusterNodeRoutes: Sendable {
     let agents: AgentRegistry
     let moves: (any AgentMoveStore)?
+    let snapshots: SnapshotService
     let configuration: ServerConfiguration
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -29,12 +32,19 @@ struct ClusterNodeRoutes: Sendable {
         router.post("/v1/agents/:agent_id/cluster/release") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
             _ = try requireCluster()
-            try await agents.release(id)
+            do {
+                try await agents.release(id)
+            } catch {
+                await snapshots.dropLocalBlobs(of: id)
+                throw error
+            }
+            await snapshots.dropLocalBlobs(of: id)
             return Response.json(JSONValue.object(["agent_id": .string(id.rawValue), "released": true]))
         }
+        addSnapshotRoutes(to: router)
     }
 
-    private func requireCluster() throws(ToolError) -> any AgentMoveStore {
+    func requireCluster() throws(ToolError) -> any AgentMoveStore {
         guard let moves else {
             throw ToolError(.invalidRequest, "This server is not a cluster node (serve --cluster …): agents move between nodes through a gateway.")
         }
@@ -63,7 +73,7 @@ struct ClusterNodeRoutes: Sendable {
                 await agents.abandonAdoption(agent)
                 throw error
             }
-            agents.adopted(agent)
+            await agents.adopted(agent)
             var json = report.json(agent: id, mode: .replace)
             if case .object(var fields) = json {
                 fields["node"] = .string(moves.moveNodeID)

@@ -28,6 +28,14 @@ extension PostgresStore: ClusterDirectory {
         try await values("SELECT node_id FROM shares WHERE token = \(token)", as: String.self).first
     }
 
+    public func previewLinkAgent(token: String) async throws -> AgentID? {
+        try await values("SELECT agent_id FROM preview_links WHERE id = \(SHA256Hasher.hex(token))", as: String.self).first.flatMap { try? AgentID($0) }
+    }
+
+    public func snapshotAgent(id: String) async throws -> AgentID? {
+        try await values("SELECT agent_id FROM snapshots WHERE id = \(id.lowercased())", as: String.self).first.flatMap { try? AgentID($0) }
+    }
+
     public func agents(onNode node: String) async throws -> [AgentID] {
         try await values("SELECT id FROM agents WHERE node_id = \(node) AND state != 'deleted' ORDER BY created_at, id", as: String.self)
             .compactMap { try? AgentID($0) }
