@@ -23,7 +23,7 @@ extension DiskImage {
     /// is. The caller has stopped everything that used it; `busy` (429) when something still holds the
     /// file system — an open file, or a mount namespace elsewhere (`release`) — and then nothing changed.
     public func resizeOffline(to bytes: Int64) throws(ToolError) {
-        guard release() else {
+        guard try release() else {
             throw ToolError(.tooManyRequests, "Agent \(id)'s workspace is still in use (an open file or a process); retry the change in a moment.")
         }
         do throws(ToolError) {

@@ -124,7 +124,7 @@ public struct DiskImage: Sendable {
     static func attach(_ image: String, at target: String, fresh: Bool = false) throws(ToolError) {
         let flags = UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOATIME)
         let backing = backingPath(of: image)
-        let bound = fresh ? -1 : csandbox_loop_find(backing)
+        let bound = fresh ? -1 : boundLoopDevice(backing)
         if bound >= 0 {
             if Glibc.mount("/dev/loop\(bound)", target, "ext4", flags, "discard,noinit_itable") == 0 { return }
             let code = errno
@@ -135,6 +135,7 @@ public struct DiskImage: Sendable {
         let fd = csandbox_loop_attach(image, &device, device.count)
         guard fd >= 0 else { throw failure("attach \(image) to a loop device", errno) }
         defer { close(fd) }
+        remember(loopDevice: device.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, of: backing)
         guard Glibc.mount(device, target, "ext4", flags, "discard,noinit_itable") == 0 else {
             throw failure("mount \(image) at \(target)", errno)
         }
