@@ -34,6 +34,11 @@ extension DiskImage {
         attached.withLock { $0[backing] = number }
     }
 
+    /// Drops what `remember` kept for an image that is gone (the map holds live images only).
+    static func forgetLoopDevice(of backing: String) {
+        _ = attached.withLock { $0.removeValue(forKey: backing) }
+    }
+
     /// The number N of the loop device `/dev/loopN` still bound to the image at `backing`, or -1.
     static func boundLoopDevice(_ backing: String) -> Int32 {
         if let known = attached.withLock({ $0[backing] }) {

@@ -103,9 +103,11 @@ public struct DiskImage: Sendable {
 
     /// Removes everything of the image: unmounted (lazily if need be), its mount point, its file.
     public func destroy() {
+        let backing = backingPath
         unmount(force: true)
         if !isMounted { _ = csandbox_remove_tree(mountPoint) }
         unlink(imagePath)
+        Self.forgetLoopDevice(of: backing)
     }
 
     /// Bytes the file system holds in use and its usable size (ext4 keeps its own metadata apart).

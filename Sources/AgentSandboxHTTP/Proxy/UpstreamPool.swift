@@ -26,8 +26,6 @@ public final class UpstreamPool: Sendable {
     public let maxIdlePerUpstream: Int
     public let idleTimeout: Duration
     private let state = Mutex(State())
-    /// Connections opened and connections reused, for tests and logs.
-    private let counts = Mutex((opened: 0, reused: 0))
 
     public init(maxIdlePerUpstream: Int = 64, idleTimeout: Duration = .seconds(10)) {
         self.maxIdlePerUpstream = max(0, maxIdlePerUpstream)
@@ -47,13 +45,11 @@ public final class UpstreamPool: Sendable {
             return nil
         }
         for channel in expired { channel.close(promise: nil) }
-        if found != nil { counts.withLock { $0.reused += 1 } }
         return found
     }
 
-    /// Counts a connection opened for `key` (it joins the pool when it is parked).
+    /// Registers a connection opened for `key` (it joins the pool when it is parked).
     func opened(_ channel: any Channel, key: String) {
-        counts.withLock { $0.opened += 1 }
         // An idle connection the upstream closes (its idle timeout, a restart) leaves the pool.
         channel.closeFuture.whenComplete { [weak self] _ in self?.forget(channel, key: key) }
     }
@@ -63,7 +59,7 @@ public final class UpstreamPool: Sendable {
         let kept = state.withLock { state in
             guard !state.closed, channel.isActive else { return false }
             var list = state.idle[key] ?? []
-            // Old ones first out: the oldest is dropped when the pool for this upstream is full.
+            // A full pool for this upstream closes the connection coming back.
             if list.count >= maxIdlePerUpstream { return false }
             list.append(Idle(channel: channel, since: .now))
             state.idle[key] = list
@@ -95,10 +91,4 @@ public final class UpstreamPool: Sendable {
         }
         for idle in all { idle.channel.close(promise: nil) }
     }
-
-    /// Connections opened so far, and requests that reused a parked one.
-    public var statistics: (opened: Int, reused: Int) { counts.withLock { $0 } }
-
-    /// Idle connections parked for `key` now.
-    public func idleCount(_ key: String) -> Int { state.withLock { $0.idle[key]?.count ?? 0 } }
 }
