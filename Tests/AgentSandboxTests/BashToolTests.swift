@@ -47,13 +47,15 @@ struct BashToolTests {
         _ = try await server.bash(b, "true")
         _ = try await server.bash(a, "true")
         let uidB = try #require(try await server.agentInfo(b).int("uid"))
-        async let victim = server.bash(b, "sleep 2; echo survived")
-        #expect(await eventually(within: 5) { processes(ownedBy: uidB).count >= 2 })
+        // B's process waits for a file made after the attack (not for a clock a loaded machine outruns).
+        async let victim = server.bash(b, "for i in $(seq 120); do [ -e attacked ] && break; sleep 1; done; echo survived")
+        #expect(await eventually(within: 30) { processes(ownedBy: uidB).count >= 2 })
         let targets = everyProcess(ownedBy: uidB).map(String.init).joined(separator: " ")
         let attack = try await server.bash(a, "kill -9 \(targets)")
         #expect(attack.int("exit_code") != 0)
         let expected = isolation == "full" ? "No such process" : "Operation not permitted"
         #expect(attack.string("stderr")?.contains(expected) == true, "\(attack.text)")
+        _ = try await server.bash(b, "touch attacked")
         let survived = try await victim
         #expect(survived.string("stdout") == "survived\n")
     }
