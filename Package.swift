@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
         // The cluster store (issue 20): PostgreSQL's wire protocol, with a connection pool (`PostgresClient`).
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already in Hummingbird's graph: the HTTP part types (`HTTPRequestPart`) the gateway's fast path
+        // handles in the server pipeline (`FastPathHandler`).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
     ],
     targets: [
         // Small C helpers Swift cannot reach directly (variadic syscall(2): openat2, pidfd_open, close_range).
@@ -84,6 +87,7 @@ let package = Package(
                 // The reverse proxy (Proxy/): client bootstraps and the upstream WebSocket handshake.
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

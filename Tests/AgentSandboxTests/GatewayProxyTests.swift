@@ -80,11 +80,13 @@ struct GatewayProxyTests {
         let holder = try #require(nodes.indices.first { FileManager.default.fileExists(atPath: nodes[$0].workspace(of: agent).path) })
         #expect(try await gateway.write(agent, "kept.txt", "alive").string("status") == "ok")
         let before = try Self.sockets(toPort: nodes[holder].port)
+        let answered = Self.setup.fastPath.answered
         for _ in 0..<20 {
             #expect(try await gateway.read(agent, "kept.txt").string("content") == "alive")
         }
         let opened = try Self.sockets(toPort: nodes[holder].port).subtracting(before)
         #expect(opened.count <= 2, "20 calls opened \(opened.count) connections to the node: \(opened.sorted())")
+        #expect(Self.setup.fastPath.answered - answered == 20, "the reads went through the fast path")
     }
 
     /// Local `address:port` of every TCP socket (any state) whose peer port is `port`.
@@ -97,6 +99,67 @@ struct GatewayProxyTests {
         })
     }
 
+    /// Plain calls are answered by the fast path (its counter moves with each), with the client's sane
+    /// `x-request-id` echoed and a new one given otherwise (as `RequestIDMiddleware` does).
+    @Test func plainCallsTakeTheFastPathAndCarryTheRequestID() async throws {
+        let (gateway, _, _) = try await Self.setup.get()
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.write(agent, "id.txt", "one").string("status") == "ok")
+        let answered = Self.setup.fastPath.answered
+        let read = try JSONSerialization.data(withJSONObject: ["path": "id.txt"])
+        let path = "/v1/agents/\(agent)/sandbox/file_read"
+        let echoed = try await gateway.request("POST", path, body: read, headers: ["x-api-key": gateway.apiKey, "x-request-id": "fast-path-7"])
+        #expect(echoed.string("content") == "one")
+        #expect(echoed.headers["x-request-id"] == "fast-path-7")
+        let refused = try await gateway.request("POST", path, body: read, headers: ["x-api-key": gateway.apiKey, "x-request-id": "has space"])
+        let given = try await gateway.request("POST", path, body: read)
+        for reply in [refused, given] {
+            #expect(reply.string("content") == "one")
+            let id = try #require(reply.headers["x-request-id"])
+            #expect(!id.isEmpty && id != "has space")
+        }
+        #expect(refused.headers["x-request-id"] != given.headers["x-request-id"])
+        #expect(Self.setup.fastPath.answered - answered == 3)
+    }
+
+    /// A missing or unknown key gets the routes' 401 envelope: the fast path does not take the call.
+    @Test func aMissingOrWrongKeyGetsTheSame401() async throws {
+        let (gateway, _, _) = try await Self.setup.get()
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.write(agent, "k.txt", "secret").string("status") == "ok")
+        let counts = (Self.setup.fastPath.answered, Self.setup.fastPath.handedBack)
+        let read = try JSONSerialization.data(withJSONObject: ["path": "k.txt"])
+        for headers in [["content-type": "application/json"], ["x-api-key": "wrong", "content-type": "application/json"]] {
+            let reply = try await gateway.request("POST", "/v1/agents/\(agent)/sandbox/file_read", body: read, headers: headers)
+            #expect(reply.status == 401)
+            #expect(reply.string("error_code") == "UNAUTHORIZED")
+            #expect(reply.string("content") == nil)
+            #expect(reply.headers["x-request-id"] != nil)
+        }
+        #expect(Self.setup.fastPath.answered == counts.0 && Self.setup.fastPath.handedBack == counts.1)
+    }
+
+    /// A body over the fast path's 64 KiB and a chunked upload go through the routes, and arrive whole.
+    @Test func largeAndChunkedBodiesGoThroughTheRoutes() async throws {
+        let (gateway, _, _) = try await Self.setup.get()
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.write(agent, "warm.txt", "x").string("status") == "ok")
+        let answered = Self.setup.fastPath.answered
+        let big = String(repeating: "0123456789abcdef", count: 5000)  // 80 000 bytes
+        #expect(try await gateway.write(agent, "big.txt", big).string("status") == "ok")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-chunked-\(agent).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try JSONSerialization.data(withJSONObject: ["path": "chunked.txt", "content": "sent in chunks"]).write(to: file)
+        let (url, key) = (gateway.baseURL + "/v1/agents/\(agent)/sandbox/file_write", gateway.apiKey)
+        let upload = try await offPool {
+            try runProcess("/usr/bin/curl", ["-s", "-H", "x-api-key: \(key)", "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked",
+                                             "--data-binary", "@\(file.path)", url], stderrToo: false)
+        }
+        #expect(String(decoding: upload.output, as: UTF8.self).contains("\"status\":\"ok\""), "\(String(decoding: upload.output, as: UTF8.self))")
+        #expect(Self.setup.fastPath.answered == answered, "neither upload took the fast path")
+        #expect(try await gateway.bash(agent, "wc -c < big.txt; cat chunked.txt").string("stdout") == "80000\nsent in chunks")
+    }
+
     /// Last: it stops a node.
     @Test func aStoppedNodeFailsOnlyItsOwnAgentsWithNodeUnavailable() async throws {
         let (gateway, nodes, directory) = try await Self.setup.get()
@@ -107,7 +170,10 @@ struct GatewayProxyTests {
             if byNode[holder] == nil, try await gateway.write(agent, "f.txt", "x").string("status") == "ok" { byNode[holder] = agent }
         }
         nodes[1].stop(signal: SIGKILL)
+        let handedBack = Self.setup.fastPath.handedBack
         let failed = try await gateway.read(byNode[1]!, "f.txt")
+        // The fast path took the call (owner cached), could not reach the node, and handed it to the routes.
+        #expect(Self.setup.fastPath.handedBack == handedBack + 1)
         #expect(failed.status == 503)
         #expect(failed.string("error_code") == "NODE_UNAVAILABLE")
         #expect(failed.string("error")?.contains("'n2'") == true)
@@ -127,6 +193,8 @@ struct GatewayProxyTests {
 /// Two single-box nodes and an in-process gateway over a `MemoryDirectory`, started once.
 actor GatewaySetup {
     private var started: (TestServer, [TestServer], MemoryDirectory)?
+    /// What the gateway's fast path did (the gateway runs in this process).
+    nonisolated let fastPath = GatewayFastPathCounters()
 
     func get() async throws -> (TestServer, [TestServer], MemoryDirectory) {
         if let started { return started }
@@ -140,6 +208,7 @@ actor GatewaySetup {
         let keys = APIKeyAuthority(hashes: [SHA256Hasher.hex(nodes[0].apiKey)])
         var settings = GatewayServer.Settings()
         settings.port = 0
+        settings.fastPathCounters = fastPath
         let port = AsyncStream<Int>.makeStream()
         Task {
             try await GatewayServer.run(catalog: catalog, keys: keys, settings: settings, logger: Logger(label: "test-gateway")) { bound in

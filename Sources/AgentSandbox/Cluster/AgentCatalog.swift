@@ -77,6 +77,21 @@ public final class AgentCatalog: Sendable {
         return node
     }
 
+    /// The live node that owns `agent`, from the caches alone — no store access, no suspension (the
+    /// gateway's fast path, `GatewayFastPath`). nil when `locate` would read the store: the owner is not
+    /// cached (or is older than `ownerCacheSeconds`), the node view is five refresh intervals old, or the
+    /// node is not alive. A view past one interval is still used while a background read renews it, as
+    /// `nodes()` does.
+    public func cachedLocation(of agent: AgentID) -> ClusterNode? {
+        guard let owner = cachedOwner(agent), let view = nodeView.withLock({ $0 }) else { return nil }
+        let interval = Duration.milliseconds(Int(settings.nodeRefreshInterval * 1000))
+        let age = ContinuousClock.now - view.readAt
+        guard age < interval * 5 else { return nil }
+        if age >= interval { renewNodesInBackground() }
+        guard let node = view.nodes.first(where: { $0.id == owner.node }), node.isAlive(window: settings.livenessWindow) else { return nil }
+        return node
+    }
+
     /// The agent's node, or — for an agent no node owns yet — where `place` puts it.
     public func locateOrPlace(_ agent: AgentID) async throws -> ClusterNode {
         if let node = try await locate(agent) { return node }

@@ -20,13 +20,24 @@ public enum GatewayServer {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 8090
+        /// Plain agent calls take the channel-handler fast path (`GatewayFastPath`); off, every request
+        /// goes through the routes (`--no-fast-path`, for comparisons).
+        public var fastPath = true
+        /// Counts what the fast path did (tests and benchmarks read it).
+        public var fastPathCounters = GatewayFastPathCounters()
         public init() {}
     }
 
+    static let serverName = "agent-sandbox-gateway"
+
     public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, pool: UpstreamPool = UpstreamPool()) -> Router<BasicRequestContext> {
+        buildRouter(catalog: catalog, keys: keys, logger: logger, proxy: GatewayProxy(pool: pool), moves: MoveGuard())
+    }
+
+    /// `moves`: shared with the fast path, which leaves calls for an agent being moved to the routes.
+    static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, proxy: GatewayProxy, moves: MoveGuard) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        let moves = MoveGuard()
-        let forwarder = GatewayForwarder(catalog: catalog, proxy: GatewayProxy(pool: pool), moves: moves)
+        let forwarder = GatewayForwarder(catalog: catalog, proxy: proxy, moves: moves)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(keys: keys, alsoGuarded: ["clusters"]))
@@ -48,19 +59,23 @@ public enum GatewayServer {
         let keyRefresh = Task { await keys.runRefreshLoop() }
         // Kept-alive connections to the nodes, closed when the gateway stops.
         let pool = UpstreamPool()
+        let (proxy, moves) = (GatewayProxy(pool: pool), MoveGuard())
+        let fastPath = GatewayFastPath(catalog: catalog, keys: keys, moves: moves, proxy: proxy, counters: settings.fastPathCounters, serverName: serverName)
         defer {
             keyRefresh.cancel()
             pool.shutdown()
+            fastPath.shutdown()
         }
+        let fastPathOn = settings.fastPath
         let app = Application(
-            router: buildRouter(catalog: catalog, keys: keys, logger: logger, pool: pool),
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: WebSocketProxy.maxFrameSize))) { head, _, _ in
+            router: buildRouter(catalog: catalog, keys: keys, logger: logger, proxy: proxy, moves: moves),
+            server: .http1WebSocketUpgrade(configuration: .init(http1: .init(additionalChannelHandlers: fastPathOn ? [fastPath.makeHandler()] : []), ws: .init(maxFrameSize: WebSocketProxy.maxFrameSize))) { head, _, _ in
                 // Exec and terminal sockets: relayed frame by frame to the agent's node, which checks the
                 // credentials itself; a refused handshake falls through to the route (the node's answer).
                 guard let target = try? await webSocketTarget(head, catalog: catalog) else { return .dontUpgrade }
                 return await WebSocketProxy.shouldUpgrade(head, to: target)
             },
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "agent-sandbox-gateway"),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
         try await app.runService()

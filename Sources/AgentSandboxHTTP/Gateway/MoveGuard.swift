@@ -21,6 +21,12 @@ struct MoveGuard: Sendable {
         _ = state.moving.withLock { $0.remove(agent) }
     }
 
+    /// Whether a move of `agent` is under way (checked without waiting: the fast path leaves such calls
+    /// to `waitUntilSettled`).
+    func isMoving(_ agent: AgentID) -> Bool {
+        state.moving.withLock { $0.contains(agent) }
+    }
+
     /// Returns once `agent` is not moving; throws 409 `AGENT_MOVING` after `wait` seconds.
     func waitUntilSettled(_ agent: AgentID) async throws {
         guard state.moving.withLock({ $0.contains(agent) }) else { return }

@@ -20,21 +20,32 @@ enum ProxyHeaders {
 
     /// The head sent upstream for the client's `request`.
     static func upstreamHead(_ request: HTTPRequest, target: ProxyTarget) -> HTTPRequestHead {
+        upstreamHead(
+            request, pathAndQuery: target.pathAndQuery, host: target.host, prefix: target.prefix, removedFields: target.removedFields,
+            clientAddress: target.clientAddress)
+    }
+
+    /// The head sent upstream for the client's `request`, with `ProxyTarget`'s settings spelled out (the
+    /// gateway's fast path has no connector to name).
+    static func upstreamHead(
+        _ request: HTTPRequest, pathAndQuery: String, host: String? = nil, prefix: String? = nil, removedFields: [HTTPField.Name] = [],
+        clientAddress: String? = nil
+    ) -> HTTPRequestHead {
         var fields = endToEnd(request.headerFields)
-        for name in target.removedFields { fields[name] = nil }
+        for name in removedFields { fields[name] = nil }
         fields[.expect] = nil  // this server already answered `100 Continue` (see `RequestGuard`)
         let clientHost = request.authority
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: target.host ?? clientHost ?? "localhost")
+        headers.add(name: "Host", value: host ?? clientHost ?? "localhost")
         for field in fields where field.name.canonicalName != "host" { headers.add(name: field.name.rawName, value: field.value) }
-        if let address = target.clientAddress {
+        if let address = clientAddress {
             let previous = headers["x-forwarded-for"].joined(separator: ", ")
             headers.replaceOrAdd(name: "X-Forwarded-For", value: previous.isEmpty ? address : "\(previous), \(address)")
         }
         if let clientHost, !headers.contains(name: "x-forwarded-host") { headers.add(name: "X-Forwarded-Host", value: clientHost) }
         if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "X-Forwarded-Proto", value: request.scheme ?? "http") }
-        if let prefix = target.prefix { headers.replaceOrAdd(name: "X-Forwarded-Prefix", value: prefix) }
-        return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: target.pathAndQuery, headers: headers)
+        if let prefix { headers.replaceOrAdd(name: "X-Forwarded-Prefix", value: prefix) }
+        return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: pathAndQuery.isEmpty ? "/" : pathAndQuery, headers: headers)
     }
 
     /// The upstream's response fields as they go to the client.

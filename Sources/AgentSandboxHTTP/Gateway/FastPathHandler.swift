@@ -1,0 +1,287 @@
+import AgentSandbox
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// One client connection's part of the gateway's fast path (`GatewayFastPath`), between the HTTP codec
+/// and Hummingbird, on the connection's event loop.
+///
+/// A request head the fast path takes is held with its body (at most `GatewayFastPath.bodyLimit`), then
+/// sent in one flush on a kept-alive connection to the node from this loop's pool; the node's answer is
+/// relayed part by part as it arrives, with the gateway's `x-request-id` (the client's when it sent a
+/// sane one, as `RequestIDMiddleware`) and `Server`. Every other request passes on untouched.
+///
+/// Before the first byte of the answer went out, a failure hands the held request to Hummingbird
+/// (`GatewayForwarder` retries, re-reads the store and answers `NODE_UNAVAILABLE` as it always did):
+/// a node that cannot be reached, a pooled connection the node had closed, an answer 409 with
+/// `Retry-After` (another gateway moved the agent). A fresh connection that breaks off, or a node that
+/// sends no head within `GatewayFastPath.responseTimeout`, gets the slow path's own answer (503
+/// `NODE_UNAVAILABLE`) without sending the call twice. After that first byte, a failure closes the
+/// client's connection, as any proxy must.
+///
+/// Order is kept for pipelining clients: parts that arrive during an exchange wait until it ends, and
+/// a request that follows one handed to Hummingbird goes there too while that one's answer is pending.
+final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, FastPathUpstreamDelegate {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// One call on the fast path.
+    private final class Exchange {
+        enum Phase { case gathering, connecting, waiting, relaying, refused }
+        let plan: GatewayFastPath.Plan
+        let head: HTTPRequest
+        let requestID: String
+        var body = ByteBuffer()
+        var phase = Phase.gathering
+        var upstream: FastPathUpstream?
+        /// The connection came from the pool (the node may have closed it just before).
+        var reused = false
+        var upstreamKeepAlive = false
+        var deadline: Scheduled<Void>?
+
+        init(plan: GatewayFastPath.Plan, head: HTTPRequest, requestID: String) {
+            self.plan = plan
+            self.head = head
+            self.requestID = requestID
+        }
+    }
+
+    private let fastPath: GatewayFastPath
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    /// The parts of a request handed to Hummingbird are passing (until its end).
+    private var passing = false
+    /// Requests handed to Hummingbird whose answer has not ended yet.
+    private var slowResponsesPending = 0
+    /// Parts (of pipelined requests) that arrived during an exchange.
+    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var heldRead = false
+    private var heldInputClosed = false
+
+    init(fastPath: GatewayFastPath) {
+        self.fastPath = fastPath
+    }
+
+    /// An exchange is past gathering its request: new input waits.
+    private var isExchanging: Bool { exchange.map { $0.phase != .gathering } ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { abandon() }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if isExchanging { return queued.append(part) }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            if slowResponsesPending == 0, !passing, let plan = fastPath.plan(for: head, on: context.eventLoop) {
+                let id = head.headerFields[.requestID].flatMap(RequestIDMiddleware<BasicRequestContext>.accepted)
+                exchange = Exchange(plan: plan, head: head, requestID: id ?? RequestIDMiddleware<BasicRequestContext>.generate())
+            } else {
+                passing = true
+                slowResponsesPending += 1
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        case .body(var buffer):
+            guard let exchange else { return context.fireChannelRead(wrapInboundOut(part)) }
+            if exchange.body.readableBytes == 0 { exchange.body = buffer } else { exchange.body.writeBuffer(&buffer) }
+        case .end:
+            guard let exchange else {
+                passing = false
+                return context.fireChannelRead(wrapInboundOut(part))
+            }
+            send(exchange, context: context)
+        }
+    }
+
+    private func send(_ exchange: Exchange, context: ChannelHandlerContext) {
+        exchange.phase = .connecting
+        let plan = exchange.plan
+        if let upstream = plan.pool.take(plan.address.key) {
+            exchange.reused = true
+            return start(exchange, on: upstream, context: context)
+        }
+        plan.pool.connect(to: plan.address).assumeIsolated().whenComplete { result in
+            let upstream = try? result.get().pipeline.syncOperations.handler(type: FastPathUpstream.self)
+            guard self.exchange === exchange else { return upstream?.close() ?? () }  // the client left meanwhile
+            guard let upstream else { return self.handBack(exchange, context: context) }
+            self.start(exchange, on: upstream, context: context)
+        }
+    }
+
+    private func start(_ exchange: Exchange, on upstream: FastPathUpstream, context: ChannelHandlerContext) {
+        exchange.upstream = upstream
+        exchange.phase = .waiting
+        exchange.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: GatewayFastPath.responseTimeout) {
+            guard self.exchange === exchange, exchange.phase == .waiting else { return }
+            exchange.upstream?.close()
+            exchange.upstream = nil
+            self.answer(self.fastPath.nodeFailed(exchange.plan), exchange, context: context)
+        }
+        upstream.send(ProxyHeaders.upstreamHead(exchange.head, pathAndQuery: exchange.plan.path), body: exchange.body, to: self)
+    }
+
+    // MARK: The node's answer
+
+    var downstreamWritable: Bool { context?.channel.isWritable ?? false }
+
+    func upstreamHead(_ head: HTTPResponseHead) {
+        guard let exchange, let context else { return }
+        exchange.deadline?.cancel()
+        exchange.upstreamKeepAlive = head.isKeepAlive
+        if head.status == .conflict, head.headers.contains(name: "retry-after") {
+            // The node no longer owns the agent: the routes ask the store again (after reading this answer out).
+            exchange.phase = .refused
+            fastPath.catalog.invalidate(exchange.plan.agent)
+            return
+        }
+        exchange.phase = .relaying
+        var fields = ProxyHeaders.downstreamFields(head.headers)
+        fields[.requestID] = exchange.requestID
+        fields[.server] = fastPath.serverName
+        let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard let exchange, exchange.phase == .relaying, let context else { return }
+        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+    }
+
+    func upstreamReadComplete() {
+        guard let exchange, exchange.phase == .relaying else { return }
+        context?.flush()
+    }
+
+    func upstreamEnded(_ upstream: FastPathUpstream) {
+        guard let exchange, exchange.upstream === upstream, let context else { return upstream.close() }
+        exchange.upstream = nil
+        // A clean exchange: the request went whole, the answer was read to its end, both sides keep alive.
+        if exchange.upstreamKeepAlive, upstream.requestSent { exchange.plan.pool.park(upstream) } else { upstream.close() }
+        if exchange.phase == .refused { return handBack(exchange, context: context) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        fastPath.counters.countAnswered()
+        finish(context: context)
+    }
+
+    func upstreamFailed(_ upstream: FastPathUpstream) {
+        guard let exchange, exchange.upstream === upstream, let context else { return }
+        exchange.upstream = nil
+        switch exchange.phase {
+        case .relaying:
+            // Part of the answer went out: the client can only learn of the failure by the connection's end.
+            abandon()
+            context.close(promise: nil)
+        case .refused:
+            handBack(exchange, context: context)
+        case .waiting where exchange.reused:
+            handBack(exchange, context: context)
+        default:
+            answer(fastPath.nodeFailed(exchange.plan), exchange, context: context)
+        }
+    }
+
+    // MARK: Ends of an exchange
+
+    /// The slow path's envelope for `error`, answered from here.
+    private func answer(_ error: ToolError, _ exchange: Exchange, context: ChannelHandlerContext) {
+        let body = ByteBuffer(bytes: error.asEnvelope.jsonBytes())
+        var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)]
+        if let seconds = error.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
+        fields[.requestID] = exchange.requestID
+        fields[.server] = fastPath.serverName
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: error.httpStatus, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        fastPath.counters.countAnswered()
+        finish(context: context)
+    }
+
+    /// Hands the held request to Hummingbird, as if it had just arrived.
+    private func handBack(_ exchange: Exchange, context: ChannelHandlerContext) {
+        abandon()
+        fastPath.counters.countHandedBack()
+        slowResponsesPending += 1
+        context.fireChannelRead(wrapInboundOut(.head(exchange.head)))
+        if exchange.body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(exchange.body))) }
+        context.fireChannelRead(wrapInboundOut(.end(nil)))
+        context.fireChannelReadComplete()
+        drain(context: context)
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        abandon()
+        drain(context: context)
+    }
+
+    /// Ends the exchange under way, if any, closing its upstream connection if it still has one.
+    private func abandon() {
+        guard let exchange else { return }
+        self.exchange = nil
+        exchange.deadline?.cancel()
+        exchange.upstream?.close()
+        exchange.upstream = nil
+    }
+
+    /// Handles what arrived during the exchange, then reads again.
+    private func drain(context: ChannelHandlerContext) {
+        var handled = false
+        while !isExchanging, let part = queued.popFirst() {
+            handle(part, context: context)
+            handled = true
+        }
+        if handled { context.fireChannelReadComplete() }
+        guard !isExchanging else { return }
+        if heldInputClosed, queued.isEmpty {
+            heldInputClosed = false
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        }
+        if heldRead {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    // MARK: Channel events
+
+    func read(context: ChannelHandlerContext) {
+        if isExchanging { heldRead = true } else { context.read() }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Hummingbird's answers pass here; their ends are counted so that order is kept.
+        if case .end = unwrapOutboundIn(data), slowResponsesPending > 0 { slowResponsesPending -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A client that half-closes after its request still gets the answer: Hummingbird, told of the end of
+        // input, would close the connection's output before the exchange ends.
+        if exchange != nil, let event = event as? ChannelEvent, event == .inputClosed {
+            heldInputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { exchange?.upstream?.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        abandon()  // the client left: its upstream connection is closed, not parked
+        queued.removeAll()
+        context.fireChannelInactive()
+    }
+}
