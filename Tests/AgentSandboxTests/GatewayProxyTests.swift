@@ -160,6 +160,51 @@ struct GatewayProxyTests {
         #expect(try await gateway.bash(agent, "wc -c < big.txt; cat chunked.txt").string("stdout") == "80000\nsent in chunks")
     }
 
+    /// A client that pipelines gets its answers in order when fast and routed calls alternate: a read
+    /// (fast path), one with an unknown key (the routes' 401), another read — sent in one write.
+    @Test func pipelinedRequestsAreAnsweredInOrderAcrossBothPaths() async throws {
+        let (gateway, _, _) = try await Self.setup.get()
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.write(agent, "p.txt", "piped").string("status") == "ok")
+        let answered = Self.setup.fastPath.answered
+        let body = #"{"path":"p.txt"}"#
+        let requests = [("first", gateway.apiKey), ("second", "wrong"), ("third", gateway.apiKey)].map { id, key in
+            "POST /v1/agents/\(agent)/sandbox/file_read HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: \(key)\r\nx-request-id: \(id)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }.joined()
+        let port = gateway.port
+        let answers = try await offPool { () throws -> [(status: Int, id: String, body: String)] in
+            let connection = try LoopbackConnection(port: port)
+            try connection.send(Array(requests.utf8))
+            return try Self.readResponses(connection, count: 3)
+        }
+        #expect(answers.map(\.id) == ["first", "second", "third"])
+        #expect(answers.map(\.status) == [200, 401, 200])
+        #expect(answers[0].body.contains("piped") && answers[2].body.contains("piped") && !answers[1].body.contains("piped"))
+        // The first went the fast way; the third, arriving while the second's answer was pending, follows it to the routes.
+        #expect(Self.setup.fastPath.answered - answered == 1)
+    }
+
+    /// `count` whole responses of declared length from `connection`: status, `x-request-id`, body.
+    static func readResponses(_ connection: LoopbackConnection, count: Int) throws -> [(status: Int, id: String, body: String)] {
+        var bytes: [UInt8] = []
+        var responses: [(status: Int, id: String, body: String)] = []
+        while responses.count < count {
+            bytes += try connection.readRaw(1)
+            guard let headEnd = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else { continue }
+            let lines = String(decoding: bytes[..<headEnd], as: UTF8.self).split(separator: "\r\n")
+            func field(_ name: String) -> String? {
+                lines.first { $0.lowercased().hasPrefix(name + ":") }.map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) }
+            }
+            let length = field("content-length").flatMap { Int($0) } ?? 0
+            guard bytes.count >= headEnd + 4 + length else { continue }
+            let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+            responses.append((status, field("x-request-id") ?? "", String(decoding: bytes[(headEnd + 4)..<(headEnd + 4 + length)], as: UTF8.self)))
+            bytes.removeFirst(headEnd + 4 + length)
+        }
+        return responses
+    }
+
     /// Last: it stops a node.
     @Test func aStoppedNodeFailsOnlyItsOwnAgentsWithNodeUnavailable() async throws {
         let (gateway, nodes, directory) = try await Self.setup.get()

@@ -113,9 +113,4 @@ final class FastPathPools: Sendable {
     func shutdown() {
         for pool in byLoop.values { pool.eventLoop.execute { pool.closeAll() } }
     }
-
-    /// Drops the idle connections to `key` on every loop.
-    func drop(_ key: String) {
-        for pool in byLoop.values { pool.eventLoop.execute { pool.drop(key) } }
-    }
 }
