@@ -181,8 +181,9 @@ struct GatewayProxyTests {
         #expect(answers.map(\.id) == ["first", "second", "third"])
         #expect(answers.map(\.status) == [200, 401, 200])
         #expect(answers[0].body.contains("piped") && answers[2].body.contains("piped") && !answers[1].body.contains("piped"))
-        // The first went the fast way; the third, arriving while the second's answer was pending, follows it to the routes.
-        #expect(Self.setup.fastPath.answered - answered == 1)
+        // The first went the fast way; the third too, or — when it arrived while the second's answer was
+        // still pending — the routes' way after it.
+        #expect((1...2).contains(Self.setup.fastPath.answered - answered))
     }
 
     /// `count` whole responses of declared length from `connection`: status, `x-request-id`, body.

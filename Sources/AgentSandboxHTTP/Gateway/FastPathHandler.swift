@@ -169,8 +169,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         // A clean exchange: the request went whole, the answer was read to its end, both sides keep alive.
         if exchange.upstreamKeepAlive, upstream.requestSent { exchange.plan.pool.park(upstream) } else { upstream.close() }
         if exchange.phase == .refused { return handBack(exchange, context: context) }
+        fastPath.counters.countAnswered()  // before the answer can reach the client (tests read the count)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        fastPath.counters.countAnswered()
         finish(context: context)
     }
 
@@ -200,10 +200,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         if let seconds = error.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
         fields[.requestID] = exchange.requestID
         fields[.server] = fastPath.serverName
+        fastPath.counters.countAnswered()
         context.write(wrapOutboundOut(.head(HTTPResponse(status: error.httpStatus, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        fastPath.counters.countAnswered()
         finish(context: context)
     }
 

@@ -102,13 +102,13 @@ struct GatewayForwardMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func isLocal(method: HTTPRequest.Method, path: String) -> Bool {
-        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let trimmed = path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") ? String(path.dropLast()) : path
         switch (method, trimmed) {
         case (.get, "/healthz"), (.get, "/v1/nodes"), (.get, "/clusters"), (.post, "/v1/agents"), (.get, "/v1/agents"): return true
         case (.head, "/healthz"): return true
         case (.post, _):
-            // POST /v1/agents/{id}/move, POST /v1/nodes/{node}/drain
-            let segments = trimmed.split(separator: "/")
+            // POST /v1/agents/{id}/move, POST /v1/nodes/{node}/drain (empty segments ignored)
+            let segments = GatewayPath.segments(of: trimmed).filter { !$0.isEmpty }
             guard segments.count == 4, segments[0] == "v1" else { return false }
             return (segments[1] == "agents" && segments[3] == "move") || (segments[1] == "nodes" && segments[3] == "drain")
         default: return false

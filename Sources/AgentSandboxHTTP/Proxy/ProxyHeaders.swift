@@ -14,8 +14,17 @@ enum ProxyHeaders {
 
     /// `fields` without the hop-by-hop ones (and those the `Connection` field names).
     static func endToEnd(_ fields: HTTPFields) -> HTTPFields {
-        let named = Set(fields[values: .connection].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
-        return HTTPFields(fields.filter { !hopByHop.contains($0.name.canonicalName) && !named.contains($0.name.canonicalName) })
+        let named = namedBy(fields[values: .connection])
+        var kept = HTTPFields()
+        kept.reserveCapacity(fields.count)
+        for field in fields where !hopByHop.contains(field.name.canonicalName) && !named.contains(field.name.canonicalName) { kept.append(field) }
+        return kept
+    }
+
+    /// The field names listed in `Connection` values (lower-cased); usually none, and then no set is made.
+    private static func namedBy(_ connection: [String]) -> Set<String> {
+        guard !connection.isEmpty else { return [] }
+        return Set(connection.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
     }
 
     /// The head sent upstream for the client's `request`.
@@ -50,11 +59,13 @@ enum ProxyHeaders {
 
     /// The upstream's response fields as they go to the client.
     static func downstreamFields(_ headers: HTTPHeaders) -> HTTPFields {
+        let named = namedBy(headers["connection"])
         var fields = HTTPFields()
+        fields.reserveCapacity(headers.count)
         for (name, value) in headers {
-            guard let name = HTTPField.Name(name) else { continue }
+            guard let name = HTTPField.Name(name), !hopByHop.contains(name.canonicalName), !named.contains(name.canonicalName) else { continue }
             fields.append(HTTPField(name: name, value: value))
         }
-        return endToEnd(fields)
+        return fields
     }
 }
