@@ -57,7 +57,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
     private var passing = false
     /// Requests handed to Hummingbird whose answer has not ended yet.
     private var slowResponsesPending = 0
-    /// Parts (of pipelined requests) that arrived during an exchange.
+    /// Parts (of pipelined requests) that arrived during an exchange; reading stops while there are some.
     private var queued = CircularBuffer<HTTPRequestPart>()
     private var heldRead = false
     private var heldInputClosed = false
@@ -254,8 +254,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
 
     // MARK: Channel events
 
+    /// Reading stops only for a client that sends more during an exchange (pipelining), so its parts
+    /// queue no further; holding every read would cost two `epoll_ctl` calls per call.
     func read(context: ChannelHandlerContext) {
-        if isExchanging { heldRead = true } else { context.read() }
+        if isExchanging, !queued.isEmpty { heldRead = true } else { context.read() }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
