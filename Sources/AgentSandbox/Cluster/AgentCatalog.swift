@@ -14,10 +14,17 @@ public final class AgentCatalog: Sendable {
     private let owners = Mutex<[AgentID: (owner: AgentOwner, readAt: ContinuousClock.Instant)]>([:])
     /// Cached owners kept at most (the cache is emptied past it: a simple bound, no LRU bookkeeping).
     private let ownerLimit = 100_000
+    /// `settings`' refresh interval and owner cache time as durations, converted once (on every call otherwise).
+    private let nodeInterval: Duration
+    private let nodeStaleAge: Duration
+    private let ownerTime: Duration
 
     public init(directory: any ClusterDirectory, settings: ClusterTiming = ClusterTiming()) {
         self.directory = directory
         self.settings = settings
+        nodeInterval = .milliseconds(Int(settings.nodeRefreshInterval * 1000))
+        nodeStaleAge = nodeInterval * 5
+        ownerTime = .milliseconds(Int(settings.ownerCacheSeconds * 1000))
     }
 
     /// The nodes, from the cached view unless `fresh`. A view older than the refresh interval is still
@@ -25,10 +32,10 @@ public final class AgentCatalog: Sendable {
     /// view five intervals old (the store did not answer meanwhile) is re-read before answering.
     public func nodes(fresh: Bool = false) async throws -> [ClusterNode] {
         let now = ContinuousClock.now
-        let interval = Duration.milliseconds(Int(settings.nodeRefreshInterval * 1000))
+        let interval = nodeInterval
         if !fresh, let view = nodeView.withLock({ $0 }) {
             if now - view.readAt < interval { return view.nodes }
-            if now - view.readAt < interval * 5 {
+            if now - view.readAt < nodeStaleAge {
                 renewNodesInBackground()
                 return view.nodes
             }
@@ -84,10 +91,9 @@ public final class AgentCatalog: Sendable {
     /// `nodes()` does.
     public func cachedLocation(of agent: AgentID) -> ClusterNode? {
         guard let owner = cachedOwner(agent), let view = nodeView.withLock({ $0 }) else { return nil }
-        let interval = Duration.milliseconds(Int(settings.nodeRefreshInterval * 1000))
         let age = ContinuousClock.now - view.readAt
-        guard age < interval * 5 else { return nil }
-        if age >= interval { renewNodesInBackground() }
+        guard age < nodeStaleAge else { return nil }
+        if age >= nodeInterval { renewNodesInBackground() }
         guard let node = view.nodes.first(where: { $0.id == owner.node }), node.isAlive(window: settings.livenessWindow) else { return nil }
         return node
     }
@@ -139,7 +145,7 @@ public final class AgentCatalog: Sendable {
     }
 
     private func cachedOwner(_ agent: AgentID) -> AgentOwner? {
-        let limit = Duration.milliseconds(Int(settings.ownerCacheSeconds * 1000))
+        let limit = ownerTime
         return owners.withLock { cache in
             guard let entry = cache[agent] else { return nil }
             return ContinuousClock.now - entry.readAt < limit ? entry.owner : nil

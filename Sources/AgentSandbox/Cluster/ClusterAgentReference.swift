@@ -9,7 +9,7 @@ public struct ClusterAgentReference: Sendable, Equatable {
 
     /// Parses `text`; a bad UUID part is the same 400 a single node gives.
     public init(_ text: String) throws(ToolError) {
-        if let dot = text.lastIndex(of: "."), dot != text.startIndex {
+        if let dot = text.utf8.lastIndex(of: UInt8(ascii: ".")), dot != text.startIndex {
             let hint = String(text[..<dot])
             guard ClusterNodeName.isValid(hint) else {
                 throw ToolError(.invalidRequest, "Invalid agent id '\(text.prefix(80))': write a UUID, or NODE.UUID where NODE is a node name (letters, digits, '-' and '_').")

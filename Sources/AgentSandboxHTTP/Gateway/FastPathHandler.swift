@@ -30,7 +30,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
     typealias OutboundOut = HTTPResponsePart
 
     /// One call on the fast path.
-    private final class Exchange {
+    final class Exchange {
         enum Phase { case gathering, connecting, waiting, relaying, refused }
         let plan: GatewayFastPath.Plan
         let head: HTTPRequest
@@ -41,7 +41,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         /// The connection came from the pool (the node may have closed it just before).
         var reused = false
         var upstreamKeepAlive = false
-        var deadline: Scheduled<Void>?
+        /// When the request went to the node (its head is due within `GatewayFastPath.responseTimeout`).
+        var sentAt = NIODeadline.now()
 
         init(plan: GatewayFastPath.Plan, head: HTTPRequest, requestID: String) {
             self.plan = plan
@@ -50,17 +51,21 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         }
     }
 
-    private let fastPath: GatewayFastPath
-    private var context: ChannelHandlerContext?
-    private var exchange: Exchange?
+    let fastPath: GatewayFastPath
+    private(set) var context: ChannelHandlerContext?
+    var exchange: Exchange?
     /// The parts of a request handed to Hummingbird are passing (until its end).
     private var passing = false
     /// Requests handed to Hummingbird whose answer has not ended yet.
-    private var slowResponsesPending = 0
+    var slowResponsesPending = 0
     /// Parts (of pipelined requests) that arrived during an exchange; reading stops while there are some.
     private var queued = CircularBuffer<HTTPRequestPart>()
     private var heldRead = false
     private var heldInputClosed = false
+    /// One timer per connection, not per call: it checks the exchange waiting when it fires, and is set
+    /// again for the rest of that exchange's time (scheduling and cancelling a timer per call is a few
+    /// per cent of the fast path's CPU).
+    var watchdog: Scheduled<Void>?
 
     init(fastPath: GatewayFastPath) {
         self.fastPath = fastPath
@@ -71,7 +76,11 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { abandon() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        abandon()
+        watchdog?.cancel()
+        watchdog = nil
+    }
 
     // MARK: Requests
 
@@ -122,119 +131,13 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
     private func start(_ exchange: Exchange, on upstream: FastPathUpstream, context: ChannelHandlerContext) {
         exchange.upstream = upstream
         exchange.phase = .waiting
-        exchange.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: GatewayFastPath.responseTimeout) {
-            guard self.exchange === exchange, exchange.phase == .waiting else { return }
-            exchange.upstream?.close()
-            exchange.upstream = nil
-            self.answer(self.fastPath.nodeFailed(exchange.plan), exchange, context: context)
-        }
+        exchange.sentAt = .now()
+        if watchdog == nil { watch(after: GatewayFastPath.responseTimeout, context: context) }
         upstream.send(ProxyHeaders.upstreamHead(exchange.head, pathAndQuery: exchange.plan.path), body: exchange.body, to: self)
     }
 
-    // MARK: The node's answer
-
-    var downstreamWritable: Bool { context?.channel.isWritable ?? false }
-
-    func upstreamHead(_ head: HTTPResponseHead) {
-        guard let exchange, let context else { return }
-        exchange.deadline?.cancel()
-        exchange.upstreamKeepAlive = head.isKeepAlive
-        if head.status == .conflict, head.headers.contains(name: "retry-after") {
-            // The node no longer owns the agent: the routes ask the store again (after reading this answer out).
-            exchange.phase = .refused
-            fastPath.catalog.invalidate(exchange.plan.agent)
-            return
-        }
-        exchange.phase = .relaying
-        var fields = ProxyHeaders.downstreamFields(head.headers)
-        fields[.requestID] = exchange.requestID
-        fields[.server] = fastPath.serverName
-        let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-    }
-
-    func upstreamBody(_ buffer: ByteBuffer) {
-        guard let exchange, exchange.phase == .relaying, let context else { return }
-        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
-    }
-
-    func upstreamReadComplete() {
-        guard let exchange, exchange.phase == .relaying else { return }
-        context?.flush()
-    }
-
-    func upstreamEnded(_ upstream: FastPathUpstream) {
-        guard let exchange, exchange.upstream === upstream, let context else { return upstream.close() }
-        exchange.upstream = nil
-        // A clean exchange: the request went whole, the answer was read to its end, both sides keep alive.
-        if exchange.upstreamKeepAlive, upstream.requestSent { exchange.plan.pool.park(upstream) } else { upstream.close() }
-        if exchange.phase == .refused { return handBack(exchange, context: context) }
-        fastPath.counters.countAnswered()  // before the answer can reach the client (tests read the count)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        finish(context: context)
-    }
-
-    func upstreamFailed(_ upstream: FastPathUpstream) {
-        guard let exchange, exchange.upstream === upstream, let context else { return }
-        exchange.upstream = nil
-        switch exchange.phase {
-        case .relaying:
-            // Part of the answer went out: the client can only learn of the failure by the connection's end.
-            abandon()
-            context.close(promise: nil)
-        case .refused:
-            handBack(exchange, context: context)
-        case .waiting where exchange.reused:
-            handBack(exchange, context: context)
-        default:
-            answer(fastPath.nodeFailed(exchange.plan), exchange, context: context)
-        }
-    }
-
-    // MARK: Ends of an exchange
-
-    /// The slow path's envelope for `error`, answered from here.
-    private func answer(_ error: ToolError, _ exchange: Exchange, context: ChannelHandlerContext) {
-        let body = ByteBuffer(bytes: error.asEnvelope.jsonBytes())
-        var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)]
-        if let seconds = error.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
-        fields[.requestID] = exchange.requestID
-        fields[.server] = fastPath.serverName
-        fastPath.counters.countAnswered()
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: error.httpStatus, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        finish(context: context)
-    }
-
-    /// Hands the held request to Hummingbird, as if it had just arrived.
-    private func handBack(_ exchange: Exchange, context: ChannelHandlerContext) {
-        abandon()
-        fastPath.counters.countHandedBack()
-        slowResponsesPending += 1
-        context.fireChannelRead(wrapInboundOut(.head(exchange.head)))
-        if exchange.body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(exchange.body))) }
-        context.fireChannelRead(wrapInboundOut(.end(nil)))
-        context.fireChannelReadComplete()
-        drain(context: context)
-    }
-
-    private func finish(context: ChannelHandlerContext) {
-        abandon()
-        drain(context: context)
-    }
-
-    /// Ends the exchange under way, if any, closing its upstream connection if it still has one.
-    private func abandon() {
-        guard let exchange else { return }
-        self.exchange = nil
-        exchange.deadline?.cancel()
-        exchange.upstream?.close()
-        exchange.upstream = nil
-    }
-
     /// Handles what arrived during the exchange, then reads again.
-    private func drain(context: ChannelHandlerContext) {
+    func drain(context: ChannelHandlerContext) {
         var handled = false
         while !isExchanging, let part = queued.popFirst() {
             handle(part, context: context)
@@ -284,6 +187,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
     func channelInactive(context: ChannelHandlerContext) {
         abandon()  // the client left: its upstream connection is closed, not parked
         queued.removeAll()
+        watchdog?.cancel()
+        watchdog = nil
         context.fireChannelInactive()
     }
 }

@@ -64,7 +64,8 @@ final class GatewayFastPath: Sendable {
             guard lengths.count == 1, let length = Int(lengths[0]), length <= Self.bodyLimit else { return nil }
         }
         guard case .agent(let reference, let path) = GatewayPath.destination(of: target),
-            !GatewayForwardMiddleware<BasicRequestContext>.isLocal(method: head.method, path: GatewayPath.split(target).path),
+            // Of an agent's routes the gateway answers only POST …/move itself.
+            head.method != .post || !GatewayForwardMiddleware<BasicRequestContext>.isLocal(method: head.method, path: GatewayPath.split(target).path),
             let presented = APIKeyAuthority.presentedKey(in: fields), keys.isKnown(presented),
             !moves.isMoving(reference.agent),
             let node = catalog.cachedLocation(of: reference.agent),

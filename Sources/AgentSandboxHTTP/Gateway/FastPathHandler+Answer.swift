@@ -1,0 +1,122 @@
+import AgentSandbox
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// The answer side of `FastPathHandler`: what the node sends, relayed to the client, and the ways an
+/// exchange ends (answered, answered with the slow path's 503, handed to the routes, abandoned).
+extension FastPathHandler {
+    /// Fails the exchange whose node sent no response head within `GatewayFastPath.responseTimeout`.
+    func watch(after delay: TimeAmount, context: ChannelHandlerContext) {
+        watchdog = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.watchdog = nil
+            guard let exchange = self.exchange, exchange.phase == .waiting else { return }
+            let due = exchange.sentAt + GatewayFastPath.responseTimeout
+            guard due <= .now() else { return self.watch(after: due - .now(), context: context) }
+            exchange.upstream?.close()
+            exchange.upstream = nil
+            self.answer(self.fastPath.nodeFailed(exchange.plan), exchange, context: context)
+        }
+    }
+
+    // MARK: The node's answer
+
+    var downstreamWritable: Bool { context?.channel.isWritable ?? false }
+
+    func upstreamHead(_ head: HTTPResponseHead) {
+        guard let exchange, let context else { return }
+        exchange.upstreamKeepAlive = head.isKeepAlive
+        if head.status == .conflict, head.headers.contains(name: "retry-after") {
+            // The node no longer owns the agent: the routes ask the store again (after reading this answer out).
+            exchange.phase = .refused
+            fastPath.catalog.invalidate(exchange.plan.agent)
+            return
+        }
+        exchange.phase = .relaying
+        var fields = ProxyHeaders.downstreamFields(head.headers)
+        fields[.requestID] = exchange.requestID
+        fields[.server] = fastPath.serverName
+        let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard let exchange, exchange.phase == .relaying, let context else { return }
+        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+    }
+
+    func upstreamReadComplete() {
+        guard let exchange, exchange.phase == .relaying else { return }
+        context?.flush()
+    }
+
+    func upstreamEnded(_ upstream: FastPathUpstream) {
+        guard let exchange, exchange.upstream === upstream, let context else { return upstream.close() }
+        exchange.upstream = nil
+        // A clean exchange: the request went whole, the answer was read to its end, both sides keep alive.
+        if exchange.upstreamKeepAlive, upstream.requestSent { exchange.plan.pool.park(upstream) } else { upstream.close() }
+        if exchange.phase == .refused { return handBack(exchange, context: context) }
+        fastPath.counters.countAnswered()  // before the answer can reach the client (tests read the count)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        finish(context: context)
+    }
+
+    func upstreamFailed(_ upstream: FastPathUpstream) {
+        guard let exchange, exchange.upstream === upstream, let context else { return }
+        exchange.upstream = nil
+        switch exchange.phase {
+        case .relaying:
+            // Part of the answer went out: the client can only learn of the failure by the connection's end.
+            abandon()
+            context.close(promise: nil)
+        case .refused:
+            handBack(exchange, context: context)
+        case .waiting where exchange.reused:
+            handBack(exchange, context: context)
+        default:
+            answer(fastPath.nodeFailed(exchange.plan), exchange, context: context)
+        }
+    }
+
+    // MARK: Ends of an exchange
+
+    /// The slow path's envelope for `error`, answered from here.
+    func answer(_ error: ToolError, _ exchange: Exchange, context: ChannelHandlerContext) {
+        let body = ByteBuffer(bytes: error.asEnvelope.jsonBytes())
+        var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)]
+        if let seconds = error.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
+        fields[.requestID] = exchange.requestID
+        fields[.server] = fastPath.serverName
+        fastPath.counters.countAnswered()
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: error.httpStatus, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        finish(context: context)
+    }
+
+    /// Hands the held request to Hummingbird, as if it had just arrived.
+    func handBack(_ exchange: Exchange, context: ChannelHandlerContext) {
+        abandon()
+        fastPath.counters.countHandedBack()
+        slowResponsesPending += 1
+        context.fireChannelRead(wrapInboundOut(.head(exchange.head)))
+        if exchange.body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(exchange.body))) }
+        context.fireChannelRead(wrapInboundOut(.end(nil)))
+        context.fireChannelReadComplete()
+        drain(context: context)
+    }
+
+    func finish(context: ChannelHandlerContext) {
+        abandon()
+        drain(context: context)
+    }
+
+    /// Ends the exchange under way, if any, closing its upstream connection if it still has one.
+    func abandon() {
+        guard let exchange else { return }
+        self.exchange = nil
+        exchange.upstream?.close()
+        exchange.upstream = nil
+    }
+}
