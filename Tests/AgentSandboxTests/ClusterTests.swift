@@ -171,6 +171,21 @@ struct ClusterTests {
         let path = try #require(URL(string: url)?.path)
         let download = try await g1.request("GET", path, headers: [:])
         #expect(download.status == 200 && download.text == "notes\n")
+        // The share's content moved with the agent: the new node publishes it (so the link outlives a
+        // drained and stopped old node), and the old node dropped its copy.
+        let token = path.split(separator: "/")[1]
+        let postgres = try await TestPostgres.shared()
+        let row = try postgres.psql("SELECT node_id || ' ' || sha256 FROM shares WHERE token = '\(token)'", database: cluster.databaseURL).split(separator: " ")
+        #expect(row.first.map(String.init) == "n\(target + 1)")
+        let blob = "\(row.last ?? "")".prefix(2) + "/" + (row.last ?? "")
+        let blobs = ".agentsandbox/shares/blobs/"
+        #expect(FileManager.default.fileExists(atPath: cluster.nodes[target].dataRoot.appendingPathComponent(blobs + blob).path))
+        #expect(!FileManager.default.fileExists(atPath: cluster.nodes[source].dataRoot.appendingPathComponent(blobs + blob).path), "the old node kept the share's content")
+        // A copy whose bytes are not the share's content (same size, other bytes) is refused and changes nothing.
+        let forged = try await cluster.nodes[source].request("PUT", "/v1/agents/\(agent)/cluster/shares/\(token)", body: Data("NOTES\n".utf8))
+        #expect(forged.status == 400, "\(forged.text)")
+        #expect(forged.string("error")?.contains("SHA-256") == true, "\(forged.text)")
+        #expect(try postgres.psql("SELECT node_id FROM shares WHERE token = '\(token)'", database: cluster.databaseURL) == "n\(target + 1)")
     }
 
     /// A snapshot's stored archive lives on its agent's node: a move carries it along (and the old node
