@@ -157,6 +157,39 @@ struct ClusterTests {
         #expect(after - before < 40, "api_keys was read \(after - before) times in 6 s")
     }
 
+    /// `--preview-domain` at a gateway: a host under it is an agent's app, sent (before the gateway's
+    /// own key check) to the node of the agent or link, which answers as a single box does. Cluster
+    /// agents here run on the host's network, so the owner refuses the preview with its sentence naming
+    /// the agent; an unknown link is the node's 404, not the gateway's 401.
+    @Test func previewHostsGoToTheNodeOfTheirAgent() async throws {
+        let cluster = try await Self.cluster.get()
+        func get(_ gateway: TestServer, host: String, key: String?) async throws -> (Int, String) {
+            let connection = try LoopbackConnection(port: gateway.port)
+            let head = "GET /who HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n" + (key.map { "x-api-key: \($0)\r\n" } ?? "") + "\r\n"
+            try connection.send(Array(head.utf8))
+            return try await offPool {
+                try connection.readResponseHead()
+                var text = ""
+                while let piece = try connection.readBody() { text += String(decoding: piece, as: UTF8.self) }
+                return (connection.status, text)
+            }
+        }
+        var seen = Set<Int>()
+        while seen.count < 3 {
+            let agent = try #require(try await cluster.gateways[0].post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            seen.insert(try #require(cluster.nodeHolding(agent)))
+            for gateway in cluster.gateways {
+                let (status, body) = try await get(gateway, host: "8000-\(agent).\(TestCluster.previewDomain)", key: gateway.apiKey)
+                #expect(status == 409 && body.contains("PREVIEW_UNAVAILABLE") && body.contains(agent), "\(status) \(body)")
+            }
+        }
+        let unknown = String(repeating: "ab", count: 24)
+        for gateway in cluster.gateways {
+            let (status, body) = try await get(gateway, host: "\(unknown).\(TestCluster.previewDomain)", key: nil)
+            #expect(status == 404, "\(status) \(body)")
+        }
+    }
+
     @Test func aMovedAgentKeepsItsFilesModesSettingsAndShares() async throws {
         let cluster = try await Self.cluster.get()
         let (g1, g2) = (cluster.gateways[0], cluster.gateways[1])
