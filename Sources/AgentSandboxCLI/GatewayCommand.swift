@@ -29,6 +29,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a cached agent-to-node answer is trusted (moves through this gateway invalidate it at once).")
     var ownerCache: Double = 5
 
+    @Option(help: "The nodes' --preview-domain: requests for {port}-{agent}.DOMAIN and {link token}.DOMAIN go to the agent's node (env AGENT_SANDBOX_PREVIEW_DOMAIN; point the wildcard DNS record at the gateways).")
+    var previewDomain: String?
+
     @Flag(help: "Send every request through the gateway's routes instead of its fast path for plain agent calls (to compare the two; scripts/bench-gateway).")
     var noFastPath = false
 
@@ -53,6 +56,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var settings = GatewayServer.Settings()
         settings.host = host
         settings.port = port
+        settings.previewDomain = ServerConfiguration.previewDomain(previewDomain ?? ProcessInfo.processInfo.environment["AGENT_SANDBOX_PREVIEW_DOMAIN"])
         settings.fastPath = !noFastPath
         let host = self.host
         do {

@@ -23,12 +23,17 @@ final class GatewayFastPath: Sendable {
     let counters: GatewayFastPathCounters
     /// The `Server` field of the answers (as Hummingbird's `serverName`).
     let serverName: String
+    /// Requests for hosts under it are agents' apps (`GatewayPreviewHost`): left to the routes.
+    let previewDomain: String?
     /// Request bodies up to this size (declared by `Content-Length`) take the fast path.
     static let bodyLimit = 64 << 10
     /// How long the node may take to send its response head (as `ProxyTarget.responseTimeout`).
     static let responseTimeout = TimeAmount.seconds(300)
 
-    init(catalog: AgentCatalog, keys: APIKeyAuthority, moves: MoveGuard, proxy: GatewayProxy, counters: GatewayFastPathCounters, serverName: String) {
+    init(
+        catalog: AgentCatalog, keys: APIKeyAuthority, moves: MoveGuard, proxy: GatewayProxy, counters: GatewayFastPathCounters, serverName: String,
+        previewDomain: String? = nil
+    ) {
         self.catalog = catalog
         self.keys = keys
         self.moves = moves
@@ -36,6 +41,7 @@ final class GatewayFastPath: Sendable {
         self.pools = FastPathPools()
         self.counters = counters
         self.serverName = serverName
+        self.previewDomain = previewDomain
     }
 
     /// A call the fast path takes: the agent, its node and where its connections come from.
@@ -49,7 +55,7 @@ final class GatewayFastPath: Sendable {
     }
 
     /// The plan for a request with this head, or nil when the Hummingbird routes must answer it: not an
-    /// agent's route, one the gateway answers itself, a body that is streamed (chunked, over `bodyLimit`)
+    /// agent's route (or a preview host's), one the gateway answers itself, a body that is streamed (chunked, over `bodyLimit`)
     /// or waits for `100 Continue`, an upgrade, `Connection: close`, a key that is missing or not known
     /// in memory (the routes answer 401, or look a new key up in the store), an agent being moved, or an
     /// owner the catalog would have to read from the store.
@@ -63,6 +69,7 @@ final class GatewayFastPath: Sendable {
         if !lengths.isEmpty {
             guard lengths.count == 1, let length = Int(lengths[0]), length <= Self.bodyLimit else { return nil }
         }
+        if previewDomain != nil, GatewayPreviewHost.destination(of: head, domain: previewDomain) != nil { return nil }
         guard case .agent(let reference, let path) = GatewayPath.destination(of: target),
             // Of an agent's routes the gateway answers only POST …/move itself.
             head.method != .post || !GatewayForwardMiddleware<BasicRequestContext>.isLocal(method: head.method, path: GatewayPath.split(target).path),

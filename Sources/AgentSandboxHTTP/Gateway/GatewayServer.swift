@@ -20,6 +20,8 @@ public enum GatewayServer {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 8090
+        /// The nodes' `--preview-domain`: hosts under it are agents' apps (`GatewayPreviewHostMiddleware`).
+        public var previewDomain: String?
         /// Plain agent calls take the channel-handler fast path (`GatewayFastPath`); off, every request
         /// goes through the routes (`--no-fast-path`, for comparisons).
         public var fastPath = true
@@ -30,16 +32,20 @@ public enum GatewayServer {
 
     static let serverName = "agent-sandbox-gateway"
 
-    public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, pool: UpstreamPool = UpstreamPool()) -> Router<BasicRequestContext> {
-        buildRouter(catalog: catalog, keys: keys, logger: logger, proxy: GatewayProxy(pool: pool), moves: MoveGuard())
+    public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, pool: UpstreamPool = UpstreamPool(),
+                                   previewDomain: String? = nil) -> Router<BasicRequestContext> {
+        buildRouter(catalog: catalog, keys: keys, logger: logger, proxy: GatewayProxy(pool: pool), moves: MoveGuard(), previewDomain: previewDomain)
     }
 
     /// `moves`: shared with the fast path, which leaves calls for an agent being moved to the routes.
-    static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, proxy: GatewayProxy, moves: MoveGuard) -> Router<BasicRequestContext> {
+    static func buildRouter(
+        catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, proxy: GatewayProxy, moves: MoveGuard, previewDomain: String?
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let forwarder = GatewayForwarder(catalog: catalog, proxy: proxy, moves: moves)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
+        if let previewDomain { router.add(middleware: GatewayPreviewHostMiddleware(domain: previewDomain, forwarder: forwarder)) }
         router.add(middleware: AuthMiddleware(keys: keys, alsoGuarded: ["clusters"]))
         router.add(middleware: GatewayForwardMiddleware(forwarder: forwarder))
         router.get("/healthz") { _, _ in
@@ -60,7 +66,8 @@ public enum GatewayServer {
         // Kept-alive connections to the nodes, closed when the gateway stops.
         let pool = UpstreamPool()
         let (proxy, moves) = (GatewayProxy(pool: pool), MoveGuard())
-        let fastPath = GatewayFastPath(catalog: catalog, keys: keys, moves: moves, proxy: proxy, counters: settings.fastPathCounters, serverName: serverName)
+        let fastPath = GatewayFastPath(
+            catalog: catalog, keys: keys, moves: moves, proxy: proxy, counters: settings.fastPathCounters, serverName: serverName, previewDomain: settings.previewDomain)
         defer {
             keyRefresh.cancel()
             pool.shutdown()
@@ -68,11 +75,11 @@ public enum GatewayServer {
         }
         let fastPathOn = settings.fastPath
         let app = Application(
-            router: buildRouter(catalog: catalog, keys: keys, logger: logger, proxy: proxy, moves: moves),
+            router: buildRouter(catalog: catalog, keys: keys, logger: logger, proxy: proxy, moves: moves, previewDomain: settings.previewDomain),
             server: .http1WebSocketUpgrade(configuration: .init(http1: .init(additionalChannelHandlers: fastPathOn ? [fastPath.makeHandler()] : []), ws: .init(maxFrameSize: WebSocketProxy.maxFrameSize))) { head, _, _ in
                 // Exec and terminal sockets: relayed frame by frame to the agent's node, which checks the
                 // credentials itself; a refused handshake falls through to the route (the node's answer).
-                guard let target = try? await webSocketTarget(head, catalog: catalog) else { return .dontUpgrade }
+                guard let target = try? await webSocketTarget(head, catalog: catalog, previewDomain: settings.previewDomain) else { return .dontUpgrade }
                 return await WebSocketProxy.shouldUpgrade(head, to: target)
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
@@ -84,11 +91,18 @@ public enum GatewayServer {
 
 extension GatewayServer {
     /// The node a WebSocket upgrade goes to: the owner of the agent its path names.
-    static func webSocketTarget(_ head: HTTPRequest, catalog: AgentCatalog) async throws -> ProxyTarget? {
-        guard case .agent(let reference, let path) = GatewayPath.destination(of: head.path ?? ""),
-            let node = try await catalog.locate(reference.agent)
-        else { return nil }
-        return try GatewayProxy.target(node, path: path)
+    /// An app's socket on a preview host goes to the node of its agent or link (`GatewayPreviewHost`).
+    static func webSocketTarget(_ head: HTTPRequest, catalog: AgentCatalog, previewDomain: String? = nil) async throws -> ProxyTarget? {
+        switch GatewayPreviewHost.destination(of: head, domain: previewDomain) ?? GatewayPath.destination(of: head.path ?? "") {
+        case .agent(let reference, let path):
+            guard let node = try await catalog.locate(reference.agent) else { return nil }
+            return try GatewayProxy.target(node, path: path)
+        case .preview(let token, let path):
+            guard let agent = try await catalog.directory.previewLinkAgent(token: token), let node = try await catalog.locate(agent) else { return nil }
+            return try GatewayProxy.target(node, path: path)
+        case .share, .anyNode:
+            return nil
+        }
     }
 }
 
