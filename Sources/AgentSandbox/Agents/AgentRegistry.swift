@@ -119,12 +119,15 @@ public final class AgentRegistry: Sendable {
     }
 
     public func agentForToolCall(_ id: AgentID) async throws -> Agent {
-        let agent: Agent
+        var agent: Agent
         do {
             agent = try await self.agent(id)
         } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
             agent = try await createOnce(id)
         }
+        // Another call's creation stores the row before it prepares the workspace: a call that found the
+        // row meanwhile waits for that creation to end (it ran on a missing workspace otherwise).
+        if let creating = creations.withLock({ $0[id] }) { agent = try await creating.value }
         if agent.state == .suspended { throw Self.suspendedError(id) }
         return agent
     }
