@@ -29,7 +29,7 @@ extension Request {
 
     /// The body as one `ByteBuffer`, up to `limit` bytes; 413 past it.
     nonisolated(nonsending) func collectBuffer(limit: Int) async throws -> ByteBuffer {
-        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
+        if let declared = headers.value(of: .contentLength).flatMap(Int.init), declared > limit {
             throw Self.tooLarge(limit)
         }
         do {

@@ -18,6 +18,12 @@ public enum SandboxServer {
     /// requests no route matched, 405 with `Allow` for a known path. `GET` routes answer `HEAD` as well.
     /// Throws `ConfigurationError` when the OpenAPI files do not assemble into a document.
     public static func buildRouter(services: SandboxServices) throws -> Router<BasicRequestContext> {
+        try routes(services: services).router
+    }
+
+    /// The router, and the responder of its envelope tool-call route with that route's middleware
+    /// (`ConcreteRouterResponder` answers those calls without the router's path matching).
+    static func routes(services: SandboxServices) throws -> (router: Router<BasicRequestContext>, envelopeCalls: any HTTPResponder<BasicRequestContext>) {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
@@ -28,7 +34,11 @@ public enum SandboxServer {
         router.add(middleware: AuthMiddleware(keys: services.keys))
         let pipeline = services.pipeline
         let bodyLimit = services.configuration.limits.requestBodyBytes
-        ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit).addRoutes(to: router)
+        let toolRoutes = ToolRoutes(pipeline: pipeline, bodyLimit: bodyLimit)
+        toolRoutes.addRoutes(to: router)
+        let envelopeCalls = router.middlewares.constructResponder(finalResponder: CallbackResponder { request, _ in
+            try await toolRoutes.envelopeCall(request)
+        })
         AgentRoutes(agents: services.agents, forks: services.forks).addRoutes(to: router)
         SnapshotRoutes(pipeline: pipeline, snapshots: services.snapshots).addRoutes(to: router)
         WatchRoutes(watches: services.watches).addRoutes(to: router)
@@ -60,7 +70,7 @@ public enum SandboxServer {
             assets: DocsRoutes.assetDirectory(schemaDirectory: schemaDirectory)
         ).addRoutes(to: router)
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
-        return router
+        return (router, envelopeCalls)
     }
 
     /// `GET /v1/nodes` of a single box: itself, as node `local`.
@@ -79,7 +89,7 @@ public enum SandboxServer {
 
     /// The HTTP application over `services`.
     public static func buildApplication(services: SandboxServices, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-        let router = try buildRouter(services: services)
+        let (router, envelopeCalls) = try routes(services: services)
         let (exec, keys) = (services.exec, services.keys)
         let previewUpgrade = PreviewUpgrade(
             proxy: PreviewProxy(pipeline: services.pipeline, previews: services.previews, keys: keys), domain: services.configuration.previewDomain)
@@ -89,7 +99,7 @@ public enum SandboxServer {
             (head.headers.contains(name: "upgrade") ? terminal(head) ?? execSocket(head) : nil) ?? general(head, expectsContinue)
         }
         return Application(
-            responder: ConcreteRouterResponder(router: router.buildResponder()),
+            responder: ConcreteRouterResponder(router: router.buildResponder(), envelopeCalls: envelopeCalls),
             server: listener.server(maxFrameSize: 1 << 20) { head, _, _ in
                 if TerminalWebSocket.parse(head.path ?? "") != nil { return await TerminalWebSocket.shouldUpgrade(head, exec: exec) }
                 if let target = await previewUpgrade.target(head) { return await WebSocketProxy.shouldUpgrade(head, to: target) }

@@ -94,7 +94,7 @@ extension AgentRegistry {
                 logger.error("agent \(record.id): \(ToolError(normalizing: error).message)")
                 continue
             }
-            if image.isMounted { await mounts.adopt(record.id) }
+            if image.isMounted { mounts.adopt(record.id) }
             if let migrated {
                 var settings = record.settings.flatMap { try? JSONDecoder().decode(AgentSettings.self, from: Data($0.utf8)) } ?? AgentSettings()
                 settings.diskBytes = migrated

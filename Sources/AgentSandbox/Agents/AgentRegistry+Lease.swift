@@ -15,8 +15,7 @@ public final class DiskLease: Sendable {
     /// Ends the lease (once; later calls do nothing).
     public func release() {
         guard !released.exchange(true, ordering: .relaxed) else { return }
-        let (id, mounts) = (id, mounts)
-        Task { await mounts.release(id) }
+        mounts.release(id)
     }
 
     deinit { release() }

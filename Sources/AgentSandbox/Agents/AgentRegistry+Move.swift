@@ -38,7 +38,7 @@ extension AgentRegistry {
 
     /// The store now says this node owns `agent` (its uid is this node's): serve it from here on.
     public func adopted(_ agent: Agent) async {
-        if agent.settings.diskBytes != nil { await mounts.adopt(agent.id.rawValue) }
+        if agent.settings.diskBytes != nil { mounts.adopt(agent.id.rawValue) }
         roots.forget(agent.id)
         cgroups?.prepareAgent(agent.id.rawValue, limits: limits(of: agent).processLimits)
         cache.withLock { $0[agent.id] = agent }
@@ -68,7 +68,7 @@ extension AgentRegistry {
             if isolated { Self.killProcesses(of: agent.identity.uid) }
             return Self.removeDisk(of: agent, configuration) == 0 ? nil : errno
         }
-        await mounts.forget(id.rawValue)
+        mounts.forget(id.rawValue)
         roots.forget(id)
         if let failure {
             throw ToolError(.internalError, "Agent \(id) moved away, but its old workspace here could not be fully removed: \(String(cString: strerror(failure))).")

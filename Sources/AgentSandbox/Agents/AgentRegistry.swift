@@ -60,7 +60,7 @@ public final class AgentRegistry: Sendable {
             // A directory (or disk image) left by an earlier agent of this id (e.g. a crash mid-delete)
             // is not this agent's; removing it is a tree walk, so off the cooperative pool.
             try await prepareDisk(id, bytes: settings.diskBytes)
-            if settings.diskBytes != nil { await mounts.adopt(id.rawValue) }
+            if settings.diskBytes != nil { mounts.adopt(id.rawValue) }
         }
         let agent = try makeAgent(record)
         try prepareWorkspace(agent)
@@ -119,12 +119,15 @@ public final class AgentRegistry: Sendable {
     }
 
     public func agentForToolCall(_ id: AgentID) async throws -> Agent {
-        let agent: Agent
+        var agent: Agent
         do {
             agent = try await self.agent(id)
         } catch let error as ToolError where error.code == .agentNotFound && configuration.implicitAgentCreation {
             agent = try await createOnce(id)
         }
+        // Another call's creation stores the row before it prepares the workspace: a call that found the
+        // row meanwhile waits for that creation to end (it ran on a missing workspace otherwise).
+        if let creating = creations.withLock({ $0[id] }) { agent = try await creating.value }
         if agent.state == .suspended { throw Self.suspendedError(id) }
         return agent
     }
@@ -198,7 +201,7 @@ public final class AgentRegistry: Sendable {
             if isolated { Self.killProcesses(of: agent.identity.uid) }
             return Self.removeDisk(of: agent, configuration) == 0 ? nil : errno
         }
-        await mounts.forget(id.rawValue)
+        mounts.forget(id.rawValue)
         try await store.setState(.deleted, of: id.rawValue)
         if let failure {
             throw ToolError(.internalError, "Agent \(id) was deleted but its workspace could not be fully removed: \(String(cString: strerror(failure))).")

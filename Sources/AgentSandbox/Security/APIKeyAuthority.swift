@@ -46,24 +46,13 @@ public final class APIKeyAuthority: Sendable {
 
     /// The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`.
     public static func presentedKey(in headers: HTTPFields) -> String? {
-        if let key = singleValue(of: apiKeyField, in: headers), !key.isEmpty { return key }
+        if let key = headers.value(of: apiKeyField), !key.isEmpty { return key }
         guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
         let key = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         return key.isEmpty ? nil : key
     }
 
     static let apiKeyField = HTTPField.Name("x-api-key")!
-
-    /// `headers[name]` without its join: the one value when the field occurs once (the usual case);
-    /// several occurrences are joined with ", " as the subscript does.
-    private static func singleValue(of name: HTTPField.Name, in headers: HTTPFields) -> String? {
-        var found: String?
-        for field in headers where field.name == name {
-            if found != nil { return headers[name] }
-            found = field.value
-        }
-        return found
-    }
 
     /// Checks a key; on a miss, re-reads the store (at most once a second) for keys added meanwhile.
     public func isValid(_ presented: String) async -> Bool {

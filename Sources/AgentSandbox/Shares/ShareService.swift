@@ -12,7 +12,10 @@ import SandboxKernel
 /// let share = try await services.shares.create(path: "out/report.pdf", in: workspace, expiresIn: 3600)
 /// services.shares.url(for: share)  // "http://127.0.0.1:8080/s/<token>/report.pdf"
 /// ```
-public struct ShareService: Sendable {
+///
+/// A class: every tool call's context carries it, and a reference costs one retain where a copy of the
+/// server's configuration it holds costs dozens.
+public final class ShareService: Sendable {
     let store: any SandboxStore
     let configuration: ServerConfiguration
     /// Default and largest lifetime, seconds.

@@ -14,7 +14,7 @@ import Synchronization
 /// rarely written.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = request.headers[.requestID].flatMap(Self.accepted) ?? Self.generate()
+        let id = request.headers.value(of: .requestID).flatMap(Self.accepted) ?? Self.generate()
         var response = try await CurrentRequest.$id.withValue(id) { try await next(request, context) }
         response.headers[.requestID] = id
         return response

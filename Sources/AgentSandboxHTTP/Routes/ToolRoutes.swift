@@ -10,10 +10,12 @@ struct ToolRoutes: Sendable {
     let pipeline: CallPipeline
     let bodyLimit: Int
 
+    /// The envelope route's path as the router describes it.
+    static let envelopeCallPath = "/v1/agents/{agent_id}/sandbox/{tool}"
+
     func addRoutes(to router: Router<some RequestContext>) {
-        router.post("/v1/agents/:agent_id/sandbox/:tool") { request, context in
-            let call = try await callRequest(request, context, entry: .sandbox)
-            return try await Response.json(pipeline.callTool(call))
+        router.post("/v1/agents/:agent_id/sandbox/:tool") { request, _ in
+            try await envelopeCall(request)
         }
         router.post("/v1/agents/:agent_id/tools/call") { request, context in
             try await toolsCall(request, agentID: try AgentID(context.parameters.get("agent_id") ?? ""))
@@ -23,6 +25,25 @@ struct ToolRoutes: Sendable {
             let envelope = try await pipeline.callTool(call)
             return Response.json(WorkspaceResult.body(tool: call.operation, envelope: envelope))
         }
+    }
+
+    /// `POST /v1/agents/{agent_id}/sandbox/{tool}`: the envelope. The agent and tool are read off the
+    /// path, so the call is answered the same whether the router matched it or `ConcreteRouterResponder`.
+    func envelopeCall(_ request: Request) async throws -> Response {
+        guard let target = Self.envelopeCallTarget(request.uri.path) else { throw HTTPError(.notFound) }
+        let agent = try AgentID(String(target.agent))
+        let input = try await request.jsonBody(limit: bodyLimit)
+        let call = CallRequest(agentID: agent, operation: String(target.tool), input: input, entry: .sandbox)
+        return try await Response.json(pipeline.callTool(call))
+    }
+
+    /// The agent and tool of the envelope route's path, `/v1/agents/{agent_id}/sandbox/{tool}` (empty
+    /// segments skipped as the router skips them); nil for any other path.
+    static func envelopeCallTarget(_ path: String) -> (agent: Substring, tool: Substring)? {
+        var segments = PathSegments(path)
+        guard segments.next() == "v1", segments.next() == "agents", let agent = segments.next(),
+              segments.next() == "sandbox", let tool = segments.next(), segments.next() == nil else { return nil }
+        return (agent, tool)
     }
 
     private func callRequest(_ request: Request, _ context: some RequestContext, entry: CallRequest.Entry) async throws -> CallRequest {
