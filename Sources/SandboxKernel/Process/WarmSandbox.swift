@@ -29,37 +29,39 @@ final class WarmSandbox: @unchecked Sendable {
     static let initPath = "/run/sandbox-init"
     private static let magic: UInt32 = 0x5a59_4732
     /// The header of the one request the zygote itself takes: make a call slot (zygote.c).
-    private static let slotRequestMagic: UInt32 = 0x5a59_534c
+    static let slotRequestMagic: UInt32 = 0x5a59_534c
     /// Idle call slots kept for later calls; beyond these, a slot that falls idle is closed (it exits).
-    private static let spareSlots = 4
+    static let spareSlots = 4
     /// Bytes of the reply key (the zygote's `SANDBOX_KEY_BYTES`) and of a request's nonce.
     static let keyBytes = 32, nonceBytes = 16
     /// The largest request the zygote reads (its `MAX_PAYLOAD`).
     private static let maximumPayload = 8 << 20
     /// How long handing a call to the zygote may block (an agent can stop its own zygote): then it is
     /// taken for gone.
-    private static let sendTimeoutSeconds = 5
+    static let sendTimeoutSeconds = 5
 
     let agent: String
     /// What the sandbox was built for; a request with another fingerprint needs a new one.
     let fingerprint: String
-    private let socket: Int32
+    /// The control socket to the zygote (fd 0 there).
+    let socket: Int32
     /// The key the zygote's replies are authenticated with; it read it once, at start, from its socket.
-    private let key: [UInt8]
+    private let key: HMACSHA256.Key
     private let group: CallGroup?
     private let lock = NSLock()
-    private var stopped = false
+    /// No call is taken any more (guarded by `lock`).
+    var stopped = false
     private var socketClosed = false
     private var active = 0
     private var lastUsed = Date()
     /// The call slots the zygote made for this sandbox, each a socket to the slot's init (zygote_slot.c).
-    private var slots: [CallSlot] = []
+    var slots: [CallSlot] = []
 
     private init(agent: String, fingerprint: String, socket: Int32, key: [UInt8], group: CallGroup?) {
         self.agent = agent
         self.fingerprint = fingerprint
         self.socket = socket
-        self.key = key
+        self.key = HMACSHA256.Key(key)
         self.group = group
     }
 
@@ -198,49 +200,6 @@ final class WarmSandbox: @unchecked Sendable {
         throw Gone()
     }
 
-    /// An idle slot: one whose "I" (its last call left nothing running) came in, else a new one. Closes
-    /// the slots that died and the idle ones beyond `spareSlots`. Called with the lock held.
-    private func idleSlot() throws -> CallSlot {
-        for slot in slots where slot.busy { slot.takeIdleReport() }
-        for slot in slots where slot.dead { drop(slot) }
-        var idle = slots.filter { !$0.busy }
-        while idle.count > Self.spareSlots { drop(idle.removeLast()) }
-        if let slot = idle.first { return slot }
-        return try makeSlot()
-    }
-
-    /// Asks the zygote for a new call slot and takes the descriptor of its socket. Called with the lock held.
-    private func makeSlot() throws -> CallSlot {
-        var header: [UInt8] = []
-        for word in [Self.slotRequestMagic, 0, 0] { withUnsafeBytes(of: word.littleEndian) { header += $0 } }
-        header += [UInt8](repeating: 0, count: Self.nonceBytes)
-        let written = header.withUnsafeBytes { bytes in retryingEINTR { write(socket, bytes.baseAddress, bytes.count) } }
-        var tag: CChar = 0
-        var fd: Int32 = -1
-        guard written == header.count, csandbox_receive_descriptor(socket, &tag, &fd) == 1 else {
-            if fd >= 0 { close(fd) }
-            stopped = true
-            throw Gone()
-        }
-        guard tag == CChar(UInt8(ascii: "S")), fd >= 0 else {
-            if fd >= 0 { close(fd) }
-            var code: UInt8 = 0
-            let reason = retryingEINTR { read(socket, &code, 1) } == 1 ? String(cString: strerror(Int32(code))) : "no reason given"
-            throw LaunchError(description: "zygote: no call slot: \(reason)")
-        }
-        var sendTimeout = timeval(tv_sec: Self.sendTimeoutSeconds, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
-        let slot = CallSlot(socket: fd)
-        slots.append(slot)
-        return slot
-    }
-
-    /// Closes `slot`'s socket (the slot exits, ending its namespaces) and forgets it. Lock held.
-    private func drop(_ slot: CallSlot) {
-        close(slot.socket)
-        slots.removeAll { $0 === slot }
-    }
-
     /// A call submitted here has ended.
     func finished() {
         lock.lock()
@@ -271,30 +230,5 @@ final class WarmSandbox: @unchecked Sendable {
         open.forEach { close($0.socket) }
         close(socket)
         group?.remove()
-    }
-}
-
-/// One call slot of a warm sandbox (zygote_slot.c): the server's end of the socket to the slot's init,
-/// which runs one call at a time. Guarded by its sandbox's lock.
-private final class CallSlot {
-    let socket: Int32
-    /// From the call sent to it until its "I": its namespace still holds that call's processes.
-    var busy = false
-    /// The slot hung up (it died) or wrote something that is not "I".
-    private(set) var dead = false
-
-    init(socket: Int32) {
-        self.socket = socket
-    }
-
-    /// Takes the slot's "I" if it came in (never waits).
-    func takeIdleReport() {
-        var byte: UInt8 = 0
-        let count = retryingEINTR { recv(socket, &byte, 1, Int32(MSG_DONTWAIT)) }
-        if count == 1, byte == UInt8(ascii: "I") {
-            busy = false
-        } else if count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) {
-            dead = true
-        }
     }
 }
