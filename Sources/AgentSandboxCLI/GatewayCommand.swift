@@ -29,6 +29,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a cached agent-to-node answer is trusted (moves through this gateway invalidate it at once).")
     var ownerCache: Double = 5
 
+    @Option(help: "The nodes' --preview-domain: requests for {port}-{agent}.DOMAIN and {link token}.DOMAIN go to the agent's node (env AGENT_SANDBOX_PREVIEW_DOMAIN; point the wildcard DNS record at the gateways).")
+    var previewDomain: String?
+
     func run() async throws {
         guard let url = cluster ?? ProcessInfo.processInfo.environment["AGENT_SANDBOX_CLUSTER"], !url.isEmpty else {
             throw ValidationError("--cluster postgres://… is required: the gateway reads nodes, agents and API keys from the cluster's database.")
@@ -50,6 +53,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var settings = GatewayServer.Settings()
         settings.host = host
         settings.port = port
+        settings.previewDomain = ServerConfiguration.previewDomain(previewDomain ?? ProcessInfo.processInfo.environment["AGENT_SANDBOX_PREVIEW_DOMAIN"])
         let host = self.host
         do {
             let keys = try await APIKeyAuthority.load(store: store)

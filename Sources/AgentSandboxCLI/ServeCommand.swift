@@ -146,7 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.uidBase = uidBase
         configuration.uidCount = uidCount
         configuration.publicURL = publicURL
-        configuration.previewDomain = (previewDomain ?? environment["AGENT_SANDBOX_PREVIEW_DOMAIN"]).map { $0.hasPrefix(".") ? String($0.dropFirst()) : $0 }.flatMap { $0.isEmpty ? nil : $0.lowercased() }
+        configuration.previewDomain = ServerConfiguration.previewDomain(previewDomain ?? environment["AGENT_SANDBOX_PREVIEW_DOMAIN"])
         configuration.allowSharedUID = allowSharedUID
         configuration.implicitAgentCreation = implicitAgents
         configuration.limits.outputBytes = outputLimit

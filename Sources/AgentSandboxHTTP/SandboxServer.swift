@@ -46,7 +46,8 @@ public enum SandboxServer {
         XpanderRoutes(pipeline: pipeline, mcpServers: services.mcpServers, bodyLimit: bodyLimit).addRoutes(to: router)
         try MCPRoutes(pipeline: pipeline, exec: services.exec, bodyLimit: bodyLimit).addRoutes(to: router)
         ClusterNodeRoutes(
-            agents: services.agents, moves: services.store as? any AgentMoveStore, snapshots: services.snapshots, configuration: services.configuration
+            agents: services.agents, moves: services.store as? any AgentMoveStore, snapshots: services.snapshots, shares: services.shares,
+            configuration: services.configuration
         ).addRoutes(to: router)
         if let directory = services.store as? any ClusterDirectory {
             NodesRoutes(catalog: AgentCatalog(directory: directory)).addRoutes(to: router)

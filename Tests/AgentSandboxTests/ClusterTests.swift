@@ -141,6 +141,55 @@ struct ClusterTests {
         }
     }
 
+    /// Keys are re-read when PostgreSQL announces a change (`LISTEN`/`NOTIFY`), not polled: each server
+    /// keeps a listening connection, and five idle servers read `api_keys` a handful of times in 6 s
+    /// (their 10 s backstop), where polling 4×/s read it about 120 times. (The revocation test above
+    /// passing within 1 s is the announcement at work: the backstop alone takes 10 s.)
+    @Test func serversListenForKeyChangesInsteadOfPollingTheTable() async throws {
+        let cluster = try await Self.cluster.get()
+        let postgres = try await TestPostgres.shared()
+        let listening = "SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'LISTEN \"agent_sandbox_api_keys\";'"
+        #expect(Int(try postgres.psql(listening, database: cluster.databaseURL)) ?? 0 >= cluster.nodes.count + cluster.gateways.count)
+        let reads = "SELECT seq_scan + COALESCE(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'api_keys'"
+        let before = Int(try postgres.psql(reads, database: cluster.databaseURL)) ?? 0
+        try await Task.sleep(for: .seconds(6))
+        let after = Int(try postgres.psql(reads, database: cluster.databaseURL)) ?? 0
+        #expect(after - before < 40, "api_keys was read \(after - before) times in 6 s")
+    }
+
+    /// `--preview-domain` at a gateway: a host under it is an agent's app, sent (before the gateway's
+    /// own key check) to the node of the agent or link, which answers as a single box does. Cluster
+    /// agents here run on the host's network, so the owner refuses the preview with its sentence naming
+    /// the agent; an unknown link is the node's 404, not the gateway's 401.
+    @Test func previewHostsGoToTheNodeOfTheirAgent() async throws {
+        let cluster = try await Self.cluster.get()
+        func get(_ gateway: TestServer, host: String, key: String?) async throws -> (Int, String) {
+            let connection = try LoopbackConnection(port: gateway.port)
+            let head = "GET /who HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n" + (key.map { "x-api-key: \($0)\r\n" } ?? "") + "\r\n"
+            try connection.send(Array(head.utf8))
+            return try await offPool {
+                try connection.readResponseHead()
+                var text = ""
+                while let piece = try connection.readBody() { text += String(decoding: piece, as: UTF8.self) }
+                return (connection.status, text)
+            }
+        }
+        var seen = Set<Int>()
+        while seen.count < 3 {
+            let agent = try #require(try await cluster.gateways[0].post("/v1/agents", json: [String: Any]()).string("agent_id"))
+            seen.insert(try #require(cluster.nodeHolding(agent)))
+            for gateway in cluster.gateways {
+                let (status, body) = try await get(gateway, host: "8000-\(agent).\(TestCluster.previewDomain)", key: gateway.apiKey)
+                #expect(status == 409 && body.contains("PREVIEW_UNAVAILABLE") && body.contains(agent), "\(status) \(body)")
+            }
+        }
+        let unknown = String(repeating: "ab", count: 24)
+        for gateway in cluster.gateways {
+            let (status, body) = try await get(gateway, host: "\(unknown).\(TestCluster.previewDomain)", key: nil)
+            #expect(status == 404, "\(status) \(body)")
+        }
+    }
+
     @Test func aMovedAgentKeepsItsFilesModesSettingsAndShares() async throws {
         let cluster = try await Self.cluster.get()
         let (g1, g2) = (cluster.gateways[0], cluster.gateways[1])
@@ -171,6 +220,21 @@ struct ClusterTests {
         let path = try #require(URL(string: url)?.path)
         let download = try await g1.request("GET", path, headers: [:])
         #expect(download.status == 200 && download.text == "notes\n")
+        // The share's content moved with the agent: the new node publishes it (so the link outlives a
+        // drained and stopped old node), and the old node dropped its copy.
+        let token = path.split(separator: "/")[1]
+        let postgres = try await TestPostgres.shared()
+        let row = try postgres.psql("SELECT node_id || ' ' || sha256 FROM shares WHERE token = '\(token)'", database: cluster.databaseURL).split(separator: " ")
+        #expect(row.first.map(String.init) == "n\(target + 1)")
+        let blob = "\(row.last ?? "")".prefix(2) + "/" + (row.last ?? "")
+        let blobs = ".agentsandbox/shares/blobs/"
+        #expect(FileManager.default.fileExists(atPath: cluster.nodes[target].dataRoot.appendingPathComponent(blobs + blob).path))
+        #expect(!FileManager.default.fileExists(atPath: cluster.nodes[source].dataRoot.appendingPathComponent(blobs + blob).path), "the old node kept the share's content")
+        // A copy whose bytes are not the share's content (same size, other bytes) is refused and changes nothing.
+        let forged = try await cluster.nodes[source].request("PUT", "/v1/agents/\(agent)/cluster/shares/\(token)", body: Data("NOTES\n".utf8))
+        #expect(forged.status == 400, "\(forged.text)")
+        #expect(forged.string("error")?.contains("SHA-256") == true, "\(forged.text)")
+        #expect(try postgres.psql("SELECT node_id FROM shares WHERE token = '\(token)'", database: cluster.databaseURL) == "n\(target + 1)")
     }
 
     /// A snapshot's stored archive lives on its agent's node: a move carries it along (and the old node

@@ -37,6 +37,13 @@ public struct ServerConfiguration: Sendable {
     /// `--preview-domain`: requests for `{port}-{agent}.DOMAIN` (API key) and `{link token}.DOMAIN` (a
     /// preview link) are proxied to the agent's port at `/`; nil: previews are path-based only.
     public var previewDomain: String?
+
+    /// A `--preview-domain` as given (`.example.com` or `Example.com`) in the form hosts are compared
+    /// with: lower case, no leading dot; nil when empty.
+    public static func previewDomain(_ given: String?) -> String? {
+        given.map { $0.hasPrefix(".") ? String($0.dropFirst()) : $0 }.flatMap { $0.isEmpty ? nil : $0.lowercased() }
+    }
+
     /// Timeouts, head limits and connection caps of the HTTP listener.
     public var listener = ListenerLimits()
     /// Each new agent's disk cap (`limits.disk_bytes` default), enforced by a per-agent disk image;

@@ -90,15 +90,36 @@ public final class APIKeyAuthority: Sendable {
         return matches(presented)
     }
 
-    /// Re-reads the stored keys every `interval` until cancelled, so a key revoked with
-    /// `agent-sandbox key revoke` (deleted from the store by another process) stops working within it.
-    public func runRefreshLoop(interval: Duration = .milliseconds(250)) async {
+    /// Keeps the keys in memory current until cancelled, so that a key revoked with `agent-sandbox key
+    /// revoke` (deleted from the store by another process) stops working. A store that announces key
+    /// changes (`APIKeyChangeFeed`, PostgreSQL) is re-read on each change, and every `backstop` in case
+    /// an announcement was lost with its connection; any other store (a single box's SQLite file) is
+    /// re-read every `interval`.
+    public func runRefreshLoop(interval: Duration = .milliseconds(250), backstop: Duration = .seconds(10)) async {
         guard let store else { return }
+        guard let feed = store as? any APIKeyChangeFeed else { return await poll(store, every: interval) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.poll(store, every: backstop) }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await feed.followAPIKeyChanges { await self.reload(from: store) }
+                    // The listening connection failed: listen again on a fresh one (which re-reads first).
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    private func poll(_ store: any SandboxStore, every interval: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard let fresh = try? await store.apiKeyHashes() else { continue }
-            hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
+            await reload(from: store)
         }
+    }
+
+    private func reload(from store: any SandboxStore) async {
+        guard let fresh = try? await store.apiKeyHashes() else { return }
+        hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
     }
 
     private func matches(_ presented: String) -> Bool {

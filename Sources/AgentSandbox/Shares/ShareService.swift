@@ -138,7 +138,7 @@ public struct ShareService: Sendable {
 
     /// Runs a removal whose freed files move to the trash inside its transaction; unlinks them once it
     /// committed, puts them back if it failed.
-    private func removing<T: Sendable>(_ batch: TrashBatch = TrashBatch(), _ body: (@escaping @Sendable (FreedShareFiles) throws -> Void) async throws -> T) async throws -> T {
+    func removing<T: Sendable>(_ batch: TrashBatch = TrashBatch(), _ body: (@escaping @Sendable (FreedShareFiles) throws -> Void) async throws -> T) async throws -> T {
         let blobs = self.blobs
         let result: T
         do {

@@ -17,13 +17,14 @@ struct GatewayForwarder: Sendable {
     let proxy: GatewayProxy
     let moves: MoveGuard
 
-    func forward(_ request: Request, context: some RequestContext) async throws -> Response {
+    /// Sends `request` to the node its `destination` names (by default, the one its path names).
+    func forward(_ request: Request, to destination: GatewayDestination? = nil, context: some RequestContext) async throws -> Response {
         // Held in memory when small (tool calls): such a request may be sent twice, and takes a kept-alive
         // connection; a streamed body (archive upload) is passed on as it comes, on a connection of its own.
         let held = try await Self.replayable(request)
         let request = held ?? request
         let replayable = held != nil
-        switch GatewayPath.destination(of: request.uri.string) {
+        switch destination ?? GatewayPath.destination(of: request.uri.string) {
         case .agent(let reference, let path):
             try await moves.waitUntilSettled(reference.agent)
             let node = try await catalog.locateOrPlace(reference.agent)

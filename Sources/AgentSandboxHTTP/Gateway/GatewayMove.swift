@@ -6,10 +6,12 @@ import NIOCore
 
 /// `POST /v1/agents/{id}/move {"node"?}` at a gateway: moves an agent to another node (the named one, or
 /// where rendezvous hashing places it among the others). Steps, each over the nodes' own API:
-/// suspend on the source; copy its snapshots' stored archives (`…/cluster/snapshots/{sid}`); stream the workspace (`GET …/archive?format=tar`) straight into the target's
+/// suspend on the source; copy its snapshots' stored archives and its shares' content (`…/cluster/snapshots/{sid}`,
+/// `…/cluster/shares/{token}`: a share keeps its link, and works after the source is drained and
+/// stopped); stream the workspace (`GET …/archive?format=tar`) straight into the target's
 /// `PUT …/cluster/adopt?from=SOURCE`, which imports it under a uid of its own range and switches the
 /// owner in one transaction (`SELECT … FOR UPDATE`); the target resumes the agent and the source then
-/// drops its copy (`POST …/cluster/release`). Settings, modes, files and snapshots travel;
+/// drops its copy (`POST …/cluster/release`). Settings, modes, files, snapshots and shares travel;
 /// the id stays. Calls for the agent through this gateway wait for the move (up to `MoveGuard.wait`),
 /// then get 409 `AGENT_MOVING` with `Retry-After`; elsewhere the suspended source answers 409 until the
 /// owner switches, then the target answers.
@@ -43,10 +45,12 @@ struct GatewayMove: Sendable {
         catalog.invalidate(agent)
         try await expectOK(call(request, .post, "/v1/agents/\(agent)/suspend", on: source, context: context), "suspend it on \(source.id)")
         // Until the adopt request is sent, and when the target refuses it, the owner has not switched:
-        // the target then drops what it received (the snapshots' archives).
+        // the target then drops what it received (the snapshots' archives; shares it took over stay
+        // there, and their links keep working).
         var targetMayOwn = false
         do {
-            try await copySnapshots(agent, from: source, to: target, request: request, context: context)
+            try await copy(.snapshots, of: agent, from: source, to: target, request: request, context: context)
+            try await copy(.shares, of: agent, from: source, to: target, request: request, context: context)
             let archive = try await call(request, .get, "/v1/agents/\(agent)/archive?format=tar", on: source, context: context)
             try await expectOK(archive, "export its workspace from \(source.id)")
             targetMayOwn = true
@@ -87,20 +91,38 @@ struct GatewayMove: Sendable {
         return node
     }
 
-    /// Copies the stored archives of the agent's snapshots from `source` to `target`, one at a time (the
-    /// rows are in the shared store; the bytes live on the agent's node).
-    private func copySnapshots(_ agent: AgentID, from source: ClusterNode, to target: ClusterNode, request: Request, context: some RequestContext) async throws {
-        let listing = try await call(request, .get, "/v1/agents/\(agent)/snapshots", on: source, context: context)
-        try await expectOK(listing, "list its snapshots on \(source.id)")
+    /// What a move copies node to node besides the workspace: the agent's snapshots (their stored
+    /// archives) and its shares (their content). Rows are in the shared store; the bytes live on the
+    /// node that made them.
+    struct Carried: Sendable {
+        /// The listing route under `/v1/agents/{id}/`, the array it answers, and each item's id field.
+        let listing: String, field: String, id: String
+        let contentType: String
+        /// A share whose content is not on the source (published elsewhere) stays where it is.
+        let skipsMissing: Bool
+
+        static let snapshots = Carried(listing: "snapshots", field: "snapshots", id: "snapshot_id", contentType: "application/zstd", skipsMissing: false)
+        static let shares = Carried(listing: "shares", field: "shares", id: "token", contentType: "application/octet-stream", skipsMissing: true)
+    }
+
+    /// Copies the stored bytes of each of the agent's `carried` items from `source` to `target`, one at
+    /// a time (`GET`/`PUT /v1/agents/{id}/cluster/{listing}/{item}`).
+    private func copy(_ carried: Carried, of agent: AgentID, from source: ClusterNode, to target: ClusterNode, request: Request, context: some RequestContext) async throws {
+        let listing = try await call(request, .get, "/v1/agents/\(agent)/\(carried.listing)", on: source, context: context)
+        try await expectOK(listing, "list its \(carried.listing) on \(source.id)")
         let data = try await CollectingBodyWriter.collect(listing.body, limit: 16 << 20)
-        guard case .array(let snapshots)? = try JSONCoding.parseBody(bytes: data.readableBytesView)["snapshots"] else { return }
-        for case .object(let snapshot) in snapshots {
-            guard case .string(let id)? = snapshot["snapshot_id"] else { continue }
-            let path = "/v1/agents/\(agent)/cluster/snapshots/\(id)"
+        guard case .array(let items)? = try JSONCoding.parseBody(bytes: data.readableBytesView)[carried.field] else { return }
+        for case .object(let item) in items {
+            guard case .string(let id)? = item[carried.id] else { continue }
+            let path = "/v1/agents/\(agent)/cluster/\(carried.listing)/\(id)"
             let blob = try await call(request, .get, path, on: source, context: context)
-            try await expectOK(blob, "read snapshot \(id) on \(source.id)")
-            let stored = try await relay(blob, request, .put, path, on: target, contentType: "application/zstd", context: context)
-            try await expectOK(stored, "copy snapshot \(id) to \(target.id)")
+            if carried.skipsMissing, blob.status == .notFound {
+                _ = try? await CollectingBodyWriter.collect(blob.body, limit: 64 << 10)
+                continue
+            }
+            try await expectOK(blob, "read \(carried.id) \(id) on \(source.id)")
+            let stored = try await relay(blob, request, .put, path, on: target, contentType: carried.contentType, context: context)
+            try await expectOK(stored, "copy \(carried.id) \(id) to \(target.id)")
         }
     }
 

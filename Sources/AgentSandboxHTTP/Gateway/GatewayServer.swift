@@ -20,15 +20,19 @@ public enum GatewayServer {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 8090
+        /// The nodes' `--preview-domain`: hosts under it are agents' apps (`GatewayPreviewHostMiddleware`).
+        public var previewDomain: String?
         public init() {}
     }
 
-    public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, pool: UpstreamPool = UpstreamPool()) -> Router<BasicRequestContext> {
+    public static func buildRouter(catalog: AgentCatalog, keys: APIKeyAuthority, logger: Logger, pool: UpstreamPool = UpstreamPool(),
+                                   previewDomain: String? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let moves = MoveGuard()
         let forwarder = GatewayForwarder(catalog: catalog, proxy: GatewayProxy(pool: pool), moves: moves)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
+        if let previewDomain { router.add(middleware: GatewayPreviewHostMiddleware(domain: previewDomain, forwarder: forwarder)) }
         router.add(middleware: AuthMiddleware(keys: keys, alsoGuarded: ["clusters"]))
         router.add(middleware: GatewayForwardMiddleware(forwarder: forwarder))
         router.get("/healthz") { _, _ in
@@ -53,11 +57,11 @@ public enum GatewayServer {
             pool.shutdown()
         }
         let app = Application(
-            router: buildRouter(catalog: catalog, keys: keys, logger: logger, pool: pool),
+            router: buildRouter(catalog: catalog, keys: keys, logger: logger, pool: pool, previewDomain: settings.previewDomain),
             server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: WebSocketProxy.maxFrameSize))) { head, _, _ in
                 // Exec and terminal sockets: relayed frame by frame to the agent's node, which checks the
                 // credentials itself; a refused handshake falls through to the route (the node's answer).
-                guard let target = try? await webSocketTarget(head, catalog: catalog) else { return .dontUpgrade }
+                guard let target = try? await webSocketTarget(head, catalog: catalog, previewDomain: settings.previewDomain) else { return .dontUpgrade }
                 return await WebSocketProxy.shouldUpgrade(head, to: target)
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "agent-sandbox-gateway"),
@@ -69,11 +73,18 @@ public enum GatewayServer {
 
 extension GatewayServer {
     /// The node a WebSocket upgrade goes to: the owner of the agent its path names.
-    static func webSocketTarget(_ head: HTTPRequest, catalog: AgentCatalog) async throws -> ProxyTarget? {
-        guard case .agent(let reference, let path) = GatewayPath.destination(of: head.path ?? ""),
-            let node = try await catalog.locate(reference.agent)
-        else { return nil }
-        return try GatewayProxy.target(node, path: path)
+    /// An app's socket on a preview host goes to the node of its agent or link (`GatewayPreviewHost`).
+    static func webSocketTarget(_ head: HTTPRequest, catalog: AgentCatalog, previewDomain: String? = nil) async throws -> ProxyTarget? {
+        switch GatewayPreviewHost.destination(of: head, domain: previewDomain) ?? GatewayPath.destination(of: head.path ?? "") {
+        case .agent(let reference, let path):
+            guard let node = try await catalog.locate(reference.agent) else { return nil }
+            return try GatewayProxy.target(node, path: path)
+        case .preview(let token, let path):
+            guard let agent = try await catalog.directory.previewLinkAgent(token: token), let node = try await catalog.locate(agent) else { return nil }
+            return try GatewayProxy.target(node, path: path)
+        case .share, .anyNode:
+            return nil
+        }
     }
 }
 

@@ -6,14 +6,16 @@ import Hummingbird
 /// `PUT /v1/agents/{id}/cluster/adopt?from=NODE` imports the streamed archive into a fresh workspace
 /// under a uid of this node and takes the agent over (owner switched in one transaction);
 /// `POST /v1/agents/{id}/cluster/release` drops the copy a node kept after the agent moved away (or the
-/// snapshots a failed move had copied to it); `…/cluster/snapshots/{sid}` carries the agent's snapshots
-/// (see `ClusterNodeRoutes+Snapshots`).
+/// snapshots a failed move had copied to it), and its share blobs whose shares moved with the agent;
+/// `…/cluster/snapshots/{sid}` and `…/cluster/shares/{token}` carry the agent's snapshots and shares
+/// (see `ClusterNodeRoutes+Snapshots`, `ClusterNodeRoutes+Shares`).
 /// On a single box (no cluster) both answer 400. Moves and drains are a gateway's (`GatewayMove`,
 /// `GatewayDrain`): on a node those routes answer 400 and say where to send them.
 struct ClusterNodeRoutes: Sendable {
     let agents: AgentRegistry
     let moves: (any AgentMoveStore)?
     let snapshots: SnapshotService
+    let shares: ShareService
     let configuration: ServerConfiguration
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -31,7 +33,7 @@ struct ClusterNodeRoutes: Sendable {
         }
         router.post("/v1/agents/:agent_id/cluster/release") { _, context in
             let id = try AgentID(context.parameters.get("agent_id") ?? "")
-            _ = try requireCluster()
+            let moves = try requireCluster()
             do {
                 try await agents.release(id)
             } catch {
@@ -39,9 +41,12 @@ struct ClusterNodeRoutes: Sendable {
                 throw error
             }
             await snapshots.dropLocalBlobs(of: id)
+            // Shares the move copied to the agent's new node: this node's copies are no one's now.
+            _ = try? await shares.pruneMovedBlobs(moves: moves)
             return Response.json(JSONValue.object(["agent_id": .string(id.rawValue), "released": true]))
         }
         addSnapshotRoutes(to: router)
+        addShareRoutes(to: router)
     }
 
     func requireCluster() throws(ToolError) -> any AgentMoveStore {

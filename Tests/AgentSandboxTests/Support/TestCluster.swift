@@ -12,11 +12,13 @@ final class TestCluster: @unchecked Sendable {
     let nodes: [TestServer]
     let gateways: [TestServer]
     static let nodeTimeout = 2.0
+    /// Every node's and gateway's `--preview-domain`.
+    static let previewDomain = "apps.cluster.test"
 
     init(databaseURL: String, nodeCount: Int = 3, gatewayCount: Int = 2) {
         self.databaseURL = databaseURL
         nodes = (1...nodeCount).map { index in
-            TestServer(extraArguments: ["--cluster", databaseURL, "--node-id", "n\(index)", "--heartbeat-interval", "0.3"])
+            TestServer(extraArguments: ["--cluster", databaseURL, "--node-id", "n\(index)", "--heartbeat-interval", "0.3", "--preview-domain", Self.previewDomain])
         }
         gateways = (1...gatewayCount).map { _ in TestServer() }
     }
@@ -27,7 +29,8 @@ final class TestCluster: @unchecked Sendable {
         for node in nodes { try await node.start() }
         for gateway in gateways {
             gateway.apiKey = nodes[0].apiKey
-            gateway.launchArguments = ["gateway", "--cluster", databaseURL, "--port", "0", "--node-timeout", String(Self.nodeTimeout)]
+            gateway.launchArguments = ["gateway", "--cluster", databaseURL, "--port", "0", "--node-timeout", String(Self.nodeTimeout),
+                                       "--preview-domain", Self.previewDomain]
             try await gateway.start()
         }
         return self

@@ -166,6 +166,21 @@ extension PostgresStore {
                 FOR EACH ROW EXECUTE FUNCTION shares_count_refs()
             """,
         ]),
+        (4, "api keys announce their changes", [
+            // Every node and gateway LISTENs (`APIKeyChangeFeed`) and re-reads its keys on a change,
+            // instead of polling the table.
+            """
+            CREATE FUNCTION api_keys_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('\(apiKeyChannel)', '');
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE TRIGGER api_keys_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
+                FOR EACH STATEMENT EXECUTE FUNCTION api_keys_announce()
+            """,
+        ]),
     ]
 
     /// Applies the migrations this database has not recorded, each in a transaction under the lock.

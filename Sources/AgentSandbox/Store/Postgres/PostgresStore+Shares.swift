@@ -14,7 +14,7 @@ extension PostgresStore {
                     contentType: row.6, createdAt: row.7, expiresAt: row.8, legacyFile: row.9)
     }
 
-    private func lockShares(_ connection: PostgresConnection) async throws {
+    func lockShares(_ connection: PostgresConnection) async throws {
         try await execute("SELECT pg_advisory_xact_lock(hashtextextended('agent-sandbox shares ' || \(node), 0))", on: connection)
     }
 
