@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <linux/openat2.h>
 
 int csandbox_open_beneath(int dirfd, const char *path, int flags, mode_t mode, int no_symlinks) {
@@ -37,8 +38,38 @@ int csandbox_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
 
+int csandbox_peek_exited_child(unsigned int *uid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT); while (rc < 0 && errno == EINTR);
+    if (rc < 0) return -1;
+    *uid = (unsigned int)info.si_uid;
+    return (int)info.si_pid;
+}
+
 int csandbox_socketpair_cloexec(int fds[2]) {
     return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+}
+
+int csandbox_receive_descriptor(int socket, char *tag, int *fd) {
+    char control[CMSG_SPACE(sizeof(int) * 4)];
+    memset(control, 0, sizeof control);
+    struct iovec vector = {.iov_base = tag, .iov_len = 1};
+    struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n;
+    do n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    *fd = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < count; i++) {
+            int received;
+            memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (*fd < 0) *fd = received; else close(received);  // one descriptor is expected
+        }
+    }
+    return (int)n;
 }
 
 int csandbox_send_with_fds(int socket, const void *bytes, size_t count, const int *fds, int fd_count) {

@@ -8,16 +8,19 @@
 // for one thing: each call runs in a call slot (zygote_slot.c), a fork of the zygote in new pid and mount
 // namespaces with a /proc of its own and no capability left, which runs one call at a time — so no call
 // sees another call's processes (their environment, command line, fds or memory) in /proc at all. Slots
-// are made on demand (the first call, or more calls at once than there are idle slots), kept for later
-// calls (at most SPARE_SLOTS idle), and take a call only once their last one left nothing running.
+// are made when the server asks (its first call, or more calls at once than it has idle slots); the server
+// keeps them for later calls (at most a few idle) and hands each a call only once its last one left
+// nothing running. Calls go from the server straight to a slot: the zygote is not woken per call.
 //
 //   fd 0  a stream socket to the server. First the server's 32-byte reply key (read once; the zygote then
-//         writes "R"). Then each request is a 28-byte header {magic, payload length, fd count, 16-byte
-//         nonce} carrying fds by SCM_RIGHTS — status, error, stdin, stdout, stderr, then cgroup.procs files
-//         the server opened (the call's leaf) — and a payload of NUL-terminated strings:
-//         cwd, program, argc, argv..., then environment entries to the end (exactly the call's envp).
-//         The zygote hands the request unchanged to an idle slot, closes its copies of the fds and wipes
-//         its copy of the payload.
+//         writes "R"). Then only slot requests: a 28-byte header {SLOT_REQUEST_MAGIC, 0, 0, 16 bytes}
+//         without fds, answered "S" with the server's end of the new slot's socket (SCM_RIGHTS), or "E" and
+//         the errno in one byte.
+//   slot  a stream socket between the server and one slot (zygote_slot.c). Each call is a 28-byte header
+//         {magic, payload length, fd count, 16-byte nonce} carrying fds by SCM_RIGHTS — status, error,
+//         stdin, stdout, stderr, then cgroup.procs files the server opened (the call's leaf) — and a
+//         payload of NUL-terminated strings: cwd, program, argc, argv..., then environment entries to the
+//         end (exactly the call's envp). The slot writes "I" back once the call left nothing running.
 //   call  forked by the slot: setsid -> writes "0" to each cgroup.procs fd (joins the call's leaf before
 //         anything runs; the files were opened by the server, whose credentials the kernel checks) ->
 //         stdio on 0/1/2, the error pipe on 3 (CLOEXEC) -> every other fd closed -> signals reset ->
@@ -50,33 +53,13 @@
 #include <unistd.h>
 
 #define MAX_SLOTS 256
-/// Idle slots kept for later calls; beyond these, a slot that falls idle is ended.
-#define SPARE_SLOTS 4
 
-/// A call slot: its init's pid, the zygote's end of its socket, and whether it runs a call.
-struct slot {
-    pid_t pid;
-    int socket;
-    int busy;
-};
-
-static struct slot slots[MAX_SLOTS];
+/// Live call slots (forked, not yet reaped): at most MAX_SLOTS.
 static int slot_count;
 
-static void close_all(int *fds, int count) {
-    for (int i = 0; i < count; i++) if (fds[i] >= 0) close(fds[i]);
-}
-
-/// Ends a slot (its init reads end of file and exits; it is reaped as any child).
-static void drop_slot(int index) {
-    close(slots[index].socket);
-    slots[index] = slots[--slot_count];
-}
-
-/// Forks a new slot into new pid and mount namespaces; its index, or -1 with errno. `in_flight` (the
-/// payload being handed over, `length` bytes) is wiped in the slot's copy of this heap: the slot keeps no
-/// call's secrets but the one it runs, and only until its fork.
-static int new_slot(char *in_flight, size_t length) {
+/// Forks a new slot into new pid and mount namespaces; the server's end of its socket, or -1 with errno.
+/// The slot's own end is closed here: from now on only the server and the slot hold the pair.
+static int new_slot(void) {
     if (slot_count >= MAX_SLOTS) { errno = EAGAIN; return -1; }
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return -1;
@@ -84,50 +67,27 @@ static int new_slot(char *in_flight, size_t length) {
     // mount namespace. x86-64 and aarch64 take (flags, stack, ...): a zero stack keeps this one.
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | CLONE_NEWPID | CLONE_NEWNS), 0, 0, 0, 0);
     if (pid == 0) {
-        explicit_bzero(in_flight, length);
+        close(pair[0]);
         zygote_slot_main(pair[1]);
     }
     int saved = errno;
     close(pair[1]);
     if (pid < 0) { close(pair[0]); errno = saved; return -1; }
-    slots[slot_count] = (struct slot){.pid = pid, .socket = pair[0], .busy = 0};
-    return slot_count++;
+    slot_count++;
+    return pair[0];
 }
 
-/// Hands a request to an idle slot (a new one if none is idle). On failure the call is refused: the
-/// reason on its error pipe, a REFUSED reply on its status pipe.
-static void dispatch(const struct request_header *header, int *fds, int fd_count, char *payload) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int index = -1;
-        for (int i = 0; i < slot_count && index < 0; i++) if (!slots[i].busy) index = i;
-        if (index < 0 && (index = new_slot(payload, header->length)) < 0) break;
-        if (forward_request(slots[index].socket, header, fds, fd_count, payload) == 0) {
-            slots[index].busy = 1;
-            close_all(fds, fd_count);
-            return;
-        }
-        drop_slot(index);  // it died since it last said it was idle: try a fresh one
+/// A slot request on the control socket: makes a slot and hands the server its end ("S" with the
+/// descriptor), or says it could not ("E", then the errno in one byte). 0, or -1 if the server is gone.
+static int answer_slot_request(void) {
+    int socket = new_slot();
+    if (socket < 0) {
+        char refusal[2] = {'E', (char)(errno < 256 ? errno : EAGAIN)};
+        return write(CONTROL_FD, refusal, 2) == 2 ? 0 : -1;
     }
-    if (fd_count > 1) {
-        char text[128];
-        int n = snprintf(text, sizeof text, "zygote: no call slot: %s", strerror(errno));
-        ssize_t ignored = write(fds[1], text, (size_t)n);
-        (void)ignored;
-        send_reply(fds[0], header->nonce, REPLY_REFUSED, 0);
-    }
-    close_all(fds, fd_count);
-}
-
-/// A slot's socket is readable: "I" (its namespace is empty again), or end of file (it died).
-static void slot_message(int index) {
-    char byte;
-    ssize_t n = read(slots[index].socket, &byte, 1);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (n != 1 || byte != 'I') { drop_slot(index); return; }
-    slots[index].busy = 0;
-    int idle = 0;
-    for (int i = 0; i < slot_count; i++) idle += !slots[i].busy;
-    if (idle > SPARE_SLOTS) drop_slot(index);
+    int sent = send_descriptor(CONTROL_FD, 'S', socket);
+    close(socket);
+    return sent;
 }
 
 int zygote_main(void) {
@@ -151,35 +111,24 @@ int zygote_main(void) {
     if (write(CONTROL_FD, "R", 1) != 1) return 1;  // ready
 
     for (;;) {
-        struct pollfd watched[2 + MAX_SLOTS] = {{.fd = CONTROL_FD, .events = POLLIN}, {.fd = signals, .events = POLLIN}};
-        int watching = slot_count;
-        for (int i = 0; i < watching; i++) watched[2 + i] = (struct pollfd){.fd = slots[i].socket, .events = POLLIN};
-        if (poll(watched, (nfds_t)(2 + watching), -1) < 0) {
+        struct pollfd watched[2] = {{.fd = CONTROL_FD, .events = POLLIN}, {.fd = signals, .events = POLLIN}};
+        if (poll(watched, 2, -1) < 0) {
             if (errno == EINTR) continue;
             return 1;
         }
         if (watched[1].revents) {
             struct signalfd_siginfo info;
             while (read(signals, &info, sizeof info) == sizeof info) {}
-            while (waitpid(-1, NULL, WNOHANG) > 0) {}  // ended slots (calls are their slots' children)
-        }
-        // Slots first (a slot that fell idle takes the next call), last to first: dropping one moves
-        // the last slot into its place.
-        for (int i = watching - 1; i >= 0; i--) {
-            if (watched[2 + i].revents) slot_message(i);
+            while (waitpid(-1, NULL, WNOHANG) > 0) slot_count--;  // ended slots (calls are their slots' children)
         }
         if (watched[0].revents) {
             struct request_header header;
             int fds[MAX_FDS], fd_count = 0;
             if (receive_header(&header, fds, &fd_count) != 0) return 0;  // the server hung up
-            if (header.magic != ZYGOTE_MAGIC || header.length > MAX_PAYLOAD) { close_all(fds, fd_count); return 2; }
-            char *payload = malloc(header.length + 1);
-            if (!payload || read_fully(CONTROL_FD, payload, header.length) != 0) { close_all(fds, fd_count); return 2; }
-            dispatch(&header, fds, fd_count, payload);
-            // The call's command line and environment (secrets included) go to its slot: no later slot
-            // inherits them in this heap.
-            explicit_bzero(payload, header.length);
-            free(payload);
+            // Calls go to the slots, never here: anything but a slot request is a broken server.
+            for (int i = 0; i < fd_count; i++) close(fds[i]);
+            if (header.magic != SLOT_REQUEST_MAGIC || header.length != 0 || fd_count != 0) return 2;
+            if (answer_slot_request() != 0) return 0;
         }
     }
 }

@@ -1,6 +1,6 @@
 // A call slot of the warm sandbox: the init of a pid namespace of its own, with a fresh /proc in a mount
-// namespace of its own, that runs one call at a time (zygote.c creates slots and hands each call to an
-// idle one).
+// namespace of its own, that runs one call at a time (zygote.c creates slots when the server asks; the
+// server hands each call straight to an idle one, `WarmSandbox`).
 //
 // Why: the agent's calls share the sandbox's uid, so in one pid namespace any process of the agent could
 // read a concurrent call's /proc/<pid>/environ, cmdline, fds or memory (secrets sent in `env` included).
@@ -8,16 +8,17 @@
 // namespace is empty again (every process of the last call reaped: the server kills the call's cgroup
 // leaf when the call ends), so no process of one call ever shares a namespace with another call.
 // Namespaces are kept for later calls rather than made per call: a mount namespace's teardown waits for an
-// RCU grace period, which measured 0.5-2 ms per call on a loaded machine; a reused slot costs one hop.
+// RCU grace period, which measured 0.5-2 ms per call on a loaded machine; a reused slot costs nothing.
 //
 //   setup  a fork of the zygote (same memory: not dumpable, the same seccomp filter, the reply key), made
 //          by clone(CLONE_NEWPID | CLONE_NEWNS): mounts proc on /proc (stacked over the sandbox's, which
 //          it hides), then drops every capability (the zygote holds CAP_SYS_ADMIN in the sandbox's user
 //          namespace to do this; no call inherits any).
-//   fd 0   a stream socket to the zygote: requests exactly as the zygote receives them (header with fds,
-//          payload). The slot forks the call (as pid 2, 3, ...), replies STARTED / REFUSED and EXITED on
-//          the call's status pipe itself, reaps the call's orphans, and writes "I" (idle) once no process
-//          of the call is left. End of file ends the slot and its namespaces.
+//   fd 0   a stream socket to the server (the zygote made the pair and handed the server its end): call
+//          requests (header with fds, payload; see zygote.c). The slot forks the call (as pid 2, 3, ...),
+//          replies STARTED / REFUSED and EXITED on the call's status pipe itself, reaps the call's orphans,
+//          and writes "I" (idle) once no process of the call is left. End of file ends the slot and its
+//          namespaces.
 #define _GNU_SOURCE
 #include "sandbox_exec.h"
 #include "zygote_wire.h"
@@ -172,8 +173,8 @@ static int enter_namespaces(void) {
 }
 
 void zygote_slot_main(int socket) {
-    // fd 0 becomes the zygote's socket (as the server's is the zygote's fd 0); nothing else stays open
-    // but stdout/stderr: not the server's socket, not the other slots'.
+    // fd 0 becomes the slot's socket (in place of the zygote's control socket, which the slot never
+    // holds); nothing else stays open but stdout/stderr: not the other slots' sockets.
     if (dup2(socket, CONTROL_FD) != CONTROL_FD) _exit(1);
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
@@ -202,7 +203,7 @@ void zygote_slot_main(int socket) {
         if (watched[0].revents) {
             struct request_header header;
             int fds[MAX_FDS], fd_count = 0;
-            if (receive_header(&header, fds, &fd_count) != 0) _exit(0);  // the zygote hung up
+            if (receive_header(&header, fds, &fd_count) != 0) _exit(0);  // the server hung up
             if (header.magic != ZYGOTE_MAGIC || header.length > MAX_PAYLOAD) { close_all(fds, fd_count); _exit(2); }
             char *payload = malloc(header.length + 1);
             if (!payload || read_fully(CONTROL_FD, payload, header.length) != 0) { close_all(fds, fd_count); _exit(2); }

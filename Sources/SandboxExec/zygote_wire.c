@@ -60,30 +60,19 @@ int receive_header(struct request_header *header, int *fds, int *fd_count) {
     return 0;
 }
 
-int forward_request(int socket, const struct request_header *header, const int *fds, int fd_count, const char *payload) {
-    char control[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+int send_descriptor(int socket, char tag, int fd) {
+    char control[CMSG_SPACE(sizeof(int))];
     memset(control, 0, sizeof control);
-    struct iovec vector = {.iov_base = (void *)header, .iov_len = sizeof *header};
-    struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1};
-    if (fd_count > 0) {
-        message.msg_control = control;
-        message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)fd_count);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)fd_count);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)fd_count);
-    }
+    struct iovec vector = {.iov_base = &tag, .iov_len = 1};
+    struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
     ssize_t n;
     do n = sendmsg(socket, &message, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof *header) return -1;
-    for (size_t done = 0; done < header->length;) {
-        n = send(socket, payload + done, header->length - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        done += (size_t)n;
-    }
-    return 0;
+    return n == 1 ? 0 : -1;
 }
 
 void send_reply(int status_fd, const uint8_t nonce[NONCE_BYTES], enum reply_kind kind, int32_t value) {

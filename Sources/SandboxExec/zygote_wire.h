@@ -7,6 +7,8 @@
 
 #define CONTROL_FD 0
 #define ZYGOTE_MAGIC 0x5a594732u  /* "ZYG2" */
+/// The only request the zygote itself takes: make a call slot (calls go to the slots).
+#define SLOT_REQUEST_MAGIC 0x5a59534cu  /* "LSYZ" */
 #define NONCE_BYTES 16
 #define MAX_FDS 16
 #define MAX_PAYLOAD (8u << 20)
@@ -33,12 +35,11 @@ void zygote_forget_key(void);
 /// Receives one request header with its fds; 0 on success, -1 at end of file or on a broken request.
 int receive_header(struct request_header *header, int *fds, int *fd_count);
 
-/// Hands a received request on to a call slot over `socket`: the header with its fds, then the payload.
-/// 0, or -1 if the slot is gone.
-int forward_request(int socket, const struct request_header *header, const int *fds, int fd_count, const char *payload);
+/// Sends the one byte `tag` with `fd` attached (SCM_RIGHTS) on `socket`; 0, or -1 if the peer is gone.
+int send_descriptor(int socket, char tag, int fd);
 
 /// A call slot's init (zygote_slot.c), forked by the zygote into new pid and mount namespaces; `socket`
-/// is its end of a socket pair with the zygote. Never returns.
+/// is its end of a socket pair whose other end the zygote handed to the server. Never returns.
 void zygote_slot_main(int socket);
 
 /// Writes one authenticated reply to a call's status pipe (40 bytes: a single atomic pipe write).

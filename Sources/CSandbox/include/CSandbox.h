@@ -76,8 +76,15 @@ const char *csandbox_walk_path(csandbox_walk *walk, size_t *length);
 /// pipe2(fds, O_CLOEXEC).
 int csandbox_pipe_cloexec(int fds[2]);
 
+/// An exited child of this process, left waitable (waitid WEXITED|WNOHANG|WNOWAIT): its pid with its real
+/// uid in `uid`, 0 when no child has exited, -1 with errno (ECHILD: no children at all).
+int csandbox_peek_exited_child(unsigned int *uid);
+
 /// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
 int csandbox_socketpair_cloexec(int fds[2]);
+/// Receives one byte into `tag` from the stream socket `socket` with at most one descriptor attached
+/// (SCM_RIGHTS, O_CLOEXEC) into `fd` (-1 when none; extra ones are closed). recvmsg's result.
+int csandbox_receive_descriptor(int socket, char *tag, int *fd);
 /// Sends all `count` bytes of `bytes` on the stream socket `socket`, the first chunk carrying `fds` by
 /// SCM_RIGHTS (MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE). 0, or -1 with errno.
 int csandbox_send_with_fds(int socket, const void *bytes, size_t count, const int *fds, int fd_count);

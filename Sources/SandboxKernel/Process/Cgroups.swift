@@ -141,7 +141,7 @@ public final class CgroupController: Sendable {
             if let cpu = legacyRoots["cpu"] { join.append("\(cpu)/\(agent)") }
             if unifiedRoot == nil, let freezer = legacyRoots["freezer"] { join.append("\(freezer)/\(agent)") }
         }
-        return CallGroup(joinPaths: join, leaf: leaf, killable: leaf.map { FileManager.default.fileExists(atPath: "\($0)/cgroup.kill") } ?? false)
+        return CallGroup(joinPaths: join, leaf: leaf, killable: leaf.map { access("\($0)/cgroup.kill", F_OK) == 0 } ?? false)
     }
 
     /// Freezes (suspend) or thaws (resume) every process of the agent.

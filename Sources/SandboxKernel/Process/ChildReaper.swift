@@ -90,7 +90,7 @@ public final class ChildReaper: @unchecked Sendable {
                 exited = true
             }
             if exited || Date().timeIntervalSince(lastSweep) >= 1 {
-                sweepOrphans()
+                if orphanMayBeWaiting() { sweepOrphans() }
                 lastSweep = Date()
             }
         }
@@ -107,6 +107,20 @@ public final class ChildReaper: @unchecked Sendable {
         }
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Whether an exited child other than a registered one may be waiting: one `waitid(WNOWAIT)` that
+    /// reaps nothing. After a call's own child was reaped there is usually none, and the sweep (a read
+    /// of every thread's `children` file, ~30 files) is skipped: it would run beside the call's reply on
+    /// a busy machine. A registered child found here is reaped when its pidfd fires; the next look then
+    /// sees past it.
+    private func orphanMayBeWaiting() -> Bool {
+        var uid: UInt32 = 0
+        let pid = csandbox_peek_exited_child(&uid)
+        guard pid > 0 else { return false }
+        condition.lock()
+        defer { condition.unlock() }
+        return watched[pid] == nil
     }
 
     /// Reaps exited children that are not registered and do not run as the server's uid: orphans of

@@ -16,7 +16,7 @@ extension ProcessLauncher {
             attempt += 1
             let sandbox = try await pool.sandbox(for: request, launcher: self)
             do {
-                return try await Thread.run(name: "agent-call") { [self] () throws(any Error) in
+                return try await CallThreads.shared.run { [self] () throws(any Error) in
                     try self.runBlocking(request, in: sandbox, cgroups: cgroups)
                 }
             } catch is WarmSandbox.Gone {

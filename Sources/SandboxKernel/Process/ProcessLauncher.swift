@@ -82,7 +82,7 @@ public final class ProcessLauncher: Sendable {
             if let warmSandboxes, let cgroups, request.identity != nil, request.workspaceRoot != nil {
                 return try await runWarm(request, pool: warmSandboxes, cgroups: cgroups)
             }
-            return try await Thread.run(name: "agent-call") { [self] () throws(any Error) in try self.runBlocking(request) }
+            return try await CallThreads.shared.run { [self] () throws(any Error) in try self.runBlocking(request) }
         } onCancel: {
             cancellation.fire()
         }

@@ -9,8 +9,10 @@ import Foundation
 ///
 /// The zygote is started exactly like an agent command — helper (cgroups, rlimits, closed fds, uid drop,
 /// no_new_privs) then bubblewrap as the agent — so it has nothing a call lacks. Per call the server still
-/// creates the cgroup leaf, the pipes and the environment; the zygote only forks, joins the leaf through
-/// `cgroup.procs` descriptors the server opened, and execs. What a call shares with the agent's other calls
+/// creates the cgroup leaf, the pipes and the environment, and hands them straight to an idle call slot
+/// (a fork of the zygote in pid and mount namespaces of its own, made on request and kept: the zygote is
+/// not woken per call); the slot only forks, joins the leaf through `cgroup.procs` descriptors the server
+/// opened, and execs. What a call shares with the agent's other calls
 /// is what it already shared (uid, workspace, limits) plus the namespaces: one private `/tmp`, one pid
 /// namespace, one network namespace (the agent's own under `isolated`, joined by the helper; bubblewrap's under `none`).
 ///
@@ -26,32 +28,40 @@ final class WarmSandbox: @unchecked Sendable {
 
     static let initPath = "/run/sandbox-init"
     private static let magic: UInt32 = 0x5a59_4732
+    /// The header of the one request the zygote itself takes: make a call slot (zygote.c).
+    static let slotRequestMagic: UInt32 = 0x5a59_534c
+    /// Idle call slots kept for later calls; beyond these, a slot that falls idle is closed (it exits).
+    static let spareSlots = 4
     /// Bytes of the reply key (the zygote's `SANDBOX_KEY_BYTES`) and of a request's nonce.
     static let keyBytes = 32, nonceBytes = 16
     /// The largest request the zygote reads (its `MAX_PAYLOAD`).
     private static let maximumPayload = 8 << 20
     /// How long handing a call to the zygote may block (an agent can stop its own zygote): then it is
     /// taken for gone.
-    private static let sendTimeoutSeconds = 5
+    static let sendTimeoutSeconds = 5
 
     let agent: String
     /// What the sandbox was built for; a request with another fingerprint needs a new one.
     let fingerprint: String
-    private let socket: Int32
+    /// The control socket to the zygote (fd 0 there).
+    let socket: Int32
     /// The key the zygote's replies are authenticated with; it read it once, at start, from its socket.
-    private let key: [UInt8]
+    private let key: HMACSHA256.Key
     private let group: CallGroup?
     private let lock = NSLock()
-    private var stopped = false
+    /// No call is taken any more (guarded by `lock`).
+    var stopped = false
     private var socketClosed = false
     private var active = 0
     private var lastUsed = Date()
+    /// The call slots the zygote made for this sandbox, each a socket to the slot's init (zygote_slot.c).
+    var slots: [CallSlot] = []
 
     private init(agent: String, fingerprint: String, socket: Int32, key: [UInt8], group: CallGroup?) {
         self.agent = agent
         self.fingerprint = fingerprint
         self.socket = socket
-        self.key = key
+        self.key = HMACSHA256.Key(key)
         self.group = group
     }
 
@@ -76,8 +86,10 @@ final class WarmSandbox: @unchecked Sendable {
 
         var pair: [Int32] = [-1, -1]
         try syscallRetrying("socketpair") { csandbox_socketpair_cloexec(&pair) }
-        var sendTimeout = timeval(tv_sec: Self.sendTimeoutSeconds, tv_usec: 0)
-        _ = setsockopt(pair[0], SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        var timeout = timeval(tv_sec: Self.sendTimeoutSeconds, tv_usec: 0)
+        _ = setsockopt(pair[0], SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // The zygote answers a slot request at once (one clone); one stopped by the agent is gone.
+        _ = setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         // The key waits in the socket for the zygote, the first reader: not in argv or the environment.
         let key = ZygoteStatusPipe.randomBytes(Self.keyBytes)
         guard key.withUnsafeBytes({ write(pair[0], $0.baseAddress, $0.count) }) == key.count else {
@@ -136,10 +148,11 @@ final class WarmSandbox: @unchecked Sendable {
         return poll(&probe, 1, 0) == 0
     }
 
-    /// Hands one call to the zygote: `fds` are status, error, stdin, stdout, stderr, then the
-    /// `cgroup.procs` files of the call's leaf. Returns the status pipe `statusRead` (the read end of
-    /// `fds[0]`) checked against this request's nonce. Throws `Gone` if the zygote is not there to take it
-    /// (or does not take it within `sendTimeoutSeconds`), `LaunchError` for a command line too large for it.
+    /// Hands one call to an idle call slot (a new one from the zygote when none is idle): `fds` are status,
+    /// error, stdin, stdout, stderr, then the `cgroup.procs` files of the call's leaf. Returns the status
+    /// pipe `statusRead` (the read end of `fds[0]`) checked against this request's nonce. Throws `Gone` if
+    /// the zygote is not there to make a slot (or a slot does not take the call within
+    /// `sendTimeoutSeconds`), `LaunchError` for a command line too large for it or when no slot can be made.
     func submit(_ request: LaunchRequest, fds: [Int32], statusRead: Int32) throws -> ZygoteStatusPipe {
         var payload: [UInt8] = []
         func add(_ text: String) {
@@ -167,16 +180,24 @@ final class WarmSandbox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { throw Gone() }
-        let sent = message.withUnsafeBytes { bytes in
-            fds.withUnsafeBufferPointer { csandbox_send_with_fds(socket, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
+        // A slot that died since it fell idle refuses the send: the call goes to another (as many times as
+        // there were slots, then to a new one).
+        for _ in 0...slots.count {
+            let slot = try idleSlot()
+            let sent = message.withUnsafeBytes { bytes in
+                fds.withUnsafeBufferPointer { csandbox_send_with_fds(slot.socket, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
+            }
+            guard sent == 0 else {
+                drop(slot)
+                continue
+            }
+            slot.busy = true
+            active += 1
+            lastUsed = Date()
+            return ZygoteStatusPipe(fd: statusRead, key: key, nonce: nonce)
         }
-        guard sent == 0 else {
-            stopped = true
-            throw Gone()
-        }
-        active += 1
-        lastUsed = Date()
-        return ZygoteStatusPipe(fd: statusRead, key: key, nonce: nonce)
+        stopped = true
+        throw Gone()
     }
 
     /// A call submitted here has ended.
@@ -202,8 +223,11 @@ final class WarmSandbox: @unchecked Sendable {
         let first = !socketClosed
         stopped = true
         socketClosed = true
+        let open = slots
+        slots = []
         lock.unlock()
         guard first else { return }
+        open.forEach { close($0.socket) }
         close(socket)
         group?.remove()
     }

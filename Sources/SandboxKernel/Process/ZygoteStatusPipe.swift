@@ -26,15 +26,19 @@ package final class ZygoteStatusPipe {
 
     static let replyBytes = 40
     let fd: Int32
-    private let key: [UInt8]
+    private let key: HMACSHA256.Key
     private let nonce: [UInt8]
     /// Set once a read found a forged reply: the call's result cannot be trusted.
     private(set) var forged = false
 
-    init(fd: Int32, key: [UInt8], nonce: [UInt8]) {
+    init(fd: Int32, key: HMACSHA256.Key, nonce: [UInt8]) {
         self.fd = fd
         self.key = key
         self.nonce = nonce
+    }
+
+    convenience init(fd: Int32, key: [UInt8], nonce: [UInt8]) {
+        self.init(fd: fd, key: HMACSHA256.Key(key), nonce: nonce)
     }
 
     /// Reads one reply, waiting up to `timeout` seconds for all of it.
@@ -56,7 +60,7 @@ package final class ZygoteStatusPipe {
 
     private func decode(_ bytes: [UInt8]) -> Reply {
         let fields = Array(bytes[0..<8])
-        guard HMACSHA256.equal(HMACSHA256.code(for: nonce + fields, key: key), Array(bytes[8...])) else { return .forged }
+        guard HMACSHA256.equal(key.code(for: nonce + fields), Array(bytes[8...])) else { return .forged }
         let kind = fields.withUnsafeBytes { $0.load(fromByteOffset: 0, as: UInt32.self) }
         let value = fields.withUnsafeBytes { $0.load(fromByteOffset: 4, as: Int32.self) }
         switch kind {

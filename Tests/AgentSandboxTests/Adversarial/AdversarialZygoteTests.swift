@@ -81,24 +81,25 @@ struct AdversarialZygoteTests {
         #expect(await eventually(within: 5) { everyProcess(ownedBy: uid).isEmpty }, "nothing of the agent outlives the server")
     }
 
-    /// The one way left to answer for the zygote is root's (no agent can): the server must still tell the
-    /// forgery apart, refuse its result and replace the sandbox.
+    /// The one way left to answer for the sandbox is root's (no agent can): the server must still tell the
+    /// forgery apart, refuse its result and replace the sandbox. Calls go from the server straight to a
+    /// call slot, so root takes the agent's one slot's socket (its fd 0).
     @Test func aForgedReplyIsRejectedAndTheSandboxReplaced() async throws {
         let server = try await TestServer.shared.get()
         let agent = newAgent()
         _ = try await server.bash(agent, "true")
         let uid = try await server.uid(of: agent)
-        let zygote = try #require(warmSandboxProcesses(ownedBy: uid).first { namespacePids($0).count == 2 })
+        let slot = try #require(warmSandboxProcesses(ownedBy: uid).first { namespacePids($0).count == 3 })
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("forge-\(agent).py")
         try ZygoteProbes.forge.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
         let forger = Process()
         forger.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        forger.arguments = [script.path, String(zygote)]
+        forger.arguments = [script.path, String(slot)]
         let output = Pipe()
         forger.standardOutput = output
         try forger.run()
-        defer { if forger.isRunning { forger.terminate() }; kill(zygote, SIGCONT) }
+        defer { if forger.isRunning { forger.terminate() }; kill(slot, SIGCONT) }
         #expect(output.fileHandleForReading.readLine() == "ready")
 
         let reply = try await server.bash(agent, "echo real")
@@ -110,7 +111,7 @@ struct AdversarialZygoteTests {
 
         let again = try await server.bash(agent, "echo again")
         #expect(again.string("stdout") == "again\n", "\(again.text)")
-        #expect(!warmSandboxProcesses(ownedBy: uid).contains(zygote), "the forged-at sandbox was replaced")
+        #expect(!warmSandboxProcesses(ownedBy: uid).contains(slot), "the forged-at sandbox was replaced")
     }
 
     @Test func aCallSeesExactlyTheEnvironmentSentAndTheZygoteKeepsNoneOfIt() async throws {

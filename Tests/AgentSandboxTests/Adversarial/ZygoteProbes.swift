@@ -74,15 +74,15 @@ enum ZygoteProbes {
     log.write(f"sweeps={sweeps} stolen={stolen}\n")
     """#
 
-    /// On the host, as root (what no agent can do): stops the zygote, takes its control socket, receives
-    /// the next call in its place and answers it with forged output and replies. Prints "ready", then
+    /// On the host, as root (what no agent can do): stops a call slot (argv[1]), takes its socket to the
+    /// server, receives the next call in its place and answers it with forged output and replies. Prints "ready", then
     /// "forged" once it answered.
     static let forge = #"""
     import ctypes, os, signal, socket, struct, sys
     libc = ctypes.CDLL(None, use_errno=True)
-    zygote = int(sys.argv[1])
-    os.kill(zygote, signal.SIGSTOP)
-    pidfd = os.pidfd_open(zygote)
+    slot = int(sys.argv[1])
+    os.kill(slot, signal.SIGSTOP)
+    pidfd = os.pidfd_open(slot)
     fd = libc.syscall(ctypes.c_long(438), ctypes.c_long(pidfd), ctypes.c_long(0), ctypes.c_long(0))
     assert fd >= 0, ctypes.get_errno()
     print("ready", flush=True)
