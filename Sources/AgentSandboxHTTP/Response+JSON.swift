@@ -15,9 +15,24 @@ extension Response {
 
     /// The envelope of an error, with its HTTP status.
     static func error(_ error: ToolError) -> Response {
-        var headers: HTTPFields = [:]
+        let reply = ErrorReply(error)
+        return Response(status: reply.status, headers: reply.headers, body: .init(byteBuffer: reply.body))
+    }
+}
+
+/// What an error is on the wire: the status `ToolError` decides, `Retry-After` when it has one, and the
+/// envelope as JSON. `Response.error` sends it, and so does the gateway's fast path, which answers from
+/// a channel handler where there is no `Response`.
+struct ErrorReply {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: ByteBuffer
+
+    init(_ error: ToolError) {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
-        return json(error.asEnvelope, status: error.httpStatus, headers: headers)
+        let data = (try? JSONCoding.makeEncoder().encode(error.asEnvelope)) ?? Data("{}".utf8)
+        (status, self.headers, body) = (error.httpStatus, headers, ByteBuffer(bytes: data))
     }
 }
 

@@ -81,16 +81,16 @@ extension FastPathHandler {
 
     // MARK: Ends of an exchange
 
-    /// The slow path's envelope for `error`, answered from here.
+    /// The slow path's answer to `error` (`ErrorReply`, as `Response.error`), sent from here.
     func answer(_ error: ToolError, _ exchange: Exchange, context: ChannelHandlerContext) {
-        let body = ByteBuffer(bytes: error.asEnvelope.jsonBytes())
-        var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)]
-        if let seconds = error.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
+        let reply = ErrorReply(error)
+        var fields = reply.headers
+        fields[.contentLength] = String(reply.body.readableBytes)
         fields[.requestID] = exchange.requestID
         fields[.server] = fastPath.serverName
         fastPath.counters.countAnswered()
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: error.httpStatus, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: reply.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         finish(context: context)
     }

@@ -1,4 +1,5 @@
 import AgentSandbox
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
@@ -35,22 +36,30 @@ enum ListenerRefusal {
 
     /// A whole HTTP/1.1 response as bytes, for the raw-byte handler that sits before the HTTP codec.
     static func raw(_ error: ToolError) -> ByteBuffer {
-        let body = error.asEnvelope.jsonBytes()
-        let status = error.httpStatus
+        let reply = ErrorReply(error)
         var buffer = ByteBuffer()
-        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: \(body.count)\r\nconnection: close\r\n\r\n")
-        buffer.writeBytes(body)
+        buffer.writeString("HTTP/1.1 \(reply.status.code) \(reply.status.reasonPhrase)\r\n")
+        for field in closing(reply) { buffer.writeString("\(field.name.canonicalName): \(field.value)\r\n") }
+        buffer.writeString("\r\n")
+        var body = reply.body
+        buffer.writeBuffer(&body)
         return buffer
     }
 
     /// The same response as HTTP/1 parts, for handlers after the HTTP codec.
     static func parts(_ error: ToolError, version: HTTPVersion = .http1_1) -> [HTTPServerResponsePart] {
-        let body = error.asEnvelope.jsonBytes()
-        let headers = HTTPHeaders([
-            ("content-type", "application/json; charset=utf-8"), ("content-length", String(body.count)), ("connection", "close"),
-        ])
-        let head = HTTPResponseHead(version: version, status: .init(statusCode: error.httpStatus.code), headers: headers)
-        return [.head(head), .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)]
+        let reply = ErrorReply(error)
+        let headers = HTTPHeaders(closing(reply).map { ($0.name.canonicalName, $0.value) })
+        let head = HTTPResponseHead(version: version, status: .init(statusCode: reply.status.code), headers: headers)
+        return [.head(head), .body(.byteBuffer(reply.body)), .end(nil)]
+    }
+
+    /// The reply's fields with its length and `Connection: close` (a refused connection is closed).
+    private static func closing(_ reply: ErrorReply) -> HTTPFields {
+        var fields = reply.headers
+        fields[.contentLength] = String(reply.body.readableBytes)
+        fields[.connection] = "close"
+        return fields
     }
 
     private static func formatted(_ seconds: Double) -> String {
