@@ -74,8 +74,8 @@ public final class APIKeyAuthority: Sendable {
             last = now
             return true
         }
-        guard due, let fresh = try? await store.apiKeyHashes() else { return false }
-        hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
+        guard due else { return false }
+        await reload(from: store)
         return matches(presented)
     }
 
