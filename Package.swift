@@ -87,7 +87,8 @@ let package = Package(
                 // The reverse proxy (Proxy/): client bootstraps and the upstream WebSocket handshake.
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                // The gateway's fast path sits before the HTTP/1 → HTTPTypes converter (`HTTP1ToHTTPServerCodec`).
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -46,8 +46,13 @@ public final class APIKeyAuthority: Sendable {
 
     /// The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`.
     public static func presentedKey(in headers: HTTPFields) -> String? {
-        if let key = headers.value(of: apiKeyField), !key.isEmpty { return key }
-        guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        presentedKey(apiKey: headers.value(of: apiKeyField), authorization: headers[.authorization])
+    }
+
+    /// The key a request presents, from its `x-api-key` and `Authorization` values.
+    public static func presentedKey(apiKey: String?, authorization: String?) -> String? {
+        if let key = apiKey, !key.isEmpty { return key }
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
         let key = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         return key.isEmpty ? nil : key
     }

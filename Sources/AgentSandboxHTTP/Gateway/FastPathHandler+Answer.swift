@@ -2,7 +2,7 @@ import AgentSandbox
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// The answer side of `FastPathHandler`: what the node sends, relayed to the client, and the ways an
 /// exchange ends (answered, answered with the slow path's 503, handed to the routes, abandoned).
@@ -34,16 +34,16 @@ extension FastPathHandler {
             return
         }
         exchange.phase = .relaying
-        var fields = ProxyHeaders.downstreamFields(head.headers)
-        fields[.requestID] = exchange.requestID
-        fields[.server] = fastPath.serverName
-        let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+        var headers = head.headers
+        ProxyHeaders.removeHopByHop(from: &headers)
+        headers.replaceOrAdd(name: "x-request-id", value: exchange.requestID)
+        headers.replaceOrAdd(name: "server", value: fastPath.serverName)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: headers))), promise: nil)
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
         guard let exchange, exchange.phase == .relaying, let context else { return }
-        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     func upstreamReadComplete() {
@@ -89,8 +89,8 @@ extension FastPathHandler {
         fields[.requestID] = exchange.requestID
         fields[.server] = fastPath.serverName
         fastPath.counters.countAnswered()
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: reply.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(HTTPResponse(status: reply.status, headerFields: fields)))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         finish(context: context)
     }

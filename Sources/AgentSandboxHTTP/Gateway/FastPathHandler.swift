@@ -1,12 +1,13 @@
 import AgentSandbox
-import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
 
-/// One client connection's part of the gateway's fast path (`GatewayFastPath`), between the HTTP codec
-/// and Hummingbird, on the connection's event loop.
+/// One client connection's part of the gateway's fast path (`GatewayFastPath`), between NIO's HTTP/1
+/// codec and the converter to Hummingbird's `HTTPTypes` parts (`FastPathHandler.Installer` puts it
+/// there), on the connection's event loop. It reads and writes NIO's heads as the codecs make them:
+/// a relayed call is never converted to `HTTPRequest` and back (the converter parses every target with
+/// Foundation's `URLComponents`), only its hop-by-hop fields are changed (`ProxyHeaders`).
 ///
 /// A request head the fast path takes is held with its body (at most `GatewayFastPath.bodyLimit`), then
 /// sent in one flush on a kept-alive connection to the node from this loop's pool; the node's answer is
@@ -24,16 +25,16 @@ import NIOHTTPTypes
 /// Order is kept for pipelining clients: parts that arrive during an exchange wait until it ends, and
 /// a request that follows one handed to Hummingbird goes there too while that one's answer is pending.
 final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, FastPathUpstreamDelegate {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// One call on the fast path.
     final class Exchange {
         enum Phase { case gathering, connecting, waiting, relaying, refused }
         let plan: GatewayFastPath.Plan
-        let head: HTTPRequest
+        let head: HTTPRequestHead
         let requestID: String
         var body = ByteBuffer()
         var phase = Phase.gathering
@@ -44,7 +45,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         /// When the request went to the node (its head is due within `GatewayFastPath.responseTimeout`).
         var sentAt = NIODeadline.now()
 
-        init(plan: GatewayFastPath.Plan, head: HTTPRequest, requestID: String) {
+        init(plan: GatewayFastPath.Plan, head: HTTPRequestHead, requestID: String) {
             self.plan = plan
             self.head = head
             self.requestID = requestID
@@ -59,7 +60,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
     /// Requests handed to Hummingbird whose answer has not ended yet.
     var slowResponsesPending = 0
     /// Parts (of pipelined requests) that arrived during an exchange; reading stops while there are some.
-    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var heldRead = false
     private var heldInputClosed = false
     /// One timer per connection, not per call: it checks the exchange waiting when it fires, and is set
@@ -90,11 +91,11 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         handle(part, context: context)
     }
 
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             if slowResponsesPending == 0, !passing, let plan = fastPath.plan(for: head, on: context.eventLoop) {
-                let id = head.headerFields[.requestID].flatMap(RequestIDMiddleware<BasicRequestContext>.accepted)
+                let id = head.headers.first(name: "x-request-id").flatMap(RequestIDMiddleware<BasicRequestContext>.accepted)
                 exchange = Exchange(plan: plan, head: head, requestID: id ?? RequestIDMiddleware<BasicRequestContext>.generate())
             } else {
                 passing = true
@@ -133,7 +134,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         exchange.phase = .waiting
         exchange.sentAt = .now()
         if watchdog == nil { watch(after: GatewayFastPath.responseTimeout, context: context) }
-        upstream.send(ProxyHeaders.upstreamHead(exchange.head, pathAndQuery: exchange.plan.path), body: exchange.body, to: self)
+        upstream.send(
+            ProxyHeaders.upstreamHead(relaying: exchange.head, pathAndQuery: exchange.plan.path, requestID: exchange.requestID), body: exchange.body, to: self)
     }
 
     /// Handles what arrived during the exchange, then reads again.

@@ -1,7 +1,7 @@
 import AgentSandbox
-import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// The gateway's fast path for plain agent calls (a tool call, a file read): a `FastPathHandler` in
@@ -55,25 +55,28 @@ final class GatewayFastPath: Sendable {
     }
 
     /// The plan for a request with this head, or nil when the Hummingbird routes must answer it: not an
-    /// agent's route (or a preview host's), one the gateway answers itself, a body that is streamed (chunked, over `bodyLimit`)
-    /// or waits for `100 Continue`, an upgrade, `Connection: close`, a key that is missing or not known
-    /// in memory (the routes answer 401, or look a new key up in the store), an agent being moved, or an
-    /// owner the catalog would have to read from the store.
-    func plan(for head: HTTPRequest, on loop: any EventLoop) -> Plan? {
-        let fields = head.headerFields
-        guard head.method != .head, head.method != .connect, let target = head.path,
-            fields[.transferEncoding] == nil, fields[.upgrade] == nil, fields[.expect] == nil,
-            fields[.connection].map({ $0.lowercased() == "keep-alive" }) ?? true
+    /// agent's route (or a preview host's), one the gateway answers itself, HTTP/1.0 or `Connection:
+    /// close`, a body that is streamed (chunked, over `bodyLimit`) or waits for `100 Continue`, an
+    /// upgrade, a key that is missing or not known in memory (the routes answer 401, or look a new key up
+    /// in the store), an agent being moved, or an owner the catalog would have to read from the store.
+    /// It reads NIO's head as the codec made it: the fast path never converts a head to `HTTPRequest`.
+    func plan(for head: HTTPRequestHead, on loop: any EventLoop) -> Plan? {
+        let headers = head.headers
+        guard head.version == .http1_1, head.method != .HEAD, head.method != .CONNECT, head.isKeepAlive,
+            !headers.contains(name: "transfer-encoding"), !headers.contains(name: "upgrade"), !headers.contains(name: "expect")
         else { return nil }
-        let lengths = fields[values: .contentLength]
+        let lengths = headers["content-length"]
         if !lengths.isEmpty {
             guard lengths.count == 1, let length = Int(lengths[0]), length <= Self.bodyLimit else { return nil }
         }
-        if previewDomain != nil, GatewayPreviewHost.destination(of: head, domain: previewDomain) != nil { return nil }
-        guard case .agent(let reference, let path) = GatewayPath.destination(of: target),
+        if previewDomain != nil, GatewayPreviewHost.destination(host: headers.first(name: "host"), target: head.uri, domain: previewDomain) != nil {
+            return nil
+        }
+        guard case .agent(let reference, let path) = GatewayPath.destination(of: head.uri),
             // Of an agent's routes the gateway answers only POST …/move itself.
-            head.method != .post || !GatewayForwardMiddleware<BasicRequestContext>.isLocal(method: head.method, path: GatewayPath.split(target).path),
-            let presented = APIKeyAuthority.presentedKey(in: fields), keys.isKnown(presented),
+            head.method != .POST || !GatewayForwardMiddleware<BasicRequestContext>.isLocal(method: .post, path: GatewayPath.split(head.uri).path),
+            let presented = APIKeyAuthority.presentedKey(apiKey: headers.first(name: "x-api-key"), authorization: headers.first(name: "authorization")),
+            keys.isKnown(presented),
             !moves.isMoving(reference.agent),
             let node = catalog.cachedLocation(of: reference.agent),
             let pool = pools.pool(for: loop), let address = pool.address(of: node)
@@ -91,8 +94,9 @@ final class GatewayFastPath: Sendable {
         return AgentCatalog.unavailable(agent: plan.agent, node: plan.node.id, age: plan.node.heartbeatAge())
     }
 
-    func makeHandler() -> FastPathHandler {
-        FastPathHandler(fastPath: self)
+    /// What a new client connection's pipeline gets: it installs a `FastPathHandler` in its place.
+    func makeHandler() -> FastPathHandler.Installer {
+        FastPathHandler.Installer(handler: FastPathHandler(fastPath: self))
     }
 
     /// Closes the idle connections of every loop.

@@ -20,8 +20,12 @@ enum GatewayPreviewHost {
     /// Where a request for a host under `domain` goes, with its target unchanged (the node reads the
     /// same `Host`); nil for any other host.
     static func destination(of head: HTTPRequest, domain: String?) -> GatewayDestination? {
-        let target = head.path ?? "/"
-        guard let address = PreviewAddress.parse(host: head.authority, target: target, domain: domain) else { return nil }
+        destination(host: head.authority, target: head.path ?? "/", domain: domain)
+    }
+
+    /// Where a request for `host` and `target` goes (as above).
+    static func destination(host: String?, target: String, domain: String?) -> GatewayDestination? {
+        guard let address = PreviewAddress.parse(host: host, target: target, domain: domain) else { return nil }
         switch address.kind {
         case .link(let token): return .preview(token: token, path: target)
         case .api(let agent, _):

@@ -6,9 +6,8 @@ import NIOPosix
 /// Kept-alive connections to the nodes for the gateway's fast path, one pool per event loop: a
 /// connection is opened on the loop of the client connection that needs it and reused only by client
 /// connections of that loop, so an exchange never leaves its thread and the pool needs no lock. The
-/// same rules as `UpstreamPool`: a connection comes back only after a clean exchange (decided by
-/// `FastPathHandler`), at most `maxIdlePerUpstream` wait per node, each at most `idleTimeout` (below
-/// the node's own idle timeout), and one the node closes leaves at once.
+/// policy is `UpstreamPool`'s (`IdleConnections`): a connection comes back only after a clean exchange
+/// (decided by `FastPathHandler`), and one the node closes leaves at once.
 final class FastPathPool: @unchecked Sendable {
     /// Where a node is reached, parsed once per advertised URL.
     struct Address {
@@ -19,13 +18,10 @@ final class FastPathPool: @unchecked Sendable {
     }
 
     let eventLoop: any EventLoop
-    let maxIdlePerUpstream = 64
-    let idleTimeout = TimeAmount.seconds(10)
     let connectTimeout = TimeAmount.seconds(3)
     // Touched only on `eventLoop` (hence `@unchecked Sendable`: the pools are shared, their contents are not).
-    private var idle: [String: [FastPathUpstream]] = [:]
+    private var idle = IdleConnections<FastPathUpstream>()
     private var addresses: [String: Address] = [:]
-    private var closed = false
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -43,30 +39,24 @@ final class FastPathPool: @unchecked Sendable {
 
     /// An open idle connection to `key`, most recently parked first.
     func take(_ key: String) -> FastPathUpstream? {
-        let now = NIODeadline.now()
-        while let upstream = idle[key]?.popLast() {
-            if upstream.isActive, now - upstream.parkedAt < idleTimeout { return upstream }
-            upstream.close()
-        }
-        return nil
+        let (found, stale) = idle.take(key, isOpen: { $0.isActive })
+        for upstream in stale { upstream.close() }
+        return found
     }
 
     /// Parks `upstream` for the next exchange, or closes it (pool full or shut down).
     func park(_ upstream: FastPathUpstream) {
-        guard !closed, upstream.isActive, idle[upstream.key, default: []].count < maxIdlePerUpstream else { return upstream.close() }
-        upstream.parkedAt = .now()
-        idle[upstream.key, default: []].append(upstream)
+        guard upstream.isActive, idle.park(upstream, key: upstream.key) else { return upstream.close() }
     }
 
     /// Removes a closed connection.
     func forget(_ upstream: FastPathUpstream) {
-        guard let list = idle[upstream.key], list.contains(where: { $0 === upstream }) else { return }
-        idle[upstream.key] = list.filter { $0 !== upstream }
+        idle.forget(under: upstream.key, where: { $0 === upstream })
     }
 
     /// Closes the idle connections to `key` (its node stopped answering).
     func drop(_ key: String) {
-        for upstream in idle.removeValue(forKey: key) ?? [] { upstream.close() }
+        for upstream in idle.drop(key) { upstream.close() }
     }
 
     /// A new connection to `address` on this pool's loop, with the HTTP/1 client codec and a
@@ -88,9 +78,7 @@ final class FastPathPool: @unchecked Sendable {
 
     /// Closes every idle connection; later ones are closed as they come back.
     func closeAll() {
-        closed = true
-        for upstream in idle.values.joined() { upstream.close() }
-        idle = [:]
+        for upstream in idle.closeAll() { upstream.close() }
     }
 }
 

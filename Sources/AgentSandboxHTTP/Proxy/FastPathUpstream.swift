@@ -38,8 +38,6 @@ final class FastPathUpstream: ChannelDuplexHandler, RemovableChannelHandler {
     private var heldRead = false
     /// The request of the current exchange was written whole (its last write succeeded).
     private(set) var requestSent = false
-    /// When it was last parked (`FastPathPool` closes it past its idle timeout).
-    var parkedAt = NIODeadline.now()
 
     init(key: String, pool: FastPathPool) {
         self.key = key

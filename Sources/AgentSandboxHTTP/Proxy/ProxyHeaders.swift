@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import NIOHTTP1
 
@@ -6,25 +5,21 @@ import NIOHTTP1
 /// the fields it names, `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade` — are
 /// not forwarded in either direction (each connection frames its own messages); `X-Forwarded-For`,
 /// `-Host`, `-Proto` and `-Prefix` tell the upstream what the client asked for.
+///
+/// The rules work on NIO's `HTTPHeaders`, the form both connections' codecs read and write: the
+/// gateway's fast path relays heads in that form without converting them (`FastPathHandler`), and the
+/// routes' proxy (`ReverseProxy`) converts its `HTTPRequest` once, here.
 enum ProxyHeaders {
-    static let hopByHop: Set<String> = [
+    static let hopByHop = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
         "transfer-encoding", "upgrade",
     ]
 
-    /// `fields` without the hop-by-hop ones (and those the `Connection` field names).
-    static func endToEnd(_ fields: HTTPFields) -> HTTPFields {
-        let named = namedBy(fields[values: .connection])
-        var kept = HTTPFields()
-        kept.reserveCapacity(fields.count)
-        for field in fields where !hopByHop.contains(field.name.canonicalName) && !named.contains(field.name.canonicalName) { kept.append(field) }
-        return kept
-    }
-
-    /// The field names listed in `Connection` values (lower-cased); usually none, and then no set is made.
-    private static func namedBy(_ connection: [String]) -> Set<String> {
-        guard !connection.isEmpty else { return [] }
-        return Set(connection.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+    /// Removes the hop-by-hop fields (and those the `Connection` field names, but `Host`) from
+    /// `headers`; a head that has none (the usual case) is only read.
+    static func removeHopByHop(from headers: inout HTTPHeaders) {
+        for named in headers[canonicalForm: "connection"] where named.lowercased() != "host" { headers.remove(name: String(named)) }
+        for name in hopByHop where headers.contains(name: name) { headers.remove(name: name) }
     }
 
     /// The head sent upstream for the client's `request`.
@@ -34,36 +29,57 @@ enum ProxyHeaders {
             clientAddress: target.clientAddress)
     }
 
-    /// The head sent upstream for the client's `request`, with `ProxyTarget`'s settings spelled out (the
-    /// gateway's fast path has no connector to name).
+    /// The head sent upstream for the client's `request`, with `ProxyTarget`'s settings spelled out.
     static func upstreamHead(
         _ request: HTTPRequest, pathAndQuery: String, host: String? = nil, prefix: String? = nil, removedFields: [HTTPField.Name] = [],
         clientAddress: String? = nil
     ) -> HTTPRequestHead {
-        var fields = endToEnd(request.headerFields)
-        for name in removedFields { fields[name] = nil }
-        fields[.expect] = nil  // this server already answered `100 Continue` (see `RequestGuard`)
-        let clientHost = request.authority
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host ?? clientHost ?? "localhost")
-        for field in fields where field.name.canonicalName != "host" { headers.add(name: field.name.rawName, value: field.value) }
+        headers.reserveCapacity(request.headerFields.count + 4)
+        headers.add(name: "Host", value: host ?? request.authority ?? "localhost")
+        for field in request.headerFields where field.name != .host && field.name != .expect && !removedFields.contains(field.name) {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        // (`Expect`: this server already answered `100 Continue`, see `RequestGuard`.)
+        return forwarded(
+            method: HTTPMethod(rawValue: request.method.rawValue), pathAndQuery: pathAndQuery, headers: headers, clientHost: request.authority,
+            scheme: request.scheme ?? "http", prefix: prefix, clientAddress: clientAddress)
+    }
+
+    /// The head sent upstream for a request the gateway's fast path relays as it came (its `Host`
+    /// kept), carrying the gateway's request id so that both servers log the call under one id.
+    static func upstreamHead(relaying head: HTTPRequestHead, pathAndQuery: String, requestID: String) -> HTTPRequestHead {
+        var relayed = forwarded(
+            method: head.method, pathAndQuery: pathAndQuery, headers: head.headers, clientHost: head.headers.first(name: "host"), scheme: "http",
+            prefix: nil, clientAddress: nil)
+        relayed.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        return relayed
+    }
+
+    /// `headers` without hop-by-hop fields, with the `X-Forwarded-*` fields added.
+    private static func forwarded(
+        method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, clientHost: String?, scheme: String, prefix: String?, clientAddress: String?
+    ) -> HTTPRequestHead {
+        var headers = headers
+        removeHopByHop(from: &headers)
         if let address = clientAddress {
             let previous = headers["x-forwarded-for"].joined(separator: ", ")
             headers.replaceOrAdd(name: "X-Forwarded-For", value: previous.isEmpty ? address : "\(previous), \(address)")
         }
         if let clientHost, !headers.contains(name: "x-forwarded-host") { headers.add(name: "X-Forwarded-Host", value: clientHost) }
-        if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "X-Forwarded-Proto", value: request.scheme ?? "http") }
+        if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "X-Forwarded-Proto", value: scheme) }
         if let prefix { headers.replaceOrAdd(name: "X-Forwarded-Prefix", value: prefix) }
-        return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: pathAndQuery.isEmpty ? "/" : pathAndQuery, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: method, uri: pathAndQuery.isEmpty ? "/" : pathAndQuery, headers: headers)
     }
 
-    /// The upstream's response fields as they go to the client.
+    /// The upstream's response fields as they go to the client (the routes' proxy answers in `HTTPFields`).
     static func downstreamFields(_ headers: HTTPHeaders) -> HTTPFields {
-        let named = namedBy(headers["connection"])
+        var headers = headers
+        removeHopByHop(from: &headers)
         var fields = HTTPFields()
         fields.reserveCapacity(headers.count)
         for (name, value) in headers {
-            guard let name = HTTPField.Name(name), !hopByHop.contains(name.canonicalName), !named.contains(name.canonicalName) else { continue }
+            guard let name = HTTPField.Name(name) else { continue }
             fields.append(HTTPField(name: name, value: value))
         }
         return fields
