@@ -37,7 +37,7 @@ enum ProxyHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headerFields.count + 4)
         headers.add(name: "Host", value: host ?? request.authority ?? "localhost")
-        for field in request.headerFields where field.name != .host && field.name != .expect && !removedFields.contains(field.name) {
+        for field in request.headerFields where field.name.canonicalName != "host" && field.name != .expect && !removedFields.contains(field.name) {
             headers.add(name: field.name.rawName, value: field.value)
         }
         // (`Expect`: this server already answered `100 Continue`, see `RequestGuard`.)
