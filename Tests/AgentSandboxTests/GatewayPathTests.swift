@@ -1,4 +1,5 @@
 import AgentSandbox
+import Hummingbird
 import Testing
 @testable import AgentSandboxHTTP
 
@@ -38,5 +39,17 @@ import Testing
         #expect(GatewayPath.destination(of: "/v1/tools?format=openai") == .anyNode(path: "/v1/tools?format=openai"))
         #expect(GatewayPath.destination(of: "/v1/agents/not-a-uuid/sandbox/bash") == .anyNode(path: "/v1/agents/not-a-uuid/sandbox/bash"))
         #expect(GatewayPath.destination(of: "/v1/agents") == .anyNode(path: "/v1/agents"))
+    }
+
+    @Test func theGatewayAnswersMovesDrainsAndPlacementItselfWhateverTheSlashes() {
+        typealias Forward = GatewayForwardMiddleware<BasicRequestContext>
+        for path in ["/v1/agents/\(id)/move", "/v1/agents/\(id)/move/", "/v1/agents/\(id)/move//", "/v1//agents/\(id)/move", "/v1/nodes/n1/drain", "/v1/agents", "/v1/agents/"] {
+            #expect(Forward.isLocal(method: .post, path: path), "\(path)")
+        }
+        for path in ["/v1/agents/\(id)/sandbox/file_read", "/v1/agents/\(id)/sandbox/move", "/v1/agents/\(id)/exec", "/v1/agents/\(id)/move/x", "/move"] {
+            #expect(!Forward.isLocal(method: .post, path: path), "\(path)")
+        }
+        #expect(!Forward.isLocal(method: .get, path: "/v1/agents/\(id)/move"))
+        #expect(Forward.isLocal(method: .get, path: "/v1/nodes"))
     }
 }

@@ -117,6 +117,11 @@ struct GatewayForwardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func isLocal(method: HTTPRequest.Method, path: String) -> Bool {
         let trimmed = path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") ? String(path.dropLast()) : path
+        // Every proxied POST asks (a tool call on every call): most are answered by the last segment alone.
+        if method == .post, let last = trimmed.utf8.lastIndex(where: { $0 != UInt8(ascii: "/") }) {
+            let end = trimmed[...last]
+            if !end.hasSuffix("/move"), !end.hasSuffix("/drain"), !end.hasSuffix("/v1/agents") { return false }
+        }
         switch (method, trimmed) {
         case (.get, "/healthz"), (.get, "/v1/nodes"), (.get, "/clusters"), (.post, "/v1/agents"), (.get, "/v1/agents"): return true
         case (.head, "/healthz"): return true

@@ -69,7 +69,9 @@ final class FastPathPool: @unchecked Sendable {
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // The heads sent are the client's, already parsed by this gateway's HTTP decoder, with
+                    // fields of our own: NIO's outbound header check would only re-read them per call.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(FastPathUpstream(key: key, pool: pool))
                 }
             }
