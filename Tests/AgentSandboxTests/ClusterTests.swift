@@ -110,6 +110,23 @@ struct ClusterTests {
         #expect(try await gateway.request("GET", "/v1/nodes").status == 200)
     }
 
+    /// SIGTERM stops a gateway gracefully: a call under way (through the fast path, its agent's owner
+    /// being cached) is answered in full before the gateway exits, with status 0.
+    @Test func aGatewayStoppedGracefullyAnswersTheCallUnderWay() async throws {
+        let cluster = try await Self.cluster.get()
+        let gateway = cluster.gateways[1]
+        let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
+        #expect(try await gateway.write(agent, "warm.txt", "owner cached").string("status") == "ok")
+        async let slow = gateway.bash(agent, "sleep 2; echo finished")
+        try await Task.sleep(for: .milliseconds(700))
+        let status = await gateway.stopGracefully()
+        let reply = try await slow
+        #expect(reply.status == 200 && reply.string("stdout") == "finished\n", "\(reply.status) \(reply.text)")
+        #expect(status == 0)
+        try await gateway.start()
+        #expect(try await gateway.read(agent, "warm.txt").string("content") == "owner cached")
+    }
+
     /// Gateways and nodes hold the key hashes in memory and re-read them from PostgreSQL every 0.25 s
     /// (`APIKeyAuthority.runRefreshLoop`): a key revoked in the shared store is refused everywhere within
     /// that bound plus one store round trip. Checked one second after the revocation (slack for a loaded

@@ -58,8 +58,7 @@ extension FastPathHandler {
         if exchange.upstreamKeepAlive, upstream.requestSent { exchange.plan.pool.park(upstream) } else { upstream.close() }
         if exchange.phase == .refused { return handBack(exchange, context: context) }
         fastPath.counters.countAnswered()  // before the answer can reach the client (tests read the count)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        finish(context: context)
+        endAnswer(context: context)
     }
 
     func upstreamFailed(_ upstream: FastPathUpstream) {
@@ -91,8 +90,7 @@ extension FastPathHandler {
         fastPath.counters.countAnswered()
         context.write(wrapOutboundOut(.head(HTTPResponseHead(HTTPResponse(status: reply.status, headerFields: fields)))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        finish(context: context)
+        endAnswer(context: context)
     }
 
     /// Hands the held request to Hummingbird, as if it had just arrived.
@@ -104,7 +102,24 @@ extension FastPathHandler {
         if exchange.body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(exchange.body))) }
         context.fireChannelRead(wrapInboundOut(.end(nil)))
         context.fireChannelReadComplete()
+        if closeAfterExchange {
+            // The routes answer it now, and Hummingbird closes the connection after that answer.
+            closeAfterExchange = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
         drain(context: context)
+    }
+
+    /// Ends the answer and the exchange. In a graceful stop the connection then closes, once the answer
+    /// is written (closing at once would drop what the socket has not taken yet); requests the client
+    /// pipelined behind it are not answered, as Hummingbird does.
+    func endAnswer(context: ChannelHandlerContext) {
+        guard closeAfterExchange else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return finish(context: context)
+        }
+        abandon()
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func finish(context: ChannelHandlerContext) {

@@ -63,6 +63,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
     private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var heldRead = false
     private var heldInputClosed = false
+    /// The server is stopping gracefully: the connection closes once the exchange under way is answered.
+    var closeAfterExchange = false
     /// One timer per connection, not per call: it checks the exchange waiting when it fires, and is set
     /// again for the rest of that exchange's time (scheduling and cancelling a timer per call is a few
     /// per cent of the fast path's CPU).
@@ -87,6 +89,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        if closeAfterExchange, exchange == nil { return }  // closing (a graceful stop): nothing more is answered
         if isExchanging { return queued.append(part) }
         handle(part, context: context)
     }
@@ -176,6 +179,12 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Fast
         // input, would close the connection's output before the exchange ends.
         if exchange != nil, let event = event as? ChannelEvent, event == .inputClosed {
             heldInputClosed = true
+            return
+        }
+        // A graceful stop: Hummingbird closes at once a connection it sees idle, and it does not see the
+        // exchange under way, so the connection closes here once that is answered (`endAnswer`).
+        if exchange != nil, event is ChannelShouldQuiesceEvent {
+            closeAfterExchange = true
             return
         }
         context.fireUserInboundEventTriggered(event)
