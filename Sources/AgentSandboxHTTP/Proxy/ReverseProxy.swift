@@ -134,7 +134,18 @@ public enum ReverseProxy {
         let upstreamUpload = upload
         let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
         let fields = ProxyHeaders.downstreamFields(head.headers)
-        let reusable: @Sendable () -> Bool = { reuse != nil && progress.uploaded.withLock { $0 } && head.isKeepAlive && head.status != .switchingProtocols }
+        let keepsAlive = head.isKeepAlive && head.status != .switchingProtocols
+        // At the answer's end: the connection is parked after a clean exchange (the request went whole),
+        // else closed once an upload still under way has given up. True when parked.
+        let settle: @Sendable () async -> Bool = {
+            if let reuse, keepsAlive, progress.uploaded.withLock({ $0 }) {
+                park(channel, reader: reader, in: reuse.pool, key: reuse.key)
+                return true
+            }
+            channel.close(promise: nil)
+            _ = await upstreamUpload?.result
+            return false
+        }
         // A small answer of declared length (a tool call's JSON) is gathered — at most `smallAnswer` bytes,
         // the decoder holds the upstream to its Content-Length — and goes to the client in one write.
         if request.method != .head, let length = head.headers.first(name: "content-length").flatMap(Int.init), length <= smallAnswer {
@@ -156,12 +167,7 @@ public enum ReverseProxy {
                 channel.close(promise: nil)
                 throw ToolError(.upstreamUnavailable, "\(target.connector.name) closed the connection in the middle of its response.")
             }
-            if let reuse, reusable() {
-                park(channel, reader: reader, in: reuse.pool, key: reuse.key)
-            } else {
-                channel.close(promise: nil)
-                _ = await upload?.result
-            }
+            _ = await settle()
             return Response(status: status, headers: fields, body: .init(byteBuffer: collected))
         }
         return Response(status: status, headers: fields, body: ResponseBody { writer in
@@ -171,13 +177,7 @@ public enum ReverseProxy {
                 switch part {
                 case .body(let buffers): try await writer.write(contentsOf: buffers)
                 case .end(let trailers):
-                    if let reuse, reusable() {
-                        parked = true
-                        park(channel, reader: reader, in: reuse.pool, key: reuse.key)
-                    } else {
-                        channel.close(promise: nil)
-                        _ = await upstreamUpload?.result
-                    }
+                    parked = await settle()
                     return try await writer.finish(trailers.map(ProxyHeaders.downstreamFields))
                 }
             }
