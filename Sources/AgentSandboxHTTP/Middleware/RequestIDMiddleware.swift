@@ -21,7 +21,7 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// Runs `respond` with the request's id bound to the task and echoes the id on its response.
-    nonisolated(nonsending) static func identified(_ request: Request, _ respond: () async throws -> Response) async throws -> Response {
+    static func identified(_ request: Request, _ respond: () async throws -> Response) async throws -> Response {
         let id = request.headers.value(of: .requestID).flatMap(accepted) ?? generate()
         var response = try await CurrentRequest.$id.withValue(id) { try await respond() }
         response.headers[.requestID] = id
