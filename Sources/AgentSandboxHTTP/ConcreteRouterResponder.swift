@@ -18,7 +18,13 @@ struct ConcreteRouterResponder: HTTPResponder {
     /// The envelope tool-call route's responder, its middleware included (`ToolRoutes.envelopeCall`).
     let envelopeCalls: any HTTPResponder<BasicRequestContext>
 
+    /// Every request gets its id here (`RequestIDMiddleware.identified`), around the router and the
+    /// envelope route alike: the outermost layer, without a middleware layer of its own.
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        try await RequestIDMiddleware<BasicRequestContext>.identified(request) { try await route(request, context: context) }
+    }
+
+    private func route(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard request.method == .post, ToolRoutes.envelopeCallTarget(request.uri.path) != nil else {
             return try await router.respond(to: request, context: context)
         }

@@ -13,9 +13,10 @@ import Synchronization
 /// the tests.
 public enum SandboxServer {
     /// Every route of the API (the document served at `GET /openapi.json`, assembled from `schemas/`,
-    /// must list exactly these). Middleware, outermost first: the request id (echoed on every reply), the
-    /// one error mapping, then API-key authentication for `/v1` and the other APIs' shapes; last, for
-    /// requests no route matched, 405 with `Allow` for a known path. `GET` routes answer `HEAD` as well.
+    /// must list exactly these). Middleware, outermost first: the one error mapping, then API-key
+    /// authentication for `/v1` and the other APIs' shapes; last, for requests no route matched, 405 with
+    /// `Allow` for a known path. `GET` routes answer `HEAD` as well. The request id (echoed on every
+    /// reply) is given around the router, by `ConcreteRouterResponder`.
     /// Throws `ConfigurationError` when the OpenAPI files do not assemble into a document.
     public static func buildRouter(services: SandboxServices) throws -> Router<BasicRequestContext> {
         try routes(services: services).router
@@ -25,7 +26,6 @@ public enum SandboxServer {
     /// (`ConcreteRouterResponder` answers those calls without the router's path matching).
     static func routes(services: SandboxServices) throws -> (router: Router<BasicRequestContext>, envelopeCalls: any HTTPResponder<BasicRequestContext>) {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
         let previewProxy = PreviewProxy(pipeline: services.pipeline, previews: services.previews, keys: services.keys)
         if let domain = services.configuration.previewDomain {

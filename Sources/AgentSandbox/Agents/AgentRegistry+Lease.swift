@@ -23,8 +23,9 @@ public final class DiskLease: Sendable {
 
 extension AgentRegistry {
     /// A lease on the agent's disk image, mounted for it (nil: its workspace is a plain directory).
-    /// Everything that touches the workspace holds one; `CallPipeline.begin` takes it for every call.
-    public func leaseDisk(_ agent: Agent) async throws -> DiskLease? {
+    /// Everything that touches the workspace holds one; `CallPipeline.begin` takes it for every call
+    /// (on the caller's executor, as `begin` runs: no executor switch per call).
+    nonisolated(nonsending) public func leaseDisk(_ agent: Agent) async throws -> DiskLease? {
         let image = diskImage(agent.id.rawValue)
         guard agent.workspacePath == image.workspace else { return nil }
         try await mounts.acquire(image)

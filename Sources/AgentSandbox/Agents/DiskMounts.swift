@@ -44,8 +44,9 @@ public final class DiskMounts: Sendable {
         case mount
     }
 
-    /// Takes a lease on `image`, mounting it first when it is not. Pair with `release`.
-    public func acquire(_ image: DiskImage) async throws {
+    /// Takes a lease on `image`, mounting it first when it is not. Pair with `release`. Runs on its
+    /// caller's executor (every call takes a lease: no executor switch in and out of it).
+    nonisolated(nonsending) public func acquire(_ image: DiskImage) async throws {
         let id = image.id
         var step = entries.withLock { table in
             table[id, default: Entry()].leases += 1

@@ -21,8 +21,10 @@ public enum JSONCoding {
         try parseBody(bytes: data)
     }
 
-    /// `parseBody` over any bytes (a request's `ByteBuffer` view is parsed in place).
-    public static func parseBody(bytes: some Collection<UInt8>) throws(ToolError) -> JSONValue {
+    /// `parseBody` over any bytes (a request's `ByteBuffer` view is parsed in place). Inlinable, so that
+    /// the HTTP module's call is specialised for its bytes (unspecialised, each request body's bytes were
+    /// reached through the generic witnesses).
+    @inlinable public static func parseBody(bytes: some Collection<UInt8>) throws(ToolError) -> JSONValue {
         if bytes.isEmpty { throw ToolError(.invalidRequest, "The request body is empty; send a JSON object.") }
         do {
             return try JSONParser.parse(bytes)

@@ -10,7 +10,7 @@ public struct JSONParser {
     }
 
     /// Parses one complete document; trailing non-space bytes are an error.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> JSONValue {
+    @inlinable public static func parse(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> JSONValue {
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in Result { () throws(SyntaxError) in try parse(buffer: buffer) } }
         if let contiguous { return try contiguous.get() }
         return try Array(bytes).withUnsafeBufferPointer { buffer in Result { () throws(SyntaxError) in try parse(buffer: buffer) } }.get()

@@ -5,14 +5,16 @@ import Synchronization
 /// Checks API keys: SHA-256 hashes kept in the store, compared in constant time.
 ///
 /// Keys are 256-bit random strings, so a fast hash is enough (there is nothing to brute-force).
+/// The keys that matched are remembered (`Known`) so that a client's every request does not hash its
+/// key again (SHA-256 and its hex were ~1 µs of each call); a change of the stored hashes forgets them.
 public final class APIKeyAuthority: Sendable {
-    private let hashes: Mutex<[[UInt8]]>
+    private let known: Mutex<Known>
     private let store: (any SandboxStore)?
     /// When the store was last re-read for keys created by `agent-sandbox key create`.
     private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
 
     init(hashes: [String], store: (any SandboxStore)? = nil) {
-        self.hashes = Mutex(hashes.map { Array($0.utf8) })
+        self.known = Mutex(Known(hashes: hashes))
         self.store = store
     }
 
@@ -113,15 +115,46 @@ public final class APIKeyAuthority: Sendable {
 
     private func reload(from store: any SandboxStore) async {
         guard let fresh = try? await store.apiKeyHashes() else { return }
-        hashes.withLock { $0 = fresh.map { Array($0.utf8) } }
+        known.withLock { known in
+            if known.hashes != fresh { known = Known(hashes: fresh) }
+        }
     }
 
     private func matches(_ presented: String) -> Bool {
+        let bytes = Array(presented.utf8)
+        if known.withLock({ $0.isRemembered(bytes) }) { return true }
         let candidate = Array(SHA256Hasher.hex(presented).utf8)
-        return hashes.withLock { known in
+        return known.withLock { known in
             var matched = false
-            for hash in known where Self.constantTimeEqual(hash, candidate) { matched = true }
+            for hash in known.hashBytes where Self.constantTimeEqual(hash, candidate) { matched = true }
+            if matched { known.remember(bytes) }
             return matched
+        }
+    }
+
+    /// The stored key hashes and the presented keys that matched one of them since they were loaded.
+    private struct Known {
+        let hashes: [String]
+        let hashBytes: [[UInt8]]
+        /// At most `limit` keys, compared in constant time as the hashes are; the oldest makes room.
+        private var remembered: [[UInt8]] = []
+        private static let limit = 16
+
+        init(hashes: [String]) {
+            self.hashes = hashes
+            hashBytes = hashes.map { Array($0.utf8) }
+        }
+
+        func isRemembered(_ key: [UInt8]) -> Bool {
+            var matched = false
+            for known in remembered where APIKeyAuthority.constantTimeEqual(known, key) { matched = true }
+            return matched
+        }
+
+        mutating func remember(_ key: [UInt8]) {
+            guard !isRemembered(key) else { return }
+            if remembered.count == Self.limit { remembered.removeFirst() }
+            remembered.append(key)
         }
     }
 

@@ -53,15 +53,14 @@ struct SandboxListener: Sendable {
     }
 
     private static func refusal(_ head: HTTPRequestHead, expectsContinue: Bool, limits: ResourceLimits) -> ToolError? {
-        let path = PathSegments.path(of: head.uri)
         if let declared = head.headers.first(name: "content-length").flatMap({ Int64($0) }) {
-            let isArchiveImport = head.method == .PUT && isArchiveImportPath(path)
+            let isArchiveImport = head.method == .PUT && isArchiveImportPath(PathSegments.path(of: head.uri))
             let limit = isArchiveImport ? limits.archiveBodyBytes : Int64(limits.requestBodyBytes)
             if declared > limit {
                 return ToolError(isArchiveImport ? .archiveTooLarge : .payloadTooLarge, "The request body is \(declared) bytes; this route accepts at most \(limit). Send large files in parts (file_write with mode \"a\") or import an archive.")
             }
         }
-        if expectsContinue, path.hasPrefix("/v1"), !head.headers.contains(name: "x-api-key"), !head.headers.contains(name: "authorization") {
+        if expectsContinue, PathSegments.path(of: head.uri).hasPrefix("/v1"), !head.headers.contains(name: "x-api-key"), !head.headers.contains(name: "authorization") {
             return ToolError(.unauthorized, "Missing API key: send it in the x-api-key header (or Authorization: Bearer <key>).")
         }
         return nil

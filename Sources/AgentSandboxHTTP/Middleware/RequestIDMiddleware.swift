@@ -12,10 +12,18 @@ import Synchronization
 /// The id travels as a task local rather than as logger metadata: setting a logger's metadata makes
 /// swift-log's `StreamLogHandler` re-format all of it, on every request, for log lines that are
 /// rarely written.
+///
+/// The sandbox server does the same in its outermost responder (`ConcreteRouterResponder`, one
+/// middleware layer fewer per request); the gateway's router uses this middleware.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = request.headers.value(of: .requestID).flatMap(Self.accepted) ?? Self.generate()
-        var response = try await CurrentRequest.$id.withValue(id) { try await next(request, context) }
+        try await Self.identified(request) { try await next(request, context) }
+    }
+
+    /// Runs `respond` with the request's id bound to the task and echoes the id on its response.
+    static func identified(_ request: Request, _ respond: () async throws -> Response) async throws -> Response {
+        let id = request.headers.value(of: .requestID).flatMap(accepted) ?? generate()
+        var response = try await CurrentRequest.$id.withValue(id) { try await respond() }
         response.headers[.requestID] = id
         return response
     }
