@@ -112,7 +112,7 @@ await waitFor("the re-attached session", `window.terminalState.socket.readyState
 findings.reattachedSameSession = (await evaluate("window.terminalState.session")) === sessionBefore;
 await evaluate("window.term.focus(), true");
 await type("exit 3\r");
-findings.exitShown = await waitFor("the exit status", `window.terminalState.exited && document.getElementById("status").textContent`);
+findings.exitShown = await waitFor("the exit status", `window.terminalState.exited && document.getElementById("status").textContent.startsWith("exited") && document.getElementById("status").textContent`);
 findings.exitCode = await evaluate("window.terminalState.exitCode");
 console.log(JSON.stringify(findings));
 cleanup();

@@ -81,6 +81,7 @@ enum TerminalPage {
                 } else if (message.type === "exit") {
                   state.exited = true;
                   state.exitCode = message.exit_code;
+                  show(`exited with code ${state.exitCode}. Mint a new link to start another shell.`);
                 } else if (message.type === "dropped") {
                   term.write(`\r\n\x1b[2m[… ${message.dropped_bytes} bytes of output dropped: this page read too slowly …]\x1b[0m\r\n`);
                 } else if (message.type === "error") {
