@@ -12,12 +12,19 @@ struct ArchiveImportTests {
         return (agent, try ArchiveSupport.fingerprint(server.workspace(of: agent), owners: true), ArchiveSupport.scratch())
     }
 
-    private func expectRefused(_ reply: TestServer.Reply, status: Int, code: String, _ server: TestServer, _ agent: String, _ before: [String: String]) throws {
+    private func expectRefused(_ reply: TestServer.Reply, status: Int, code: String, _ server: TestServer, _ agent: String, _ before: [String: String]) async throws {
         #expect(reply.status == status, "\(reply.text)")
         #expect(reply.string("error_code") == code)
         #expect(reply.string("error")?.contains("nothing was imported") == true)
         #expect(try ArchiveSupport.fingerprint(server.workspace(of: agent), owners: true) == before, "workspace unchanged on refusal")
-        let leftovers = try ArchiveSupport.shell("ls -A '\(server.dataRoot.path)/.agentsandbox/imports'")
+        // The server is shared with other archive suites running beside this one: a staging directory of
+        // theirs may exist for a moment, so the check waits (up to 10 s) for the directory to empty. One
+        // this import left behind never goes, and fails the check.
+        var leftovers = try ArchiveSupport.shell("ls -A '\(server.dataRoot.path)/.agentsandbox/imports'")
+        for _ in 0..<100 where !leftovers.output.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            leftovers = try ArchiveSupport.shell("ls -A '\(server.dataRoot.path)/.agentsandbox/imports'")
+        }
         #expect(leftovers.output.isEmpty, "no staging directory left: \(leftovers.output)")
     }
 
@@ -32,13 +39,13 @@ struct ArchiveImportTests {
                     i = tarfile.TarInfo(n); i.size = len(data); t.addfile(i, io.BytesIO(data))
                 t.close()
                 """, output: scratch.appendingPathComponent("escape.tgz"))
-            try expectRefused(try await server.importArchive(agent, tar, mode: mode), status: 400, code: "ARCHIVE_UNSAFE", server, agent, before)
+            try await expectRefused(try await server.importArchive(agent, tar, mode: mode), status: 400, code: "ARCHIVE_UNSAFE", server, agent, before)
             #expect(!FileManager.default.fileExists(atPath: victim))
         }
         let zip = try ArchiveSupport.python("""
             z = zipfile.ZipFile(OUT, "w"); z.writestr("fine.txt", "fine"); z.writestr("../../zip-escape", "pwned"); z.close()
             """, output: scratch.appendingPathComponent("escape.zip"))
-        try expectRefused(try await server.importArchive(agent, zip), status: 400, code: "ARCHIVE_UNSAFE", server, agent, before)
+        try await expectRefused(try await server.importArchive(agent, zip), status: 400, code: "ARCHIVE_UNSAFE", server, agent, before)
     }
 
     @Test func devicesFifosAndSpecialBitsAreNeutralised() async throws {
@@ -166,7 +173,7 @@ struct ArchiveImportTests {
                 t = tarfile.open(OUT, "w"); i = tarfile.TarInfo("pw"); i.type = tarfile.LNKTYPE; i.linkname = \(pythonString(target)); t.addfile(i); t.close()
                 """, output: scratch.appendingPathComponent("hard-out.tar"))
             let fresh = try await prepared(server)
-            try expectRefused(try await server.importArchive(fresh.agent, outside), status: 400, code: "ARCHIVE_UNSAFE", server, fresh.agent, fresh.before)
+            try await expectRefused(try await server.importArchive(fresh.agent, outside), status: 400, code: "ARCHIVE_UNSAFE", server, fresh.agent, fresh.before)
         }
         _ = before
     }
@@ -187,24 +194,24 @@ struct ArchiveImportTests {
         #expect(bomb.count < 2 << 20)
         let started = Date()
         let reply = try await server.importArchive(agent, bomb)
-        try expectRefused(reply, status: 413, code: "ARCHIVE_TOO_LARGE", server, agent, before)
+        try await expectRefused(reply, status: 413, code: "ARCHIVE_TOO_LARGE", server, agent, before)
         #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func garbageTruncatedAndMtreeInputsAreInvalid() async throws {
         let server = try await TestServer.archiveTarget.get()
         let (agent, before, scratch) = try await prepared(server)
-        try expectRefused(try await server.importArchive(agent, Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })), status: 400, code: "ARCHIVE_INVALID", server, agent, before)
+        try await expectRefused(try await server.importArchive(agent, Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })), status: 400, code: "ARCHIVE_INVALID", server, agent, before)
         let good = try ArchiveSupport.python("""
             t = tarfile.open(OUT, "w:gz")
             for n in range(20):
                 data = os.urandom(50000); i = tarfile.TarInfo(f"f{n}"); i.size = len(data); t.addfile(i, io.BytesIO(data))
             t.close()
             """, output: scratch.appendingPathComponent("good.tgz"))
-        try expectRefused(try await server.importArchive(agent, good.prefix(good.count / 2), mode: "replace"), status: 400, code: "ARCHIVE_INVALID", server, agent, before)
+        try await expectRefused(try await server.importArchive(agent, good.prefix(good.count / 2), mode: "replace"), status: 400, code: "ARCHIVE_INVALID", server, agent, before)
         // mtree "archives" name files on the server's disk: never read.
         let mtree = Data("#mtree\n./shadow type=file contents=/etc/shadow\n".utf8)
-        try expectRefused(try await server.importArchive(agent, mtree), status: 400, code: "ARCHIVE_INVALID", server, agent, before)
+        try await expectRefused(try await server.importArchive(agent, mtree), status: 400, code: "ARCHIVE_INVALID", server, agent, before)
         let mode = try await server.importArchive(agent, good, mode: "overwrite")
         #expect(mode.status == 400)
         #expect(mode.string("error")?.contains("mode") == true)
