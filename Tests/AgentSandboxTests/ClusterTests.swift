@@ -117,8 +117,8 @@ struct ClusterTests {
         let gateway = cluster.gateways[1]
         let agent = try #require(try await gateway.post("/v1/agents", json: [String: Any]()).string("agent_id"))
         #expect(try await gateway.write(agent, "warm.txt", "owner cached").string("status") == "ok")
-        async let slow = gateway.bash(agent, "sleep 2; echo finished")
-        try await Task.sleep(for: .milliseconds(700))
+        async let slow = gateway.bash(agent, "sleep 3; echo finished")
+        try await Task.sleep(for: .milliseconds(1200))  // the call is under way (well before its 3 s end)
         let status = await gateway.stopGracefully()
         let reply = try await slow
         #expect(reply.status == 200 && reply.string("stdout") == "finished\n", "\(reply.status) \(reply.text)")
