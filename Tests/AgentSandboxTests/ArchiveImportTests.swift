@@ -20,10 +20,11 @@ struct ArchiveImportTests {
         // The server is shared with other archive suites running beside this one: a staging directory of
         // theirs may exist for a moment, so the check waits (up to 10 s) for the directory to empty. One
         // this import left behind never goes, and fails the check.
-        var leftovers = try ArchiveSupport.shell("ls -A '\(server.dataRoot.path)/.agentsandbox/imports'")
+        let list = { try ArchiveSupport.shell("ls -A '\(server.dataRoot.path)/.agentsandbox/imports'") }
+        var leftovers = try list()
         for _ in 0..<100 where !leftovers.output.isEmpty {
             try await Task.sleep(for: .milliseconds(100))
-            leftovers = try ArchiveSupport.shell("ls -A '\(server.dataRoot.path)/.agentsandbox/imports'")
+            leftovers = try list()
         }
         #expect(leftovers.output.isEmpty, "no staging directory left: \(leftovers.output)")
     }

@@ -14,7 +14,7 @@ public final class APIKeyAuthority: Sendable {
     private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
 
     init(hashes: [String], store: (any SandboxStore)? = nil) {
-        self.known = Mutex(Known(hashes: hashes))
+        self.known = Mutex(Known(hashes: hashes.map { Array($0.utf8) }))
         self.store = store
     }
 
@@ -115,8 +115,9 @@ public final class APIKeyAuthority: Sendable {
 
     private func reload(from store: any SandboxStore) async {
         guard let fresh = try? await store.apiKeyHashes() else { return }
+        let hashes = fresh.map { Array($0.utf8) }
         known.withLock { known in
-            if known.hashes != fresh { known = Known(hashes: fresh) }
+            if known.hashes != hashes { known = Known(hashes: hashes) }
         }
     }
 
@@ -126,7 +127,7 @@ public final class APIKeyAuthority: Sendable {
         let candidate = Array(SHA256Hasher.hex(presented).utf8)
         return known.withLock { known in
             var matched = false
-            for hash in known.hashBytes where Self.constantTimeEqual(hash, candidate) { matched = true }
+            for hash in known.hashes where Self.constantTimeEqual(hash, candidate) { matched = true }
             if matched { known.remember(bytes) }
             return matched
         }
@@ -134,15 +135,13 @@ public final class APIKeyAuthority: Sendable {
 
     /// The stored key hashes and the presented keys that matched one of them since they were loaded.
     private struct Known {
-        let hashes: [String]
-        let hashBytes: [[UInt8]]
+        let hashes: [[UInt8]]
         /// At most `limit` keys, compared in constant time as the hashes are; the oldest makes room.
         private var remembered: [[UInt8]] = []
         private static let limit = 16
 
-        init(hashes: [String]) {
+        init(hashes: [[UInt8]]) {
             self.hashes = hashes
-            hashBytes = hashes.map { Array($0.utf8) }
         }
 
         func isRemembered(_ key: [UInt8]) -> Bool {

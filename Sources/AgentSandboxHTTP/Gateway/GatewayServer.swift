@@ -117,16 +117,14 @@ struct GatewayForwardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func isLocal(method: HTTPRequest.Method, path: String) -> Bool {
         let trimmed = path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") ? String(path.dropLast()) : path
-        // Every proxied POST asks (a tool call on every call): most are answered by the last segment alone.
-        if method == .post, let last = trimmed.utf8.lastIndex(where: { $0 != UInt8(ascii: "/") }) {
-            let end = trimmed[...last]
-            if !end.hasSuffix("/move"), !end.hasSuffix("/drain"), !end.hasSuffix("/v1/agents") { return false }
-        }
         switch (method, trimmed) {
         case (.get, "/healthz"), (.get, "/v1/nodes"), (.get, "/clusters"), (.post, "/v1/agents"), (.get, "/v1/agents"): return true
         case (.head, "/healthz"): return true
         case (.post, _):
-            // POST /v1/agents/{id}/move, POST /v1/nodes/{node}/drain (empty segments ignored)
+            // POST /v1/agents/{id}/move, POST /v1/nodes/{node}/drain (empty segments ignored). Every proxied
+            // POST asks (a tool call on every call): the last segment rules most out before the path is split.
+            let end = trimmed.utf8.lastIndex(where: { $0 != UInt8(ascii: "/") }).map { trimmed[...$0] } ?? trimmed[...]
+            guard end.hasSuffix("/move") || end.hasSuffix("/drain") else { return false }
             let segments = GatewayPath.segments(of: trimmed).filter { !$0.isEmpty }
             guard segments.count == 4, segments[0] == "v1" else { return false }
             return (segments[1] == "agents" && segments[3] == "move") || (segments[1] == "nodes" && segments[3] == "drain")
