@@ -28,6 +28,11 @@ struct ListenerConntrackTests {
 
 /// Plain loopback TCP sockets for the test above.
 private enum LoopbackSocket {
+    struct SocketFailed: Error {
+        let call: String
+        let errno: Int32
+    }
+
     static func address(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -42,7 +47,7 @@ private enum LoopbackSocket {
         var address = address(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        guard bound == 0, listen(descriptor, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
+        guard bound == 0, listen(descriptor, 4) == 0 else { throw SocketFailed(call: "bind/listen", errno: errno) }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
         return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
@@ -54,7 +59,7 @@ private enum LoopbackSocket {
         let connected = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else { throw SocketFailed(call: "connect", errno: errno) }
         return descriptor
     }
 }
