@@ -114,6 +114,23 @@ struct PreviewTests {
         }
     }
 
+    /// An app that greets in the same write as its 101 (one TCP segment): the greeting reaches the
+    /// client before the echo of what the client sends next. (The proxy's HTTP decoder used to drop
+    /// bytes that came with the 101: the gateway lost a session's replayed output this way.)
+    @Test func aFrameSentWithTheAppsHandshakeIsRelayed() async throws {
+        let server = try await Self.shared.get()
+        let agent = newAgent()
+        try await Self.startApp(server, agent, name: "greet")
+        let socket = try await offPool { try WebSocketClient(server, Self.path(agent, 3000, "/ws-greet"), apiKey: server.apiKey) }
+        defer { socket.close() }
+        let replies = try await offPool { () -> [WebSocketClient.Message] in
+            try socket.send(text: "hello")
+            try socket.send(text: "bye")
+            return try socket.receive { if case .close = $0 { true } else { false } }
+        }
+        #expect(replies == [.text("greeting"), .text("echo:hello"), .close(code: 4001, reason: "app says bye")], "\(replies)")
+    }
+
     /// A new link's path (`/p/{token}/`).
     static func link(_ server: TestServer, _ agent: String, _ port: Int, expiresIn: Int? = nil) async throws -> String {
         let reply = try await server.post(Self.path(agent, port, "/link"), json: expiresIn.map { ["expires_in": $0] } ?? [:])

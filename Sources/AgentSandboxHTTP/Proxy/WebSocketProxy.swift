@@ -51,9 +51,13 @@ public enum WebSocketProxy {
                 .upgraded(try Upstream(wrappingChannelSynchronously: channel), response)
             }
         }
-        let configuration = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: .init(
+        var configuration = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: .init(
             upgradeRequestHead: request, upgraders: [upgrader],
             notUpgradingCompletionHandler: { $0.eventLoop.makeSucceededFuture(.refused) }))
+        // Frames the upstream sends right after its 101 can arrive in the same read as it: the HTTP
+        // decoder hands them on to the WebSocket decoder instead of dropping them (NIO's default), which
+        // lost a session's buffered output when it was replayed at once.
+        configuration.leftOverBytesStrategy = .forwardBytes
         do {
             let result = try await channel.pipeline.configureUpgradableHTTPClientPipeline(configuration: configuration).get().get()
             guard case .upgraded(let upstream, let response) = result else {

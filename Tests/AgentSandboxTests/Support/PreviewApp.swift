@@ -95,8 +95,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")
         self.send_header("Sec-WebSocket-Accept", accept)
-        self.end_headers()
-        self.wfile.flush()
+        self._headers_buffer.append(b"\r\n")
+        if self.path == "/ws-greet":
+            # A greeting in the same write as the 101 (one segment): a proxy must pass it on.
+            self._headers_buffer.append(self.framed(1, b"greeting"))
+        self.flush_headers()
         while True:
             head = self.rfile.read(2)
             if len(head) < 2:
@@ -117,7 +120,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return
                 self.frame(opcode, b"echo:" + data)
 
-    def frame(self, opcode, data):
+    def framed(self, opcode, data):
         length = len(data)
         if length < 126:
             head = bytes([0x80 | opcode, length])
@@ -125,7 +128,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             head = bytes([0x80 | opcode, 126]) + length.to_bytes(2, "big")
         else:
             head = bytes([0x80 | opcode, 127]) + length.to_bytes(8, "big")
-        self.wfile.write(head + data)
+        return head + data
+
+    def frame(self, opcode, data):
+        self.wfile.write(self.framed(opcode, data))
         self.wfile.flush()
 
 http.server.ThreadingHTTPServer.allow_reuse_address = True
