@@ -16,17 +16,3 @@ baseline_binary() {
   done
   echo ".build-baseline/build/release/agent-sandbox"
 }
-
-# `untracked_port PORT`: leaves a server's loopback connections on PORT out of connection tracking, as
-# this tree's servers leave their own (ListenerFirewall's `notrack` chains). A server without such chains
-# (a baseline from before them, a gateway, a reference proxy) alone in its namespace would not be tracked
-# at all; beside this tree's server, whose table turns tracking on for the whole namespace, it would pay
-# for it (about 2 us per call). Run inside the bench's namespace, which takes the table away with it.
-untracked_port() {
-  nft -f - <<NFT
-table inet bench_untracked_$1 {
-  chain out { type filter hook output priority raw; oif lo tcp dport $1 notrack; oif lo tcp sport $1 notrack; }
-  chain pre { type filter hook prerouting priority raw; iif lo tcp dport $1 notrack; iif lo tcp sport $1 notrack; }
-}
-NFT
-}
