@@ -37,8 +37,10 @@ public final class AgentRegistry: Sendable {
         self.configuration = configuration
         self.cgroups = cgroups
         diskPaths = (configuration.dataRoot.path, configuration.stateDirectory.path)
-        let roots = roots
+        let (roots, paths) = (roots, diskPaths)
         mounts = DiskMounts(idleSeconds: configuration.diskIdleSeconds) { id in
+            DiskImage(id: id, dataRoot: paths.dataRoot, stateDirectory: paths.stateDirectory)
+        } beforeUnmount: { id in
             if let agent = try? AgentID(id) { roots.forget(agent) }
         }
     }

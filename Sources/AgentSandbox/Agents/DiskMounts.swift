@@ -14,26 +14,40 @@ import Synchronization
 /// server's unmount; the next mount reuses that same superblock (`DiskImage.attach`), so both views
 /// stay one file system.
 ///
-/// A lease on an image that is mounted and not changing is taken and ended under a lock, without
-/// suspending (every call takes one); only a mount or an unmount makes anyone wait, for the one task
-/// doing it (`Entry.transition`), which records its outcome before it completes.
+/// A lease on an image that is mounted and not changing is taken with one lookup under a lock and
+/// ended under it without any (the lease holds its entry), never suspending: every call takes one.
+/// Only a mount or an unmount makes anyone wait, for the one task doing it (`Entry.transition`), which
+/// records its outcome before it completes. An agent whose workspace is a plain directory has an entry
+/// too (never mounted): a call learns that from the same lookup.
 public final class DiskMounts: Sendable {
-    private struct Entry {
+    /// One agent's disk as the server holds it. Its variables are read and changed only under
+    /// `entries`' lock; a lease keeps a reference so that ending it needs no lookup.
+    final class Entry: @unchecked Sendable {
+        /// Where the agent's workspace is when its disk is this image (`DiskImage.workspace`).
+        let workspace: String
         var leases = 0
         var mounted = false
         var idleSince = ContinuousClock.now
         /// A mount or unmount under way: everyone else waits for it.
         var transition: Task<Void, any Error>?
+
+        init(workspace: String) {
+            self.workspace = workspace
+        }
     }
 
     private let entries = Mutex<[String: Entry]>([:])
     /// Seconds without a lease before an image is unmounted; 0: never (mounted at start-up, kept).
     public let idleSeconds: Double
+    /// The image of an agent, by id.
+    private let image: @Sendable (String) -> DiskImage
     private let beforeUnmount: @Sendable (String) -> Void
 
-    /// `beforeUnmount(id)`: drop what the server itself keeps open in the workspace (its root descriptor).
-    public init(idleSeconds: Double, beforeUnmount: @escaping @Sendable (String) -> Void) {
+    /// `image(id)`: the agent's `DiskImage`; `beforeUnmount(id)`: drop what the server itself keeps open
+    /// in the workspace (its root descriptor).
+    public init(idleSeconds: Double, image: @escaping @Sendable (String) -> DiskImage, beforeUnmount: @escaping @Sendable (String) -> Void) {
         self.idleSeconds = idleSeconds
+        self.image = image
         self.beforeUnmount = beforeUnmount
     }
 
@@ -44,53 +58,64 @@ public final class DiskMounts: Sendable {
         case mount
     }
 
-    /// Takes a lease on `image`, mounting it first when it is not. Pair with `release`. Runs on its
-    /// caller's executor (every call takes a lease: no executor switch in and out of it).
-    nonisolated(nonsending) public func acquire(_ image: DiskImage) async throws {
-        let id = image.id
-        var step = entries.withLock { table in
-            table[id, default: Entry()].leases += 1
-            return Self.step(table[id]!)
+    /// A lease on agent `id`'s image, mounted first when it is not — when `workspace` (the agent's) is
+    /// inside it; nil when the agent's workspace is a plain directory. Runs on its caller's executor
+    /// (every call takes a lease: no executor switch in and out of it).
+    nonisolated(nonsending) public func lease(_ id: String, workspace: String) async throws -> DiskLease? {
+        let claimed = entries.withLock { table -> (Entry, Step)? in
+            let entry = Self.entry(id, in: &table, image: image)
+            guard entry.workspace == workspace else { return nil }
+            entry.leases += 1
+            return (entry, Self.step(entry))
         }
+        guard let (entry, first) = claimed else { return nil }
+        var step = first
         do {
             while true {
                 switch step {
                 case .ready:
-                    return
+                    return DiskLease(entry: entry, mounts: self)
                 case .wait(let running):
                     _ = try? await running.value
                 case .mount:
                     // Another lease may have started a mount since: the state is read again under the lock.
-                    let mounting = entries.withLock { table -> Task<Void, any Error>? in
-                        var entry = table[id] ?? Entry()
+                    let mounting = entries.withLock { _ -> Task<Void, any Error>? in
                         guard entry.transition == nil, !entry.mounted else { return nil }
+                        let disk = image(id)
                         let mounting = Task<Void, any Error> { [self] in
                             do {
-                                try await BlockingWork.run { try image.mount() }
+                                try await BlockingWork.run { try disk.mount() }
                             } catch {
-                                entries.withLock { $0[id]?.transition = nil }
+                                entries.withLock { _ in entry.transition = nil }
                                 throw error
                             }
-                            entries.withLock { table in
-                                table[id]?.transition = nil
-                                table[id]?.mounted = true
+                            entries.withLock { _ in
+                                entry.transition = nil
+                                entry.mounted = true
                             }
                         }
                         entry.transition = mounting
-                        table[id] = entry
                         return mounting
                     }
                     if let mounting {
                         try await mounting.value
-                        return
+                        return DiskLease(entry: entry, mounts: self)
                     }
                 }
-                step = entries.withLock { $0[id].map(Self.step) ?? .mount }
+                step = entries.withLock { _ in Self.step(entry) }
             }
         } catch {
-            release(id)
+            release(entry)
             throw error
         }
+    }
+
+    /// The entry of agent `id`, made on first use.
+    private static func entry(_ id: String, in table: inout [String: Entry], image: (String) -> DiskImage) -> Entry {
+        if let entry = table[id] { return entry }
+        let entry = Entry(workspace: image(id).workspace)
+        table[id] = entry
+        return entry
     }
 
     private static func step(_ entry: Entry) -> Step {
@@ -99,12 +124,10 @@ public final class DiskMounts: Sendable {
     }
 
     /// Ends a lease; the image's idle time starts when its last one ends.
-    public func release(_ id: String) {
-        entries.withLock { table in
-            guard var entry = table[id] else { return }
+    func release(_ entry: Entry) {
+        entries.withLock { _ in
             entry.leases = max(0, entry.leases - 1)
             if entry.leases == 0 { entry.idleSince = .now }
-            table[id] = entry
         }
     }
 
@@ -112,8 +135,9 @@ public final class DiskMounts: Sendable {
     /// crashed server left): its idle time starts now.
     public func adopt(_ id: String) {
         entries.withLock { table in
-            table[id, default: Entry()].mounted = true
-            table[id]?.idleSince = .now
+            let entry = Self.entry(id, in: &table, image: image)
+            entry.mounted = true
+            entry.idleSince = .now
         }
     }
 
@@ -125,29 +149,29 @@ public final class DiskMounts: Sendable {
     /// Whether the server holds the image mounted (for tests and metrics).
     public func isMounted(_ id: String) -> Bool { entries.withLock { $0[id]?.mounted == true } }
 
-    /// Unmounts every image idle longer than `idleSeconds`; `image(id)` builds its `DiskImage`. One sweep
-    /// at a time (the idle loop's).
-    public func sweep(_ image: @Sendable (String) -> DiskImage) async {
+    /// Unmounts every image idle longer than `idleSeconds`. One sweep at a time (the idle loop's).
+    public func sweep() async {
         guard idleSeconds > 0 else { return }
         let now = ContinuousClock.now
         let idle = entries.withLock { table in
-            table.filter { Self.isIdle($0.value, now: now, after: idleSeconds) }.map(\.key)
+            table.filter { Self.isIdle($0.value, now: now, after: idleSeconds) }
         }
-        for id in idle {
+        for (id, entry) in idle {
             let disk = image(id)
             let beforeUnmount = beforeUnmount
-            // A lease may have come while an earlier image of this sweep was being unmounted.
+            // A lease may have come while an earlier image of this sweep was being unmounted, or the
+            // agent gone (its entry forgotten).
             let unmounting = entries.withLock { table -> Task<Void, any Error>? in
-                guard let entry = table[id], entry.leases == 0, entry.mounted, entry.transition == nil else { return nil }
+                guard table[id] === entry, entry.leases == 0, entry.mounted, entry.transition == nil else { return nil }
                 let unmounting = Task<Void, any Error> { [self] in
                     beforeUnmount(id)
                     let done = (try? await BlockingWork.run { disk.unmount(force: false) }) ?? false
-                    entries.withLock { table in
-                        table[id]?.transition = nil
-                        if done { table[id]?.mounted = false } else { table[id]?.idleSince = .now }
+                    entries.withLock { _ in
+                        entry.transition = nil
+                        if done { entry.mounted = false } else { entry.idleSince = .now }
                     }
                 }
-                table[id]?.transition = unmounting
+                entry.transition = unmounting
                 return unmounting
             }
             _ = try? await unmounting?.value
