@@ -40,7 +40,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--cluster postgres://… is required: the gateway reads nodes, agents and API keys from the cluster's database.")
         }
         guard nodeTimeout > 0, ownerCache >= 0 else { throw ValidationError("--node-timeout must be above 0 and --owner-cache 0 or more") }
-        var logger = Logger(label: "agent-sandbox-gateway")
+        var logger = Logger(label: "agent-sandbox-gateway") { DeferredMetadataLogHandler(label: $0, metadataProvider: .requestID) }
         logger.logLevel = .info
         let store: PostgresStore
         do {

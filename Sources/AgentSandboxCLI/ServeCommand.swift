@@ -229,7 +229,7 @@ struct ServeCommand: AsyncParsableCommand {
         // The key and our own settings stay in this process: children get an explicit environment anyway.
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("AGENT_SANDBOX_") { unsetenv(name) }
 
-        var logger = Logger(label: "agent-sandbox", metadataProvider: .requestID)
+        var logger = Logger(label: "agent-sandbox") { DeferredMetadataLogHandler(label: $0, metadataProvider: .requestID) }
         logger.logLevel = .info
         let services: SandboxServices
         let generatedKey: String?

@@ -9,9 +9,8 @@ import Synchronization
 /// adds to every log line written while the request is handled) and echoes it on the response, errors
 /// included.
 ///
-/// The id travels as a task local rather than as logger metadata: setting a logger's metadata makes
-/// swift-log's `StreamLogHandler` re-format all of it, on every request, for log lines that are
-/// rarely written.
+/// The id travels as a task local rather than as logger metadata, so that every line logged while the
+/// request is handled carries it, whichever logger writes it.
 ///
 /// The sandbox server does the same in its outermost responder (`ConcreteRouterResponder`, one
 /// middleware layer fewer per request); the gateway's router uses this middleware.
