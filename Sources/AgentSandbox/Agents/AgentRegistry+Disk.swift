@@ -11,7 +11,7 @@ import SandboxKernel
 extension AgentRegistry {
     /// The disk image an agent has (or would have).
     public func diskImage(_ id: String) -> DiskImage {
-        DiskImage(id: id, dataRoot: diskPaths.dataRoot, stateDirectory: diskPaths.stateDirectory)
+        mounts.image(id)
     }
 
     /// Where the agent's workspace is: inside its image when it has one.

@@ -28,18 +28,14 @@ public final class AgentRegistry: Sendable {
     /// Implicit creations in progress: concurrent first calls of one agent (a model's parallel tool
     /// calls) share one creation instead of racing on its workspace directory.
     private let creations = Mutex<[AgentID: Task<Agent, any Error>]>([:])
-    /// The data root's and the state directory's paths, for `diskImage(_:)` on every call (a `URL`'s
-    /// `path` is rebuilt each time it is asked for).
-    let diskPaths: (dataRoot: String, stateDirectory: String)
-
     public init(store: any SandboxStore, configuration: ServerConfiguration, cgroups: CgroupController?) {
         self.store = store
         self.configuration = configuration
         self.cgroups = cgroups
-        diskPaths = (configuration.dataRoot.path, configuration.stateDirectory.path)
-        let (roots, paths) = (roots, diskPaths)
+        // The paths as strings once (a `URL`'s `path` is rebuilt each time it is asked for).
+        let (roots, dataRoot, stateDirectory) = (roots, configuration.dataRoot.path, configuration.stateDirectory.path)
         mounts = DiskMounts(idleSeconds: configuration.diskIdleSeconds) { id in
-            DiskImage(id: id, dataRoot: paths.dataRoot, stateDirectory: paths.stateDirectory)
+            DiskImage(id: id, dataRoot: dataRoot, stateDirectory: stateDirectory)
         } beforeUnmount: { id in
             if let agent = try? AgentID(id) { roots.forget(agent) }
         }

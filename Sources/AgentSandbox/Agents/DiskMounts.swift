@@ -39,8 +39,8 @@ public final class DiskMounts: Sendable {
     private let entries = Mutex<[String: Entry]>([:])
     /// Seconds without a lease before an image is unmounted; 0: never (mounted at start-up, kept).
     public let idleSeconds: Double
-    /// The image of an agent, by id.
-    private let image: @Sendable (String) -> DiskImage
+    /// The image of an agent, by id (`AgentRegistry.diskImage`).
+    let image: @Sendable (String) -> DiskImage
     private let beforeUnmount: @Sendable (String) -> Void
 
     /// `image(id)`: the agent's `DiskImage`; `beforeUnmount(id)`: drop what the server itself keeps open
