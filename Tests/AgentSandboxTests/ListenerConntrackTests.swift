@@ -18,48 +18,12 @@ struct ListenerConntrackTests {
         let toOther = try LoopbackSocket.connected(to: other.port)
         defer { close(toOther) }
         #expect(try await server.request("GET", "/healthz").status == 200)
+        #expect(try runProcess("/usr/sbin/nft", ["list", "table", "inet", "agentsandbox_\(server.port)"]).status == 0,
+                "the server's table is installed (its isolated-network chains are what turn tracking on)")
 
         let table = try String(contentsOfFile: "/proc/net/nf_conntrack", encoding: .utf8)
         let tracked = { (port: Int) in table.split(separator: "\n").contains { $0.contains(" dport=\(port) ") } }
         #expect(tracked(other.port), "a loopback connection to another port is tracked (the table turns tracking on)")
         #expect(!tracked(server.port), "no connection to the API port is tracked")
-    }
-}
-
-/// Plain loopback TCP sockets for the test above.
-private enum LoopbackSocket {
-    struct SocketFailed: Error {
-        let call: String
-        let errno: Int32
-    }
-
-    static func address(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return address
-    }
-
-    /// A listening socket on a free port.
-    static func listening() throws -> (descriptor: Int32, port: Int) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = address(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        guard bound == 0, listen(descriptor, 4) == 0 else { throw SocketFailed(call: "bind/listen", errno: errno) }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
-    }
-
-    /// A socket connected to `port` on 127.0.0.1 (left open, so its connection is in the table).
-    static func connected(to port: Int) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = address(port: port)
-        let connected = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw SocketFailed(call: "connect", errno: errno) }
-        return descriptor
     }
 }
