@@ -38,16 +38,7 @@ extension ListenerFirewall {
 
     /// TCP ports with a listening socket in this network namespace (IPv4 and IPv6).
     static func listeningPorts() -> Set<Int> {
-        var ports = Set<Int>()
-        for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = readSmallFile(file, limit: 64 << 20) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ")
-                guard fields.count > 3, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
-                      let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
-                ports.insert(port)
-            }
-        }
-        return ports
+        let tables = ["/proc/net/tcp", "/proc/net/tcp6"].compactMap { readSmallFile($0, limit: 64 << 20) }
+        return Set(tables.flatMap { ListeningSocket.parse($0).map(\.port) })
     }
 }
