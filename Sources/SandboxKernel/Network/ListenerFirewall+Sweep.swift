@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension ListenerFirewall {
     /// Deletes the `inet agentsandbox_<port>` tables of servers that are gone: a server killed with
     /// SIGKILL never removes its table, and every table left in the kernel makes each later nftables
