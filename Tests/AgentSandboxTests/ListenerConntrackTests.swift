@@ -21,7 +21,8 @@ struct ListenerConntrackTests {
         #expect(try runProcess("/usr/sbin/nft", ["list", "table", "inet", "agentsandbox_\(server.port)"]).status == 0,
                 "the server's table is installed (its isolated-network chains are what turn tracking on)")
 
-        let table = try String(contentsOfFile: "/proc/net/nf_conntrack", encoding: .utf8)
+        // Read to its end: String(contentsOfFile:) stops after the first page of a /proc file.
+        let table = readProcFile("/proc/net/nf_conntrack")
         let tracked = { (port: Int) in table.split(separator: "\n").contains { $0.contains(" dport=\(port) ") } }
         #expect(tracked(other.port), "a loopback connection to another port is tracked (the table turns tracking on)")
         #expect(!tracked(server.port), "no connection to the API port is tracked")
