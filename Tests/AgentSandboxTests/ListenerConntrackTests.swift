@@ -13,10 +13,10 @@ struct ListenerConntrackTests {
         let server = try await TestServer.shared.get()
         let other = try LoopbackSocket.listening()
         defer { close(other.descriptor) }
-        let toServer = try LoopbackSocket.connected(to: server.port)
-        defer { close(toServer) }
-        let toOther = try LoopbackSocket.connected(to: other.port)
-        defer { close(toOther) }
+        // Both connections stay open until the table is read.
+        let toServer = try LoopbackConnection(port: server.port)
+        let toOther = try LoopbackConnection(port: other.port)
+        defer { withExtendedLifetime((toServer, toOther)) {} }
         #expect(try await server.request("GET", "/healthz").status == 200)
         #expect(try runProcess("/usr/sbin/nft", ["list", "table", "inet", "agentsandbox_\(server.port)"]).status == 0,
                 "the server's table is installed (its isolated-network chains are what turn tracking on)")

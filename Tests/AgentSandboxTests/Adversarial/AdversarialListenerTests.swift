@@ -106,16 +106,8 @@ struct AdversarialListenerTests {
     }
 
     @Test func aPortInUseIsASentenceNamingTheAddressAndTheFlagBeforeAnyKeyIsPrinted() async throws {
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (holder, port) = try LoopbackSocket.listening()
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
-        listen(holder, 1)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let server = TestServer()
         let run = try runCLI(["serve", "--port", String(port), "--data", server.dataRoot.path, "--uid-base", String(server.uidBase), "--uid-count", "10"])
         #expect(run.status == 2)
